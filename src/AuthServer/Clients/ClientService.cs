@@ -1,0 +1,105 @@
+using AuthServer.Configuration;
+using AuthServer.Organisations;
+using AuthServer.Scopes;
+using AuthServer.Security;
+using AuthServer.Storage;
+using AuthServer.Storage.Entities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace AuthServer.Clients;
+
+/// <summary>Registers OAuth clients and authenticates them.</summary>
+public sealed class ClientService(
+    AuthServerDbContext db,
+    ScopeService scopes,
+    OrganisationService organisations,
+    TimeProvider time,
+    IOptions<AuthServerOptions> options)
+{
+    public const string ClientCredentialsGrant = "client_credentials";
+    public const int MaxClientIdLength = 64;
+
+    /// <summary>Hash compared when the client id is unknown, so the response time does not tell.</summary>
+    private static readonly byte[] UnknownClientHash = Secrets.Hash(Secrets.NewSecret());
+
+    public sealed record CreatedClient(Client Client, string Secret);
+
+    public async Task<CreatedClient> CreateAsync(
+        string organisationId,
+        IReadOnlyCollection<string> allowedScopes,
+        TokenFormat format,
+        bool canIntrospect,
+        string? signingAlgorithm,
+        int? lifetimeSeconds,
+        string? name,
+        CancellationToken cancellationToken)
+    {
+        _ = await organisations.FindAsync(organisationId, cancellationToken)
+            ?? throw new RequestException($"Unknown organisation '{organisationId}'.", "organisation");
+        if (allowedScopes.Count == 0)
+        {
+            throw new RequestException("A client needs at least one scope.", "scopes");
+        }
+
+        var invalid = allowedScopes.FirstOrDefault(s => !ScopeService.IsValidName(s));
+        if (invalid is not null)
+        {
+            throw new RequestException($"Invalid scope name '{invalid}'.", "scopes");
+        }
+
+        var unknown = await scopes.FindUnknownAsync(allowedScopes, cancellationToken);
+        if (unknown.Count > 0)
+        {
+            throw new RequestException($"Unknown scope(s): {string.Join(", ", unknown)}. Register them with 'scopes create' first.", "scopes");
+        }
+
+        if (signingAlgorithm is not null and not ("RS256" or "ES256"))
+        {
+            throw new RequestException("The signing algorithm must be RS256 or ES256.", "algorithm");
+        }
+
+        if (lifetimeSeconds is not null && (lifetimeSeconds < 1 || lifetimeSeconds > options.Value.MaxAccessTokenLifetimeSeconds))
+        {
+            throw new RequestException($"The token lifetime must lie in 1..{options.Value.MaxAccessTokenLifetimeSeconds} seconds.", "lifetime");
+        }
+
+        var secret = Secrets.NewSecret();
+        var client = new Client
+        {
+            ClientId = Secrets.NewId(20),
+            OrganisationId = organisationId,
+            Name = name,
+            SecretHash = Secrets.Hash(secret),
+            Scopes = string.Join(' ', allowedScopes.Distinct()),
+            GrantTypes = ClientCredentialsGrant,
+            TokenFormat = format,
+            SigningAlgorithm = signingAlgorithm,
+            CanIntrospect = canIntrospect,
+            AccessTokenLifetimeSeconds = lifetimeSeconds,
+            CreatedAt = time.GetUtcNow(),
+        };
+        db.Clients.Add(client);
+        await db.SaveChangesAsync(cancellationToken);
+        return new CreatedClient(client, secret);
+    }
+
+    public Task<List<Client>> ListAsync(CancellationToken cancellationToken)
+    {
+        return db.Clients.AsNoTracking().OrderBy(c => c.OrganisationId).ThenBy(c => c.ClientId).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>The client whose id and secret match, or null. Constant time in the secret, and
+    /// the same work whether or not the client exists.</summary>
+    public async Task<Client?> AuthenticateAsync(string clientId, string secret, CancellationToken cancellationToken)
+    {
+        Client? client = null;
+        if (clientId.Length is > 0 and <= MaxClientIdLength)
+        {
+            client = await db.Clients.AsNoTracking().FirstOrDefaultAsync(c => c.ClientId == clientId, cancellationToken);
+        }
+
+        var matches = Secrets.Matches(secret, client?.SecretHash ?? UnknownClientHash);
+        return matches && client is not null ? client : null;
+    }
+}

@@ -1,0 +1,34 @@
+namespace AuthServer.Configuration;
+
+/// <summary>Server settings, bound from the <c>AuthServer</c> section and validated at start-up.</summary>
+public sealed class AuthServerOptions
+{
+    public const string SectionName = "AuthServer";
+
+    /// <summary>The issuer URL (iss). Must be https outside Development.</summary>
+    public string Issuer { get; set; } = "http://localhost:5000";
+
+    /// <summary>Access token lifetime when the client sets none. Default one hour.</summary>
+    public int DefaultAccessTokenLifetimeSeconds { get; set; } = 3600;
+
+    /// <summary>Upper bound of any access token lifetime. Default one year (Gatekeeper's 31556926).</summary>
+    public int MaxAccessTokenLifetimeSeconds { get; set; } = 31_556_926;
+
+    /// <summary>RS256 (default) or ES256, for clients that do not choose.</summary>
+    public string DefaultSigningAlgorithm { get; set; } = "RS256";
+
+    /// <summary>The built-in management scope for an organisation's own tokens.</summary>
+    public string AdminScope { get; set; } = "admin";
+
+    /// <summary>The built-in management scope for a partner's rights over its descendants.</summary>
+    public string PartnerAdminScope { get; set; } = "bankadmin";
+
+    public KeyProtectionOptions KeyProtection { get; set; } = new();
+}
+
+public sealed class KeyProtectionOptions
+{
+    /// <summary>Base64 of 32 random bytes; encrypts signing keys at rest. Must be the same on
+    /// every node. When empty on the embedded SQLite default, a key file is created under data/.</summary>
+    public string? Key { get; set; }
+}

@@ -1,0 +1,37 @@
+using AuthServer.Storage;
+
+namespace AuthServer.Hosting;
+
+public static class DatabasePreparation
+{
+    /// <summary>SQLite (embedded, one node) is migrated on start. PostgreSQL is shared by many
+    /// nodes and migrated deliberately with the <c>migrate</c> command; a node refuses to run
+    /// against an outdated schema.</summary>
+    public static async Task PrepareDatabaseAsync(this IServiceProvider services, CancellationToken cancellationToken)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var migrator = scope.ServiceProvider.GetRequiredService<DatabaseMigrator>();
+        var storage = scope.ServiceProvider.GetRequiredService<StorageInfo>();
+        if (!storage.IsPostgreSql)
+        {
+            await migrator.MigrateAsync(cancellationToken);
+            return;
+        }
+
+        var current = await migrator.GetCurrentVersionAsync(cancellationToken);
+        if (current < migrator.LatestVersion)
+        {
+            throw new OutdatedSchemaException(
+                $"The PostgreSQL schema is at version {current} but this build needs version {migrator.LatestVersion}. " +
+                "Run the 'migrate' command first (dotnet run --project src/AuthServer -- migrate, or 'AuthServer migrate').");
+        }
+
+        if (current > migrator.LatestVersion)
+        {
+            throw new OutdatedSchemaException(
+                $"The PostgreSQL schema is at version {current}, newer than this build knows ({migrator.LatestVersion}). Deploy the newer build.");
+        }
+    }
+}
+
+public sealed class OutdatedSchemaException(string message) : Exception(message);

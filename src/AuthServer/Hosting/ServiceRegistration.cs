@@ -1,0 +1,37 @@
+using AuthServer.ApiKeys;
+using AuthServer.Clients;
+using AuthServer.Configuration;
+using AuthServer.Organisations;
+using AuthServer.Scopes;
+using AuthServer.Storage;
+
+namespace AuthServer.Hosting;
+
+public static class ServiceRegistration
+{
+    /// <summary>Everything the server and the CLI share: options, storage, domain services.</summary>
+    public static IHostApplicationBuilder AddAuthServer(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<AuthServerOptions>()
+            .Bind(builder.Configuration.GetSection(AuthServerOptions.SectionName))
+            .Validate(o => o.DefaultAccessTokenLifetimeSeconds > 0 && o.DefaultAccessTokenLifetimeSeconds <= o.MaxAccessTokenLifetimeSeconds,
+                "AuthServer:DefaultAccessTokenLifetimeSeconds must lie in 1..MaxAccessTokenLifetimeSeconds.")
+            .Validate(o => o.MaxAccessTokenLifetimeSeconds is > 0 and <= 31_556_926,
+                "AuthServer:MaxAccessTokenLifetimeSeconds must lie in 1..31556926.")
+            .Validate(o => o.DefaultSigningAlgorithm is "RS256" or "ES256", "AuthServer:DefaultSigningAlgorithm must be RS256 or ES256.")
+            .Validate(o => Uri.TryCreate(o.Issuer, UriKind.Absolute, out var uri) && uri.Query.Length == 0 && uri.Fragment.Length == 0,
+                "AuthServer:Issuer must be an absolute URL without query or fragment.")
+            .ValidateOnStart();
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.AddStorage();
+        builder.Services.AddScoped<OrganisationService>();
+        builder.Services.AddScoped<ScopeService>();
+        builder.Services.AddScoped<ClientService>();
+        builder.Services.AddScoped<ApiKeyService>();
+
+        builder.Services.AddHealthChecks()
+            .AddDbContextCheck<AuthServerDbContext>("database", tags: ["ready"]);
+        return builder;
+    }
+}

@@ -1,0 +1,34 @@
+using AuthServer.Cli;
+using AuthServer.Hosting;
+
+// The same executable is the server and the admin command line: no arguments, or "serve",
+// runs the server; anything else is a command (see Cli/CommandTable.cs).
+if (CommandTable.IsCommand(args))
+{
+    return await CommandLine.RunAsync(args);
+}
+
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = CommandTable.ServerArguments(args),
+    ContentRootPath = AppContext.BaseDirectory,
+});
+builder.AddAuthServer();
+
+var app = builder.Build();
+try
+{
+    IssuerPolicy.EnsureSecure(app);
+    await app.Services.PrepareDatabaseAsync(app.Lifetime.ApplicationStopping);
+    app.MapAuthServer();
+    await app.RunAsync();
+    return 0;
+}
+catch (Exception exception) when (StartupFailure.IsExplained(exception))
+{
+    await Console.Error.WriteLineAsync($"AuthServer cannot start: {exception.Message}");
+    return 1;
+}
+
+/// <summary>Entry point type, visible to WebApplicationFactory in the tests.</summary>
+public partial class Program;

@@ -1,0 +1,192 @@
+using System.Text;
+using AuthServer.Storage.Entities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace AuthServer.Storage;
+
+/// <summary>The one database of AuthServer. The schema is created by the hand-written
+/// migrations in Storage/Migrations; a test proves they match this model on every provider.</summary>
+public sealed class AuthServerDbContext(DbContextOptions<AuthServerDbContext> options) : DbContext(options)
+{
+    public DbSet<Organisation> Organisations => Set<Organisation>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<Scope> Scopes => Set<Scope>();
+    public DbSet<Client> Clients => Set<Client>();
+    public DbSet<Token> Tokens => Set<Token>();
+    public DbSet<SigningKey> SigningKeys => Set<SigningKey>();
+    public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // Epoch milliseconds: the same ordering and precision on SQLite and PostgreSQL, and the
+        // unit the Gatekeeper API speaks.
+        configurationBuilder.Properties<DateTimeOffset>().HaveConversion<EpochMillisecondsConverter>();
+        configurationBuilder.Properties<DateTimeOffset?>().HaveConversion<EpochMillisecondsConverter>();
+    }
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<Organisation>(e =>
+        {
+            e.ToTable("organisations");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Id).HasMaxLength(32);
+            e.Property(x => x.Name).HasMaxLength(200);
+            e.Property(x => x.Kind).HasConversion<string>().HasMaxLength(16);
+            e.Property(x => x.ParentId).HasMaxLength(32);
+            e.Property(x => x.Path).HasMaxLength(200);
+            e.HasOne<Organisation>().WithMany().HasForeignKey(x => x.ParentId).OnDelete(DeleteBehavior.Restrict);
+            e.HasIndex(x => x.ParentId);
+            e.HasIndex(x => x.Path);
+        });
+
+        modelBuilder.Entity<ApiKey>(e =>
+        {
+            e.ToTable("api_keys");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Id).HasMaxLength(32);
+            e.Property(x => x.OrganisationId).HasMaxLength(32);
+            e.Property(x => x.Name).HasMaxLength(200);
+            e.Property(x => x.KeyHash).HasMaxLength(32);
+            e.HasOne<Organisation>().WithMany().HasForeignKey(x => x.OrganisationId).OnDelete(DeleteBehavior.Restrict);
+            e.HasIndex(x => x.KeyHash).IsUnique();
+            e.HasIndex(x => x.OrganisationId);
+        });
+
+        modelBuilder.Entity<Scope>(e =>
+        {
+            e.ToTable("scopes");
+            e.HasKey(x => x.Name);
+            e.Property(x => x.Name).HasMaxLength(100);
+            e.Property(x => x.Audience).HasMaxLength(200);
+        });
+
+        modelBuilder.Entity<Client>(e =>
+        {
+            e.ToTable("clients");
+            e.HasKey(x => x.ClientId);
+            e.Property(x => x.ClientId).HasMaxLength(64);
+            e.Property(x => x.OrganisationId).HasMaxLength(32);
+            e.Property(x => x.Name).HasMaxLength(200);
+            e.Property(x => x.SecretHash).HasMaxLength(32);
+            e.Property(x => x.Scopes).HasMaxLength(2000);
+            e.Property(x => x.GrantTypes).HasMaxLength(200);
+            e.Property(x => x.TokenFormat).HasConversion<string>().HasMaxLength(16);
+            e.Property(x => x.SigningAlgorithm).HasMaxLength(16);
+            e.HasOne<Organisation>().WithMany().HasForeignKey(x => x.OrganisationId).OnDelete(DeleteBehavior.Restrict);
+            e.HasIndex(x => x.OrganisationId);
+        });
+
+        modelBuilder.Entity<Token>(e =>
+        {
+            e.ToTable("tokens");
+            e.HasKey(x => x.Sequence);
+            e.Property(x => x.Sequence).ValueGeneratedOnAdd();
+            e.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
+            e.Property(x => x.Format).HasConversion<string>().HasMaxLength(16);
+            e.Property(x => x.OrganisationId).HasMaxLength(32);
+            e.Property(x => x.RequestingOrganisationId).HasMaxLength(32);
+            e.Property(x => x.ClientId).HasMaxLength(64);
+            e.Property(x => x.ApiKeyId).HasMaxLength(32);
+            e.Property(x => x.Subject).HasMaxLength(200);
+            e.Property(x => x.Scopes).HasMaxLength(2000);
+            e.Property(x => x.RevokedBy).HasMaxLength(100);
+            e.Property(x => x.ReferenceHash).HasMaxLength(32);
+            // Lookups: by id (jti) and by reference-handle hash.
+            e.HasIndex(x => x.Id).IsUnique();
+            e.HasIndex(x => x.ReferenceHash).IsUnique();
+            // Listing newest first, counting and revoking by organisation and status; organisation first.
+            e.HasIndex(x => new { x.OrganisationId, x.Status, x.Sequence });
+            // Revoking by client, or by subject of one client, within an organisation.
+            e.HasIndex(x => new { x.OrganisationId, x.ClientId, x.Subject });
+            // Pruning, ordered by indexed columns.
+            e.HasIndex(x => x.ExpiresAt);
+            e.HasIndex(x => x.RevokedAt);
+            e.HasIndex(x => x.RenewedAt);
+        });
+
+        modelBuilder.Entity<SigningKey>(e =>
+        {
+            e.ToTable("signing_keys");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Id).HasMaxLength(64);
+            e.Property(x => x.Algorithm).HasMaxLength(16);
+            e.Property(x => x.PublicJwk).HasMaxLength(4000);
+            e.Property(x => x.ProtectedPrivateKey).HasMaxLength(4096);
+        });
+
+        modelBuilder.Entity<AuditEvent>(e =>
+        {
+            e.ToTable("audit_events");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Id).ValueGeneratedOnAdd();
+            e.Property(x => x.Action).HasMaxLength(64);
+            e.Property(x => x.ActorOrganisationId).HasMaxLength(32);
+            e.Property(x => x.ActorCredential).HasMaxLength(100);
+            e.Property(x => x.TargetOrganisationId).HasMaxLength(32);
+            e.Property(x => x.Detail).HasMaxLength(2000);
+            e.HasIndex(x => new { x.TargetOrganisationId, x.Id });
+            e.HasIndex(x => new { x.ActorOrganisationId, x.Id });
+            e.HasIndex(x => x.OccurredAt);
+        });
+
+        ApplySnakeCaseNames(modelBuilder);
+    }
+
+    /// <summary>snake_case columns and index names, so hand-written SQL reads naturally on PostgreSQL.</summary>
+    private static void ApplySnakeCaseNames(ModelBuilder modelBuilder)
+    {
+        foreach (var entity in modelBuilder.Model.GetEntityTypes())
+        {
+            var table = entity.GetTableName()!;
+            foreach (var property in entity.GetProperties())
+            {
+                property.SetColumnName(ToSnakeCase(property.Name));
+            }
+
+            foreach (var key in entity.GetKeys())
+            {
+                key.SetName($"pk_{table}");
+            }
+
+            foreach (var fk in entity.GetForeignKeys())
+            {
+                fk.SetConstraintName($"fk_{table}_{string.Join("_", fk.Properties.Select(p => ToSnakeCase(p.Name)))}");
+            }
+
+            foreach (var index in entity.GetIndexes())
+            {
+                index.SetDatabaseName($"ix_{table}_{string.Join("_", index.Properties.Select(p => ToSnakeCase(p.Name)))}");
+            }
+        }
+    }
+
+    internal static string ToSnakeCase(string name)
+    {
+        var builder = new StringBuilder(name.Length + 8);
+        for (var i = 0; i < name.Length; i++)
+        {
+            var c = name[i];
+            if (char.IsUpper(c))
+            {
+                if (i > 0)
+                {
+                    builder.Append('_');
+                }
+
+                builder.Append(char.ToLowerInvariant(c));
+            }
+            else
+            {
+                builder.Append(c);
+            }
+        }
+
+        return builder.ToString();
+    }
+
+    private sealed class EpochMillisecondsConverter() : ValueConverter<DateTimeOffset, long>(
+        value => value.ToUnixTimeMilliseconds(),
+        value => DateTimeOffset.FromUnixTimeMilliseconds(value));
+}

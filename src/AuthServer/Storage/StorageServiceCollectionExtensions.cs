@@ -1,0 +1,65 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+
+namespace AuthServer.Storage;
+
+public static class StorageServiceCollectionExtensions
+{
+    /// <summary>The one place that chooses the database provider.</summary>
+    public static IHostApplicationBuilder AddStorage(this IHostApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection(DatabaseOptions.SectionName);
+        var options = section.Get<DatabaseOptions>() ?? new DatabaseOptions();
+        builder.Services.AddOptions<DatabaseOptions>().Bind(section)
+            .Validate(o => o.CommandTimeoutSeconds is > 0 and <= 600, "Database:CommandTimeoutSeconds must lie in 1..600.")
+            .ValidateOnStart();
+
+        var connectionString = builder.Configuration.GetConnectionString("AuthServer");
+        switch (options.Provider)
+        {
+            case DatabaseProvider.Sqlite:
+                connectionString = PrepareSqlite(connectionString ?? DatabaseOptions.DefaultSqliteConnectionString);
+                builder.Services.AddDbContextPool<AuthServerDbContext>(o => o
+                    .UseSqlite(connectionString, sqlite => sqlite.CommandTimeout(options.CommandTimeoutSeconds))
+                    .AddInterceptors(new SqliteConnectionInterceptor()));
+                break;
+            case DatabaseProvider.PostgreSQL:
+                if (string.IsNullOrWhiteSpace(connectionString))
+                {
+                    throw new InvalidOperationException(
+                        "Database:Provider is PostgreSQL but ConnectionStrings:AuthServer is not set (environment: ConnectionStrings__AuthServer).");
+                }
+
+                builder.Services.AddDbContextPool<AuthServerDbContext>(o => o
+                    .UseNpgsql(connectionString, npgsql => npgsql.CommandTimeout(options.CommandTimeoutSeconds)));
+                break;
+            default:
+                throw new InvalidOperationException($"Unknown Database:Provider '{options.Provider}'. Use Sqlite or PostgreSQL.");
+        }
+
+        builder.Services.AddSingleton(new StorageInfo(options.Provider));
+        builder.Services.AddScoped<DatabaseMigrator>();
+        return builder;
+    }
+
+    /// <summary>Resolves a relative SQLite file against the working directory and creates its folder.</summary>
+    private static string PrepareSqlite(string connectionString)
+    {
+        var csb = new SqliteConnectionStringBuilder(connectionString);
+        if (csb.Mode != SqliteOpenMode.Memory && !string.IsNullOrEmpty(csb.DataSource) && csb.DataSource != ":memory:")
+        {
+            var path = Path.IsPathRooted(csb.DataSource) ? csb.DataSource : Path.GetFullPath(csb.DataSource);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            csb.DataSource = path;
+        }
+
+        csb.Pooling = true;
+        return csb.ToString();
+    }
+}
+
+/// <summary>Which provider is in use, for the few places that must know (migrations, locks).</summary>
+public sealed record StorageInfo(DatabaseProvider Provider)
+{
+    public bool IsPostgreSql => Provider == DatabaseProvider.PostgreSQL;
+}

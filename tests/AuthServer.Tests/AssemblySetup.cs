@@ -1,0 +1,3 @@
+using AuthServer.Tests.Infrastructure;
+
+[assembly: AssemblyFixture(typeof(PostgresLifetime))]

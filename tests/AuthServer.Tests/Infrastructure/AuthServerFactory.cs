@@ -1,0 +1,69 @@
+using AuthServer.Storage;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace AuthServer.Tests.Infrastructure;
+
+/// <summary>The whole server in memory, on a fresh database of the given provider, with a
+/// clock the test controls. PostgreSQL databases are migrated first, as an operator would.</summary>
+public sealed class AuthServerFactory(DatabaseProvider provider, string connectionString, IReadOnlyDictionary<string, string?>? settings = null)
+    : WebApplicationFactory<Program>
+{
+    public TestTime Time { get; } = new();
+    public DatabaseProvider Provider => provider;
+    public string ConnectionString => connectionString;
+
+    public static async Task<AuthServerFactory> CreateAsync(DatabaseProvider provider, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var connectionString = await TestDatabases.CreateAsync(provider);
+        var factory = new AuthServerFactory(provider, connectionString, settings);
+        if (provider == DatabaseProvider.PostgreSQL)
+        {
+            await TestDatabases.MigrateAsync(provider, connectionString);
+        }
+
+        return factory;
+    }
+
+    /// <summary>Runs an admin command in-process against this factory's database.</summary>
+    public Task<CliResult> RunCliAsync(params string[] args) => Cli.RunAsync(args, AllSettings());
+
+    public Dictionary<string, string?> AllSettings()
+    {
+        var all = new Dictionary<string, string?>(TestDatabases.Settings(provider, connectionString));
+        all["AuthServer:Issuer"] = "https://auth.test";
+        all["AuthServer:KeyProtection:Key"] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("test-key-protection-key-32-bytes"));
+        all["Pruning:Enabled"] = "false";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            all[key] = value;
+        }
+
+        return all;
+    }
+
+    /// <summary>Runs <paramref name="action"/> with a scope of the server's own services.</summary>
+    public async Task<T> WithServicesAsync<T>(Func<IServiceProvider, Task<T>> action)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await action(scope.ServiceProvider);
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Development");
+        foreach (var (key, value) in AllSettings())
+        {
+            builder.UseSetting(key, value);
+        }
+
+        builder.ConfigureTestServices(services =>
+        {
+            services.RemoveAll<TimeProvider>();
+            services.AddSingleton<TimeProvider>(Time);
+        });
+    }
+}

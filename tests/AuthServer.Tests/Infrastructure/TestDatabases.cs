@@ -1,0 +1,41 @@
+using AuthServer.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace AuthServer.Tests.Infrastructure;
+
+/// <summary>Makes a fresh, empty database of one provider and says how to configure AuthServer for it.</summary>
+public static class TestDatabases
+{
+    public static async Task<string> CreateAsync(DatabaseProvider provider)
+    {
+        if (provider == DatabaseProvider.PostgreSQL)
+        {
+            var server = await PostgresServer.GetAsync();
+            return await server.CreateDatabaseAsync();
+        }
+
+        var directory = Path.Combine(Path.GetTempPath(), "authserver-tests");
+        Directory.CreateDirectory(directory);
+        return $"Data Source={Path.Combine(directory, $"{Guid.NewGuid():N}.db")}";
+    }
+
+    public static AuthServerDbContext OpenContext(DatabaseProvider provider, string connectionString)
+    {
+        var builder = new DbContextOptionsBuilder<AuthServerDbContext>();
+        _ = provider == DatabaseProvider.PostgreSQL ? builder.UseNpgsql(connectionString) : builder.UseSqlite(connectionString);
+        return new AuthServerDbContext(builder.Options);
+    }
+
+    public static async Task MigrateAsync(DatabaseProvider provider, string connectionString)
+    {
+        await using var db = OpenContext(provider, connectionString);
+        await new DatabaseMigrator(db, new StorageInfo(provider), NullLogger<DatabaseMigrator>.Instance).MigrateAsync(CancellationToken.None);
+    }
+
+    public static IEnumerable<KeyValuePair<string, string?>> Settings(DatabaseProvider provider, string connectionString) =>
+    [
+        new("Database:Provider", provider.ToString()),
+        new("ConnectionStrings:AuthServer", connectionString),
+    ];
+}

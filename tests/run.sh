@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need (PostgreSQL server binaries, the interop
+# client's npm packages), then runs every test layer and ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+results="$root/.artifacts/test-results"
+rm -rf "$results" && mkdir -p "$results"
+
+need_install=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_install+=(postgresql)
+command -v node >/dev/null 2>&1 || need_install+=(nodejs npm)
+if [ ${#need_install[@]} -gt 0 ]; then
+  if [ -z "${AUTHSERVER_TEST_POSTGRES:-}" ] || [[ " ${need_install[*]} " == *" nodejs "* ]]; then
+    echo "Installing ${need_install[*]} from Debian's packages..."
+    sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need_install[@]}" >/dev/null \
+      || { echo "could not install ${need_install[*]}"; echo "0 passed, 1 failed"; exit 1; }
+    # Debian starts a cluster of its own on install; the tests start their own throwaway ones.
+    command -v pg_ctlcluster >/dev/null 2>&1 && $sudo_cmd service postgresql stop >/dev/null 2>&1 || true
+  fi
+fi
+
+passed=0; failed=0
+
+# 1. The .NET test suite (in-memory host, SQLite and PostgreSQL, multi-process tests).
+dotnet test "$root/AuthServer.sln" -c Release --logger "trx;LogFileName=dotnet.trx" --results-directory "$results" 2>&1 | tee "$results/dotnet.log"
+trx="$results/dotnet.trx"
+if [ -f "$trx" ]; then
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters"); f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+  [ "${p:-0}" -gt 0 ] || failed=$((failed + 1))
+else
+  echo "dotnet test produced no results"; failed=$((failed + 1))
+fi
+
+# 2. deploy/ checked as far as this machine allows.
+if bash "$root/deploy/validate.sh" >"$results/deploy.log" 2>&1; then
+  tail -n 1 "$results/deploy.log"; passed=$((passed + 1))
+else
+  cat "$results/deploy.log"; echo "deploy validation failed"; failed=$((failed + 1))
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
