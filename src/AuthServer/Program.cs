@@ -20,6 +20,7 @@ try
 {
     IssuerPolicy.EnsureSecure(app);
     await app.Services.PrepareDatabaseAsync(app.Lifetime.ApplicationStopping);
+    await app.Services.EnsureSigningKeysAsync(app.Lifetime.ApplicationStopping);
     app.MapAuthServer();
     await app.RunAsync();
     return 0;

@@ -15,6 +15,8 @@ public static class CommandTable
         ["api-keys create"] = ApiKeyCommands.CreateAsync,
         ["clients create"] = ClientCommands.CreateAsync,
         ["clients list"] = ClientCommands.ListAsync,
+        ["keys rotate"] = KeyCommands.RotateAsync,
+        ["keys list"] = KeyCommands.ListAsync,
     };
 
     /// <summary>Group names (the first word of two-word commands) and single-word commands.</summary>

@@ -23,7 +23,25 @@ public sealed class AuthServerOptions
     /// <summary>The built-in management scope for a partner's rights over its descendants.</summary>
     public string PartnerAdminScope { get; set; } = "bankadmin";
 
+    /// <summary>aud of access tokens whose scopes name no audience. Defaults to the issuer.</summary>
+    public string? DefaultAudience { get; set; }
+
     public KeyProtectionOptions KeyProtection { get; set; } = new();
+
+    public SigningKeyOptions Keys { get; set; } = new();
+}
+
+public sealed class SigningKeyOptions
+{
+    /// <summary>A rotated-in key is published this long before it signs, so that every node and
+    /// every resource server's JWKS cache knows it first. Default 10 minutes.</summary>
+    public int ActivationDelaySeconds { get; set; } = 600;
+
+    /// <summary>How often a node re-reads the keys from the database. Must be below the activation delay.</summary>
+    public int RefreshSeconds { get; set; } = 30;
+
+    /// <summary>RSA key size for RS256 keys.</summary>
+    public int RsaKeySize { get; set; } = 2048;
 }
 
 public sealed class KeyProtectionOptions
@@ -31,4 +49,7 @@ public sealed class KeyProtectionOptions
     /// <summary>Base64 of 32 random bytes; encrypts signing keys at rest. Must be the same on
     /// every node. When empty on the embedded SQLite default, a key file is created under data/.</summary>
     public string? Key { get; set; }
+
+    /// <summary>Where the embedded default keeps its generated key (SQLite only).</summary>
+    public string KeyFile { get; set; } = "data/keyprotection.key";
 }

@@ -1,3 +1,4 @@
+using AuthServer.Keys;
 using AuthServer.Storage;
 
 namespace AuthServer.Hosting;
@@ -15,9 +16,22 @@ public static class DatabasePreparation
         if (!storage.IsPostgreSql)
         {
             await migrator.MigrateAsync(cancellationToken);
-            return;
         }
+        else
+        {
+            await EnsureCurrentSchemaAsync(migrator, cancellationToken);
+        }
+    }
 
+    /// <summary>The server needs a signing key per algorithm before it serves (the CLI does not).</summary>
+    public static async Task EnsureSigningKeysAsync(this IServiceProvider services, CancellationToken cancellationToken)
+    {
+        await using var scope = services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<SigningKeyService>().EnsureKeysAsync(cancellationToken);
+    }
+
+    private static async Task EnsureCurrentSchemaAsync(DatabaseMigrator migrator, CancellationToken cancellationToken)
+    {
         var current = await migrator.GetCurrentVersionAsync(cancellationToken);
         if (current < migrator.LatestVersion)
         {

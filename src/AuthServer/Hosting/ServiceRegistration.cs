@@ -1,4 +1,7 @@
 using AuthServer.ApiKeys;
+using AuthServer.Audit;
+using AuthServer.Keys;
+using AuthServer.Tokens;
 using AuthServer.Clients;
 using AuthServer.Configuration;
 using AuthServer.Organisations;
@@ -21,6 +24,8 @@ public static class ServiceRegistration
             .Validate(o => o.DefaultSigningAlgorithm is "RS256" or "ES256", "AuthServer:DefaultSigningAlgorithm must be RS256 or ES256.")
             .Validate(o => Uri.TryCreate(o.Issuer, UriKind.Absolute, out var uri) && uri.Query.Length == 0 && uri.Fragment.Length == 0,
                 "AuthServer:Issuer must be an absolute URL without query or fragment.")
+            .Validate(o => o.Keys.RefreshSeconds > 0 && o.Keys.ActivationDelaySeconds > o.Keys.RefreshSeconds,
+                "AuthServer:Keys:ActivationDelaySeconds must exceed AuthServer:Keys:RefreshSeconds, so every node publishes a key before it signs.")
             .ValidateOnStart();
 
         builder.Services.AddSingleton(TimeProvider.System);
@@ -29,6 +34,16 @@ public static class ServiceRegistration
         builder.Services.AddScoped<ScopeService>();
         builder.Services.AddScoped<ClientService>();
         builder.Services.AddScoped<ApiKeyService>();
+        builder.Services.AddScoped<AuditLog>();
+
+        builder.Services.AddSingleton<KeyProtector>();
+        builder.Services.AddSingleton<KeyRing>();
+        builder.Services.AddScoped<SigningKeyService>();
+
+        builder.Services.AddScoped<TokenStore>();
+        builder.Services.AddScoped<TokenIssuer>();
+        builder.Services.AddScoped<TokenValidator>();
+        builder.Services.AddScoped<TokenRevoker>();
 
         builder.Services.AddHealthChecks()
             .AddDbContextCheck<AuthServerDbContext>("database", tags: ["ready"]);

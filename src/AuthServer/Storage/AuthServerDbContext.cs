@@ -96,8 +96,9 @@ public sealed class AuthServerDbContext(DbContextOptions<AuthServerDbContext> op
             // Lookups: by id (jti) and by reference-handle hash.
             e.HasIndex(x => x.Id).IsUnique();
             e.HasIndex(x => x.ReferenceHash).IsUnique();
-            // Listing newest first, counting and revoking by organisation and status; organisation first.
-            e.HasIndex(x => new { x.OrganisationId, x.Status, x.Sequence });
+            // Listing newest first, counting and revoking by organisation and status; organisation first,
+            // expiry last so that counting the active tokens of an organisation reads the index only.
+            e.HasIndex(x => new { x.OrganisationId, x.Status, x.Sequence, x.ExpiresAt });
             // Revoking by client, or by subject of one client, within an organisation.
             e.HasIndex(x => new { x.OrganisationId, x.ClientId, x.Subject });
             // Pruning, ordered by indexed columns.

@@ -114,7 +114,7 @@ CREATE UNIQUE INDEX ix_tokens_id ON tokens (id);
 
 CREATE INDEX ix_tokens_organisation_id_client_id_subject ON tokens (organisation_id, client_id, subject);
 
-CREATE INDEX ix_tokens_organisation_id_status_sequence ON tokens (organisation_id, status, sequence);
+CREATE INDEX ix_tokens_organisation_id_status_sequence_expires_at ON tokens (organisation_id, status, sequence, expires_at);
 
 CREATE UNIQUE INDEX ix_tokens_reference_hash ON tokens (reference_hash);
 

@@ -1,0 +1,56 @@
+using AuthServer.Storage;
+using AuthServer.Storage.Entities;
+using Microsoft.EntityFrameworkCore;
+
+namespace AuthServer.Audit;
+
+/// <summary>Who acted: the organisation and the credential it used ("client:ID", "apikey:ID"),
+/// never a secret.</summary>
+public sealed record Actor(string OrganisationId, string Credential)
+{
+    public static Actor ForClient(Client client) => new(client.OrganisationId, $"client:{client.ClientId}");
+    public static Actor ForApiKey(ApiKey key) => new(key.OrganisationId, $"apikey:{key.Id}");
+}
+
+public static class AuditActions
+{
+    public const string TokenIssued = "token.issued";
+    public const string TokenRenewed = "token.renewed";
+    public const string TokenRevoked = "token.revoked";
+    public const string TokensRevokedAll = "tokens.revoked_all";
+    public const string TokensRevokedSelected = "tokens.revoked_selected";
+    public const string TokensRevokedByClient = "tokens.revoked_by_client";
+    public const string TokensRevokedBySubject = "tokens.revoked_by_subject";
+}
+
+/// <summary>Records issuances and revocations. Entries are added to the caller's unit of work,
+/// so an audit entry commits with the change it describes, or not at all.</summary>
+public sealed class AuditLog(AuthServerDbContext db, TimeProvider time)
+{
+    public void Add(string action, Actor actor, string targetOrganisationId, Guid? tokenId = null, int count = 1, string? detail = null)
+    {
+        db.AuditEvents.Add(new AuditEvent
+        {
+            OccurredAt = time.GetUtcNow(),
+            Action = action,
+            ActorOrganisationId = actor.OrganisationId,
+            ActorCredential = actor.Credential,
+            TargetOrganisationId = targetOrganisationId,
+            TargetTokenId = tokenId,
+            Count = count,
+            Detail = detail is { Length: > 2000 } ? detail[..2000] : detail,
+        });
+    }
+
+    /// <summary>Newest first; <paramref name="organisationId"/> limits to entries that it did or that concern it.</summary>
+    public Task<List<AuditEvent>> ListAsync(string? organisationId, int skip, int take, CancellationToken cancellationToken)
+    {
+        var query = db.AuditEvents.AsNoTracking();
+        if (organisationId is not null)
+        {
+            query = query.Where(e => e.TargetOrganisationId == organisationId || e.ActorOrganisationId == organisationId);
+        }
+
+        return query.OrderByDescending(e => e.Id).Skip(skip).Take(take).ToListAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,96 @@
+using AuthServer.Configuration;
+using AuthServer.Storage;
+using AuthServer.Storage.Entities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace AuthServer.Keys;
+
+/// <summary>Creates and rotates the signing keys in the database, under a lock, so that nodes
+/// started together on an empty database agree on one key per algorithm.</summary>
+public sealed class SigningKeyService(
+    AuthServerDbContext db,
+    StorageInfo storage,
+    KeyProtector protector,
+    TimeProvider time,
+    IOptions<AuthServerOptions> options,
+    ILogger<SigningKeyService> logger)
+{
+    private const long AdvisoryLockKey = 0x41_75_74_68_4B_65_79; // "AuthKey"
+
+    /// <summary>Makes sure each algorithm has a current key; creates the missing ones now.</summary>
+    public async Task EnsureKeysAsync(CancellationToken cancellationToken)
+    {
+        if (await CurrentAlgorithmsAsync(cancellationToken) is { Count: 2 })
+        {
+            return;
+        }
+
+        await using var transaction = await BeginLockedAsync(cancellationToken);
+        var present = await CurrentAlgorithmsAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        foreach (var algorithm in SigningKeyFactory.Algorithms.Except(present))
+        {
+            db.SigningKeys.Add(SigningKeyFactory.Create(algorithm, options.Value.Keys.RsaKeySize, protector, now, now));
+            logger.LogInformation("Created the first {Algorithm} signing key", algorithm);
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Adds a key that is published now and signs after the activation delay; the key
+    /// it replaces stays published until the last token it can have signed has expired.</summary>
+    public async Task<SigningKey> RotateAsync(string algorithm, CancellationToken cancellationToken)
+    {
+        if (!SigningKeyFactory.Algorithms.Contains(algorithm))
+        {
+            throw new RequestException("The algorithm must be RS256 or ES256.", "algorithm");
+        }
+
+        await using var transaction = await BeginLockedAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        var activatesAt = now.AddSeconds(options.Value.Keys.ActivationDelaySeconds);
+        var replaced = await db.SigningKeys.Where(k => k.Algorithm == algorithm && k.RetiredAt == null).ToListAsync(cancellationToken);
+        foreach (var old in replaced)
+        {
+            old.RetiredAt = activatesAt;
+            old.PublishedUntil = activatesAt.AddSeconds(options.Value.MaxAccessTokenLifetimeSeconds);
+        }
+
+        var key = SigningKeyFactory.Create(algorithm, options.Value.Keys.RsaKeySize, protector, now, activatesAt);
+        db.SigningKeys.Add(key);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        logger.LogInformation("Rotated {Algorithm}: key {Kid} is published now and signs from {ActivatesAt:o}", algorithm, key.Id, activatesAt);
+        return key;
+    }
+
+    public Task<List<SigningKey>> ListAsync(CancellationToken cancellationToken)
+    {
+        return db.SigningKeys.AsNoTracking().OrderBy(k => k.CreatedAt).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>Keys that are published at <paramref name="now"/>.</summary>
+    public Task<List<SigningKey>> ListPublishedAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        return db.SigningKeys.AsNoTracking().Where(k => k.PublishedUntil == null || k.PublishedUntil > now).ToListAsync(cancellationToken);
+    }
+
+    private async Task<List<string>> CurrentAlgorithmsAsync(CancellationToken cancellationToken)
+    {
+        return await db.SigningKeys.AsNoTracking().Where(k => k.RetiredAt == null).Select(k => k.Algorithm).Distinct().ToListAsync(cancellationToken);
+    }
+
+    private async Task<Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction> BeginLockedAsync(CancellationToken cancellationToken)
+    {
+        // SQLite transactions here begin IMMEDIATE (one writer); PostgreSQL takes a transaction lock.
+        var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (storage.IsPostgreSql)
+        {
+            await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_xact_lock({AdvisoryLockKey})", cancellationToken);
+        }
+
+        return transaction;
+    }
+}

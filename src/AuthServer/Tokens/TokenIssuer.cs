@@ -1,0 +1,115 @@
+using AuthServer.Audit;
+using AuthServer.Configuration;
+using AuthServer.Keys;
+using AuthServer.Security;
+using AuthServer.Storage;
+using AuthServer.Storage.Entities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace AuthServer.Tokens;
+
+/// <summary>What to issue. Callers have already decided that the client may have it.</summary>
+public sealed record IssueRequest(
+    Client Client,
+    string OrganisationId,
+    string RequestingOrganisationId,
+    string Subject,
+    IReadOnlyList<string> Scopes,
+    int LifetimeSeconds,
+    Actor Actor,
+    string? ApiKeyId = null,
+    Guid? RenewedFromId = null);
+
+public sealed record IssuedToken(Token Token, string AccessToken);
+
+/// <summary>Issues access tokens: JWT (RFC 9068) or reference handles. Every token is stored,
+/// with its audit entry, before it is returned.</summary>
+public sealed class TokenIssuer(
+    AuthServerDbContext db,
+    KeyRing keys,
+    AuditLog audit,
+    TimeProvider time,
+    IOptions<AuthServerOptions> options)
+{
+    public const string OrganisationClaim = "organisation_id";
+    public const string RequestingOrganisationClaim = "requesting_organisation_id";
+    private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
+
+    public async Task<IssuedToken> IssueAsync(IssueRequest request, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var lifetime = Math.Clamp(request.LifetimeSeconds, 1, options.Value.MaxAccessTokenLifetimeSeconds);
+        var token = new Token
+        {
+            Id = Guid.NewGuid(),
+            Status = TokenStatus.Active,
+            Format = request.Client.TokenFormat,
+            OrganisationId = request.OrganisationId,
+            RequestingOrganisationId = request.RequestingOrganisationId,
+            ClientId = request.Client.ClientId,
+            ApiKeyId = request.ApiKeyId,
+            Subject = request.Subject,
+            Scopes = string.Join(' ', request.Scopes),
+            CreatedAt = now,
+            ExpiresAt = now.AddSeconds(lifetime),
+            RenewedFromId = request.RenewedFromId,
+        };
+
+        string accessToken;
+        if (token.Format == TokenFormat.Reference)
+        {
+            accessToken = Secrets.NewSecret();
+            token.ReferenceHash = Secrets.Hash(accessToken);
+        }
+        else
+        {
+            accessToken = await CreateJwtAsync(token, request.Client, cancellationToken);
+        }
+
+        db.Tokens.Add(token);
+        audit.Add(request.RenewedFromId is null ? AuditActions.TokenIssued : AuditActions.TokenRenewed,
+            request.Actor, token.OrganisationId, token.Id, detail: request.RenewedFromId?.ToString());
+        await db.SaveChangesAsync(cancellationToken);
+        db.ChangeTracker.Clear();
+        return new IssuedToken(token, accessToken);
+    }
+
+    private async Task<string> CreateJwtAsync(Token token, Client client, CancellationToken cancellationToken)
+    {
+        var algorithm = client.SigningAlgorithm ?? options.Value.DefaultSigningAlgorithm;
+        var key = await keys.GetSigningKeyAsync(algorithm, cancellationToken);
+        var audiences = await AudiencesAsync(token.Scopes.Split(' '), cancellationToken);
+        var descriptor = new SecurityTokenDescriptor
+        {
+            TokenType = "at+jwt",
+            Issuer = options.Value.Issuer,
+            IssuedAt = token.CreatedAt.UtcDateTime,
+            NotBefore = token.CreatedAt.UtcDateTime,
+            Expires = token.ExpiresAt.UtcDateTime,
+            SigningCredentials = key.Signing,
+            Claims = new Dictionary<string, object>
+            {
+                [JwtRegisteredClaimNames.Sub] = token.Subject,
+                [JwtRegisteredClaimNames.Aud] = audiences.Count == 1 ? audiences[0] : audiences,
+                ["client_id"] = token.ClientId,
+                ["scope"] = token.Scopes,
+                [JwtRegisteredClaimNames.Jti] = token.Id.ToString(),
+                [OrganisationClaim] = token.OrganisationId,
+                [RequestingOrganisationClaim] = token.RequestingOrganisationId,
+            },
+        };
+        return Handler.CreateToken(descriptor);
+    }
+
+    /// <summary>The audiences of the granted scopes, or the default audience when they name none.</summary>
+    private async Task<IReadOnlyList<string>> AudiencesAsync(string[] scopes, CancellationToken cancellationToken)
+    {
+        var audiences = await db.Scopes.AsNoTracking()
+            .Where(s => scopes.Contains(s.Name) && s.Audience != null)
+            .Select(s => s.Audience!).Distinct().OrderBy(a => a).ToListAsync(cancellationToken);
+        return audiences.Count > 0 ? audiences : [options.Value.DefaultAudience ?? options.Value.Issuer];
+    }
+}

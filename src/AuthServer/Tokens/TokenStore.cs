@@ -1,0 +1,26 @@
+using AuthServer.Storage;
+using AuthServer.Storage.Entities;
+using Microsoft.EntityFrameworkCore;
+
+namespace AuthServer.Tokens;
+
+/// <summary>Reads tokens together with their organisation's watermark, in one query.</summary>
+public sealed class TokenStore(AuthServerDbContext db)
+{
+    public Task<StoredToken?> FindByIdAsync(Guid id, CancellationToken cancellationToken)
+    {
+        return Query(db.Tokens.Where(t => t.Id == id)).FirstOrDefaultAsync(cancellationToken);
+    }
+
+    public Task<StoredToken?> FindByReferenceHashAsync(byte[] hash, CancellationToken cancellationToken)
+    {
+        return Query(db.Tokens.Where(t => t.ReferenceHash == hash)).FirstOrDefaultAsync(cancellationToken);
+    }
+
+    public IQueryable<StoredToken> Query(IQueryable<Token> tokens)
+    {
+        return from t in tokens.AsNoTracking()
+               join o in db.Organisations on t.OrganisationId equals o.Id
+               select new StoredToken(t, o.RevokedBeforeSequence, o.TokensRevokedAt);
+    }
+}

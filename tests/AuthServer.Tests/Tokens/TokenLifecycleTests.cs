@@ -1,0 +1,111 @@
+using AuthServer.Audit;
+using AuthServer.Storage;
+using AuthServer.Storage.Entities;
+using AuthServer.Tests.Infrastructure;
+using AuthServer.Tokens;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AuthServer.Tests.Tokens;
+
+/// <summary>The token core without HTTP: issue, resolve, revoke one, revoke all, expire.</summary>
+public abstract class TokenLifecycleTests(DatabaseProvider provider) : IAsyncLifetime
+{
+    private AuthServerFactory _factory = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _factory = await AuthServerFactory.CreateAsync(provider);
+        _ = _factory.Server; // start: migrates SQLite and creates the signing keys
+    }
+
+    public async ValueTask DisposeAsync() => await _factory.DisposeAsync();
+
+    private async Task<(IssuedToken Issued, Organisation Org)> IssueAsync(TokenFormat format, Organisation? org = null, int lifetime = 300)
+    {
+        org ??= await _factory.OrganisationAsync();
+        var scope = await _factory.ScopeAsync();
+        var client = (await _factory.ClientAsync(org.Id, [scope], format)).Client;
+        var issued = await _factory.WithServicesAsync(s => s.GetRequiredService<TokenIssuer>().IssueAsync(
+            new IssueRequest(client, org.Id, org.Id, client.ClientId, [scope], lifetime, Actor.ForClient(client)), CancellationToken.None));
+        return (issued, org);
+    }
+
+    private Task<StoredToken?> ResolveAsync(string token) =>
+        _factory.WithServicesAsync(s => s.GetRequiredService<TokenValidator>().ResolveAsync(token, CancellationToken.None));
+
+    [Theory]
+    [InlineData(TokenFormat.Jwt)]
+    [InlineData(TokenFormat.Reference)]
+    public async Task Issued_token_resolves_active_until_revoked(TokenFormat format)
+    {
+        var (issued, _) = await IssueAsync(format);
+        var stored = await ResolveAsync(issued.AccessToken);
+        Assert.NotNull(stored);
+        Assert.Equal(issued.Token.Id, stored.Token.Id);
+        Assert.True(stored.IsActive(_factory.Time.GetUtcNow()));
+
+        var actor = new Actor(stored.Token.OrganisationId, "test");
+        Assert.True(await _factory.WithServicesAsync(s => s.GetRequiredService<TokenRevoker>().RevokeAsync(stored, actor, CancellationToken.None)));
+        var after = await ResolveAsync(issued.AccessToken);
+        Assert.NotNull(after);
+        Assert.False(after.IsActive(_factory.Time.GetUtcNow()));
+        Assert.Equal(TokenStatus.Revoked, after.Status);
+        Assert.False(await _factory.WithServicesAsync(s => s.GetRequiredService<TokenRevoker>().RevokeAsync(after, actor, CancellationToken.None)));
+    }
+
+    [Fact]
+    public async Task Token_expires_with_the_clock()
+    {
+        var (issued, _) = await IssueAsync(TokenFormat.Jwt, lifetime: 60);
+        var stored = (await ResolveAsync(issued.AccessToken))!;
+        Assert.True(stored.IsActive(_factory.Time.GetUtcNow()));
+        _factory.Time.Advance(TimeSpan.FromSeconds(60));
+        Assert.False((await ResolveAsync(issued.AccessToken))!.IsActive(_factory.Time.GetUtcNow()));
+        Assert.Equal(TokenStatus.Active, stored.Status); // expiry alone does not change the status
+    }
+
+    [Fact]
+    public async Task Revoke_all_revokes_every_earlier_token_of_the_organisation_only()
+    {
+        var (first, org) = await IssueAsync(TokenFormat.Jwt);
+        var (second, _) = await IssueAsync(TokenFormat.Reference, org);
+        var (other, _) = await IssueAsync(TokenFormat.Jwt);
+
+        var count = await _factory.WithServicesAsync(s => s.GetRequiredService<TokenRevoker>()
+            .RevokeAllAsync(org.Id, new Actor(org.Id, "test"), CancellationToken.None));
+
+        Assert.Equal(2, count);
+        var now = _factory.Time.GetUtcNow();
+        Assert.False((await ResolveAsync(first.AccessToken))!.IsActive(now));
+        Assert.False((await ResolveAsync(second.AccessToken))!.IsActive(now));
+        Assert.True((await ResolveAsync(other.AccessToken))!.IsActive(now));
+
+        var (later, _) = await IssueAsync(TokenFormat.Jwt, org);
+        Assert.True((await ResolveAsync(later.AccessToken))!.IsActive(now));
+        Assert.Equal(1, await _factory.WithServicesAsync(s => s.GetRequiredService<TokenRevoker>()
+            .RevokeAllAsync(org.Id, new Actor(org.Id, "test"), CancellationToken.None)));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("not-a-token")]
+    [InlineData("a.b.c")]
+    [InlineData("eyJhbGciOiJub25lIn0.eyJqdGkiOiIxIn0.")]
+    public async Task Garbage_resolves_to_nothing(string input)
+    {
+        Assert.Null(await ResolveAsync(input));
+    }
+
+    [Fact]
+    public async Task Jwt_with_a_tampered_payload_resolves_to_nothing()
+    {
+        var (issued, _) = await IssueAsync(TokenFormat.Jwt);
+        var parts = issued.AccessToken.Split('.');
+        var tampered = $"{parts[0]}.{parts[1][..^2]}AA.{parts[2]}";
+        Assert.Null(await ResolveAsync(tampered));
+    }
+}
+
+public sealed class TokenLifecycleOnSqlite() : TokenLifecycleTests(DatabaseProvider.Sqlite);
+
+public sealed class TokenLifecycleOnPostgreSql() : TokenLifecycleTests(DatabaseProvider.PostgreSQL);
