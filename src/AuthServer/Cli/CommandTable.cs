@@ -19,10 +19,8 @@ public static class CommandTable
         ["keys list"] = KeyCommands.ListAsync,
     };
 
-    /// <summary>Group names (the first word of two-word commands) and single-word commands.</summary>
-    private static readonly HashSet<string> FirstWords = Commands.Keys.Select(k => k.Split(' ')[0]).ToHashSet(StringComparer.Ordinal);
-
-    public static bool IsCommand(string[] args) => args.Length > 0 && (FirstWords.Contains(args[0]) || args[0] is "help" or "--help" or "-h");
+    /// <summary>Anything but "serve" or host options (--urls ...) is a command, so a typo is an error, not a server start.</summary>
+    public static bool IsCommand(string[] args) => args.Length > 0 && args[0] != "serve" && (!args[0].StartsWith('-') || args[0] is "--help" or "-h");
 
     /// <summary>Arguments for the web host: "serve" is the explicit form of no command.</summary>
     public static string[] ServerArguments(string[] args) => args.Length > 0 && args[0] == "serve" ? args[1..] : args;
