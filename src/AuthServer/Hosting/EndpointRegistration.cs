@@ -6,6 +6,13 @@ public static class EndpointRegistration
 {
     public static WebApplication MapAuthServer(this WebApplication app)
     {
+        app.UseProxySupport();
+        app.UseAuthServerErrorHandling();
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseHsts();
+        }
+
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
         return app;
