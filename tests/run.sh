@@ -9,9 +9,10 @@ rm -rf "$results" && mkdir -p "$results"
 
 need_install=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_install+=(postgresql)
-command -v node >/dev/null 2>&1 || need_install+=(nodejs npm)
+command -v node >/dev/null 2>&1 || need_install+=(nodejs)
+command -v npm >/dev/null 2>&1 || need_install+=(npm)
 if [ ${#need_install[@]} -gt 0 ]; then
-  if [ -z "${AUTHSERVER_TEST_POSTGRES:-}" ] || [[ " ${need_install[*]} " == *" nodejs "* ]]; then
+  if [ -z "${AUTHSERVER_TEST_POSTGRES:-}" ] || [[ " ${need_install[*]} " == *" nodejs "* ]] || [[ " ${need_install[*]} " == *" npm "* ]]; then
     echo "Installing ${need_install[*]} from Debian's packages..."
     sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
     $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need_install[@]}" >/dev/null \
@@ -19,6 +20,11 @@ if [ ${#need_install[@]} -gt 0 ]; then
     # Debian starts a cluster of its own on install; the tests start their own throwaway ones.
     command -v pg_ctlcluster >/dev/null 2>&1 && $sudo_cmd service postgresql stop >/dev/null 2>&1 || true
   fi
+fi
+
+# The interop client's packages (the interop test would install them too; once here is cheaper).
+if [ ! -d "$root/tests/interop/node_modules/oauth4webapi" ]; then
+  (cd "$root/tests/interop" && npm ci --omit=dev --no-audit --no-fund >/dev/null) || echo "npm ci failed; the interop test will report it"
 fi
 
 passed=0; failed=0

@@ -26,6 +26,9 @@ public sealed class AuthServerOptions
     /// <summary>aud of access tokens whose scopes name no audience. Defaults to the issuer.</summary>
     public string? DefaultAudience { get; set; }
 
+    /// <summary>Largest accepted body of an OAuth request (token, revocation, introspection). Default 16 KiB.</summary>
+    public int MaxRequestBodyBytes { get; set; } = 16 * 1024;
+
     public KeyProtectionOptions KeyProtection { get; set; } = new();
 
     public SigningKeyOptions Keys { get; set; } = new();

@@ -5,6 +5,7 @@ using AuthServer.Tokens;
 using AuthServer.Clients;
 using AuthServer.Configuration;
 using AuthServer.Organisations;
+using AuthServer.Protocol;
 using AuthServer.Scopes;
 using AuthServer.Storage;
 
@@ -26,6 +27,8 @@ public static class ServiceRegistration
                 "AuthServer:Issuer must be an absolute URL without query or fragment.")
             .Validate(o => o.Keys.RefreshSeconds > 0 && o.Keys.ActivationDelaySeconds > o.Keys.RefreshSeconds,
                 "AuthServer:Keys:ActivationDelaySeconds must exceed AuthServer:Keys:RefreshSeconds, so every node publishes a key before it signs.")
+            .Validate(o => o.MaxRequestBodyBytes is >= 1024 and <= 1024 * 1024,
+                "AuthServer:MaxRequestBodyBytes must lie in 1024..1048576.")
             .ValidateOnStart();
 
         builder.Services.AddSingleton(TimeProvider.System);
@@ -44,6 +47,7 @@ public static class ServiceRegistration
         builder.Services.AddScoped<TokenIssuer>();
         builder.Services.AddScoped<TokenValidator>();
         builder.Services.AddScoped<TokenRevoker>();
+        builder.Services.AddProtocol();
 
         builder.Services.AddHealthChecks()
             .AddDbContextCheck<AuthServerDbContext>("database", tags: ["ready"]);

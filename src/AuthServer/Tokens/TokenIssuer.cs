@@ -105,7 +105,7 @@ public sealed class TokenIssuer(
     }
 
     /// <summary>The audiences of the granted scopes, or the default audience when they name none.</summary>
-    private async Task<IReadOnlyList<string>> AudiencesAsync(string[] scopes, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> AudiencesAsync(string[] scopes, CancellationToken cancellationToken)
     {
         var audiences = await db.Scopes.AsNoTracking()
             .Where(s => scopes.Contains(s.Name) && s.Audience != null)

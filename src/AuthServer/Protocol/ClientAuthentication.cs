@@ -1,0 +1,106 @@
+using System.Text;
+using AuthServer.Clients;
+using AuthServer.Storage.Entities;
+
+namespace AuthServer.Protocol;
+
+/// <summary>Client authentication for the token, revocation and introspection endpoints:
+/// client_secret_basic (RFC 6749 section 2.3.1, HTTP Basic of the form-urlencoded id and secret)
+/// or client_secret_post (the same in the body), exactly one per request.</summary>
+public sealed class ClientAuthentication(ClientService clients)
+{
+    public const string Basic = "client_secret_basic";
+    public const string Post = "client_secret_post";
+    public static readonly string[] Methods = [Basic, Post];
+
+    /// <summary>No client id or secret of ours is longer; longer inputs are refused unread.</summary>
+    private const int MaxCredentialLength = 256;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(false, true);
+
+    public sealed record Result(Client? Client, OAuthError? Error);
+
+    public async Task<Result> AuthenticateAsync(HttpRequest request, OAuthForm form, CancellationToken cancellationToken)
+    {
+        var header = request.Headers.Authorization;
+        var (formId, formSecret) = (form["client_id"], form["client_secret"]);
+        if (header.Count > 1)
+        {
+            return Fail(OAuthError.Request("Send one Authorization header."));
+        }
+
+        string? clientId;
+        string? secret;
+        if (header.Count == 1)
+        {
+            // RFC 6749 section 2.3: a client MUST NOT use more than one authentication method per request.
+            if (formSecret is not null)
+            {
+                return Fail(OAuthError.Request("Use either client_secret_basic or client_secret_post, not both."));
+            }
+
+            if (!TryParseBasic(header[0], out clientId, out secret))
+            {
+                return Fail(new OAuthError(OAuthError.InvalidClient, "The Authorization header must carry client_secret_basic credentials."));
+            }
+
+            // Sending client_id in the body as well is allowed, but it must name the same client.
+            if (formId is not null && formId != clientId)
+            {
+                return Fail(OAuthError.Request("The client_id in the body differs from the Authorization header."));
+            }
+        }
+        else
+        {
+            (clientId, secret) = (formId, formSecret);
+        }
+
+        // Public clients do not exist here: every request authenticates (RFC 6749 section 3.2.1).
+        if (clientId is null || secret is null)
+        {
+            return Fail(new OAuthError(OAuthError.InvalidClient, "Client authentication is required."));
+        }
+
+        if (clientId.Length > MaxCredentialLength || secret.Length > MaxCredentialLength)
+        {
+            return Fail(new OAuthError(OAuthError.InvalidClient, "Client authentication failed."));
+        }
+
+        var client = await clients.AuthenticateAsync(clientId, secret, cancellationToken);
+        return client is null
+            ? Fail(new OAuthError(OAuthError.InvalidClient, "Client authentication failed."))
+            : new Result(client, null);
+    }
+
+    private static Result Fail(OAuthError error) => new(null, error);
+
+    /// <summary>"Basic base64(urlencode(id):urlencode(secret))"; false on any malformation.</summary>
+    private static bool TryParseBasic(string? value, out string? clientId, out string? secret)
+    {
+        clientId = secret = null;
+        if (value is null || value.Length > 2 * MaxCredentialLength || !value.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        string decoded;
+        try
+        {
+            decoded = StrictUtf8.GetString(Convert.FromBase64String(value[6..].Trim()));
+        }
+        catch (Exception exception) when (exception is FormatException or DecoderFallbackException)
+        {
+            return false;
+        }
+
+        var colon = decoded.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0)
+        {
+            return false;
+        }
+
+        clientId = OAuthForm.Decode(Encoding.UTF8.GetBytes(decoded[..colon]));
+        secret = OAuthForm.Decode(Encoding.UTF8.GetBytes(decoded[(colon + 1)..]));
+        return !string.IsNullOrEmpty(clientId) && !string.IsNullOrEmpty(secret);
+    }
+}
