@@ -1,3 +1,4 @@
+using AuthServer.Management;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
 namespace AuthServer.Hosting;
@@ -8,6 +9,7 @@ public static class EndpointRegistration
     {
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+        app.MapManagementEndpoints();
         return app;
     }
 }
