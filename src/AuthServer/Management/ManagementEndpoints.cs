@@ -93,7 +93,7 @@ public static class ManagementEndpoints
         return route;
     }
 
-    /// <summary>Gives routing's bodiless 404 and 405 an ErrorResponse on this API's paths, and turns
+    /// <summary>Gives routing's bodiless 404, 405 and 415 (from the Accepts metadata) an ErrorResponse on this API's paths, and turns
     /// any unexpected failure into a 500 ErrorResponse without internals (never a stack trace).</summary>
     private static async Task ErrorBoundaryAsync(HttpContext context, RequestDelegate next)
     {
@@ -128,6 +128,7 @@ public static class ManagementEndpoints
             {
                 StatusCodes.Status404NotFound => ManagementErrors.NotFound(),
                 StatusCodes.Status405MethodNotAllowed => ManagementErrors.MethodNotAllowed(),
+                StatusCodes.Status415UnsupportedMediaType => ManagementErrors.UnsupportedMediaType(),
                 _ => null,
             };
             if (error is not null)

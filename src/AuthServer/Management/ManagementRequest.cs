@@ -20,6 +20,7 @@ public static class ManagementRequest
         AllowTrailingCommas = false,
         ReadCommentHandling = JsonCommentHandling.Disallow,
         MaxDepth = 8,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict,
     };
 
     /// <summary>A JSON object body of type <typeparamref name="T"/>: 415 without a JSON content type,

@@ -138,6 +138,7 @@ public abstract class ManagementApiTests(DatabaseProvider provider) : IAsyncLife
         {
             var response = await _http.SendAsync(method, path, merchant.Basic);
             Assert.True(response.Status is HttpStatusCode.MethodNotAllowed or HttpStatusCode.NotFound, $"{method} {path}: {response.Status}");
+            Assert.True(response.ContentType == "application/json", $"{method} {path}: {response.Status} {response.ContentType} '{response.Raw}'");
             Assert.Equal("application/json", response.ContentType);
             Assert.NotNull(response.Json.GetProperty("returnCode").GetString());
         }
