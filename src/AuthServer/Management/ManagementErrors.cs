@@ -7,7 +7,8 @@ namespace AuthServer.Management;
 /// for a resource that does not exist.</summary>
 public static class ManagementErrors
 {
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    /// <summary>Web defaults; '&amp;' in uris is written as is (the body is JSON, never HTML).</summary>
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static IResult Validation(IReadOnlyList<ErrorDetail> details) =>
         Error(StatusCodes.Status400BadRequest, "INVALID_INPUT", "Input validation errors", details);
