@@ -45,12 +45,19 @@ public sealed class AuditLog(AuthServerDbContext db, TimeProvider time)
     /// <summary>Newest first; <paramref name="organisationId"/> limits to entries that it did or that concern it.</summary>
     public Task<List<AuditEvent>> ListAsync(string? organisationId, int skip, int take, CancellationToken cancellationToken)
     {
-        var query = db.AuditEvents.AsNoTracking();
-        if (organisationId is not null)
-        {
-            query = query.Where(e => e.TargetOrganisationId == organisationId || e.ActorOrganisationId == organisationId);
-        }
+        return Query(organisationId).OrderByDescending(e => e.Id).Skip(skip).Take(take).ToListAsync(cancellationToken);
+    }
 
-        return query.OrderByDescending(e => e.Id).Skip(skip).Take(take).ToListAsync(cancellationToken);
+    public Task<int> CountAsync(string? organisationId, CancellationToken cancellationToken)
+    {
+        return Query(organisationId).CountAsync(cancellationToken);
+    }
+
+    private IQueryable<AuditEvent> Query(string? organisationId)
+    {
+        var query = db.AuditEvents.AsNoTracking();
+        return organisationId is null
+            ? query
+            : query.Where(e => e.TargetOrganisationId == organisationId || e.ActorOrganisationId == organisationId);
     }
 }

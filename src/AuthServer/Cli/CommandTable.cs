@@ -17,6 +17,7 @@ public static class CommandTable
         ["clients list"] = ClientCommands.ListAsync,
         ["keys rotate"] = KeyCommands.RotateAsync,
         ["keys list"] = KeyCommands.ListAsync,
+        ["audit list"] = AuditCommands.ListAsync,
     };
 
     /// <summary>Anything but "serve" or host options (--urls ...) is a command, so a typo is an error, not a server start.</summary>

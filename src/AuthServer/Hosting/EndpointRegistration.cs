@@ -1,4 +1,5 @@
 using AuthServer.Protocol;
+using AuthServer.Management;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
 namespace AuthServer.Hosting;
@@ -17,6 +18,7 @@ public static class EndpointRegistration
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
         app.MapProtocolEndpoints();
+        app.MapManagementEndpoints();
         return app;
     }
 }

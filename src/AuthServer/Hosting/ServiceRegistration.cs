@@ -1,6 +1,7 @@
 using AuthServer.ApiKeys;
 using AuthServer.Audit;
 using AuthServer.Keys;
+using AuthServer.Management;
 using AuthServer.Tokens;
 using AuthServer.Clients;
 using AuthServer.Configuration;
@@ -48,6 +49,8 @@ public static class ServiceRegistration
         builder.Services.AddScoped<TokenValidator>();
         builder.Services.AddScoped<TokenRevoker>();
         builder.Services.AddProtocol();
+        builder.Services.AddScoped<TokenRenewer>();
+        builder.AddManagementApi();
 
         builder.Services.AddHealthChecks()
             .AddDbContextCheck<AuthServerDbContext>("database", tags: ["ready"]);

@@ -58,6 +58,18 @@ public sealed class OrganisationService(AuthServerDbContext db, TimeProvider tim
         return db.Organisations.AsNoTracking().OrderBy(o => o.Path).ToListAsync(cancellationToken);
     }
 
+    /// <summary>The direct children of an organisation, by name, one page.</summary>
+    public Task<List<Organisation>> ListChildrenAsync(string parentId, int skip, int take, CancellationToken cancellationToken)
+    {
+        return db.Organisations.AsNoTracking().Where(o => o.ParentId == parentId)
+            .OrderBy(o => o.Name).ThenBy(o => o.Id).Skip(skip).Take(take).ToListAsync(cancellationToken);
+    }
+
+    public Task<int> CountChildrenAsync(string parentId, CancellationToken cancellationToken)
+    {
+        return db.Organisations.CountAsync(o => o.ParentId == parentId, cancellationToken);
+    }
+
     /// <summary>True when <paramref name="target"/> is <paramref name="ancestor"/> or below it.</summary>
     public static bool IsSelfOrDescendant(Organisation ancestor, Organisation target)
     {

@@ -1,6 +1,7 @@
 using AuthServer.Audit;
 using AuthServer.Storage;
 using AuthServer.Storage.Entities;
+using System.Linq.Expressions;
 using Microsoft.EntityFrameworkCore;
 
 namespace AuthServer.Tokens;
@@ -55,6 +56,53 @@ public sealed class TokenRevoker(AuthServerDbContext db, AuditLog audit, TimePro
                 .SetProperty(o => o.RevokedBeforeSequence, watermark)
                 .SetProperty(o => o.TokensRevokedAt, now), cancellationToken);
         audit.Add(AuditActions.TokensRevokedAll, actor, organisationId, count: count);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return count;
+    }
+
+    /// <summary>Revokes the listed tokens of the organisation that are still active, in one
+    /// set-based update. Callers validate the ids first; ids of other organisations are ignored here.</summary>
+    public Task<int> RevokeSelectedAsync(string organisationId, IReadOnlyCollection<Guid> ids, Actor actor, CancellationToken cancellationToken)
+    {
+        var list = ids.Distinct().ToList();
+        return RevokeWhereAsync(organisationId, t => list.Contains(t.Id), AuditActions.TokensRevokedSelected, actor,
+            string.Join(',', list), cancellationToken);
+    }
+
+    /// <summary>Revokes every still-active token of one client within the organisation, or only
+    /// those of one subject of that client (Concur: all tokens of a user for an application).</summary>
+    public Task<int> RevokeByClientAsync(string organisationId, string clientId, string? subject, Actor actor, CancellationToken cancellationToken)
+    {
+        return subject is null
+            ? RevokeWhereAsync(organisationId, t => t.ClientId == clientId, AuditActions.TokensRevokedByClient, actor,
+                $"client_id={clientId}", cancellationToken)
+            : RevokeWhereAsync(organisationId, t => t.ClientId == clientId && t.Subject == subject, AuditActions.TokensRevokedBySubject, actor,
+                $"client_id={clientId} subject={subject}", cancellationToken);
+    }
+
+    /// <summary>One UPDATE of the still-active tokens (not revoked one by one, not under the
+    /// watermark, not expired) that match; the audit entry with the count commits with it.</summary>
+    private async Task<int> RevokeWhereAsync(
+        string organisationId,
+        Expression<Func<Token, bool>> selection,
+        string action,
+        Actor actor,
+        string detail,
+        CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var watermark = await db.Organisations.Where(o => o.Id == organisationId).Select(o => o.RevokedBeforeSequence).FirstAsync(cancellationToken);
+        var count = await db.Tokens
+            .Where(t => t.OrganisationId == organisationId)
+            .Where(selection)
+            .WhereActive(watermark, now)
+            .ExecuteUpdateAsync(u => u
+                .SetProperty(t => t.Status, TokenStatus.Revoked)
+                .SetProperty(t => t.RevokedAt, now)
+                .SetProperty(t => t.RevokedBy, actor.Credential), cancellationToken);
+        audit.Add(action, actor, organisationId, count: count, detail: detail);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return count;

@@ -1,0 +1,179 @@
+using System.Net.Http.Headers;
+using System.Text;
+using AuthServer.ApiKeys;
+using AuthServer.Audit;
+using AuthServer.Clients;
+using AuthServer.Configuration;
+using AuthServer.Organisations;
+using AuthServer.Scopes;
+using AuthServer.Storage;
+using AuthServer.Storage.Entities;
+using AuthServer.Tokens;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace AuthServer.Management;
+
+/// <summary>Who calls the management API, and with which rights.
+/// <list type="bullet">
+/// <item>An organisation's API key (HTTP Basic, key as user name, empty password): rights over the
+/// own organisation, and for a partner or partner group also over its descendants.</item>
+/// <item>A bearer access token of this server: the token's organisation is the caller; the admin
+/// scope gives rights over it, the partner admin scope (bankadmin) over its descendants.</item>
+/// </list></summary>
+public sealed class ManagementCaller
+{
+    public const string ApiKeyClientPrefix = "apikey:";
+
+    public required Organisation Organisation { get; init; }
+    public required Actor Actor { get; init; }
+
+    /// <summary>May act on its own organisation.</summary>
+    public required bool HasOwnRights { get; init; }
+
+    /// <summary>May act on the descendants of its organisation (a partner or partner group only).</summary>
+    public required bool HasPartnerRights { get; init; }
+
+    /// <summary>The client that tokens issued by this caller belong to: the pseudo-client
+    /// "apikey:{apiKeyId}" for API keys, the presenting token's client for bearer tokens.</summary>
+    public required Client Client { get; init; }
+
+    public string? ApiKeyId { get; init; }
+
+    /// <summary>Scopes this caller may grant; null means every registered and built-in scope (API keys).</summary>
+    public IReadOnlySet<string>? GrantableScopes { get; init; }
+
+    private const string ItemKey = "AuthServer.ManagementCaller";
+
+    public static ManagementCaller From(HttpContext http) => (ManagementCaller)http.Items[ItemKey]!;
+
+    /// <summary>Endpoint filter: authenticates before the handler runs; 401 or 403 otherwise.</summary>
+    public static async ValueTask<object?> Filter(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var (caller, error) = await AuthenticateAsync(http, http.RequestAborted);
+        if (caller is null)
+        {
+            http.Response.Headers.WWWAuthenticate = "Basic realm=\"AuthServer\", Bearer";
+            return error;
+        }
+
+        http.Items[ItemKey] = caller;
+        return await next(context);
+    }
+
+    private static async Task<(ManagementCaller? Caller, IResult? Error)> AuthenticateAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        var headers = http.Request.Headers.Authorization;
+        if (headers.Count != 1 || !AuthenticationHeaderValue.TryParse(headers[0], out var header) || string.IsNullOrEmpty(header.Parameter))
+        {
+            return (null, ManagementErrors.Unauthorized());
+        }
+
+        var services = http.RequestServices;
+        if (header.Scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase))
+        {
+            return (await FromApiKeyAsync(services, header.Parameter, cancellationToken), ManagementErrors.Unauthorized());
+        }
+
+        if (header.Scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase))
+        {
+            return await FromBearerAsync(services, header.Parameter, cancellationToken);
+        }
+
+        return (null, ManagementErrors.Unauthorized());
+    }
+
+    private static async Task<ManagementCaller?> FromApiKeyAsync(IServiceProvider services, string parameter, CancellationToken cancellationToken)
+    {
+        if (parameter.Length > 4 * ApiKeyService.MaxKeyLength)
+        {
+            return null;
+        }
+
+        string decoded;
+        try
+        {
+            decoded = Encoding.UTF8.GetString(Convert.FromBase64String(parameter));
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+
+        // RFC 7617: user-id ":" password; the key is the user name and the password is empty.
+        var colon = decoded.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0 || colon != decoded.Length - 1)
+        {
+            return null;
+        }
+
+        var apiKey = await services.GetRequiredService<ApiKeyService>().AuthenticateAsync(decoded[..colon], cancellationToken);
+        if (apiKey is null || await services.GetRequiredService<OrganisationService>().FindAsync(apiKey.OrganisationId, cancellationToken) is not { } organisation)
+        {
+            return null;
+        }
+
+        return new ManagementCaller
+        {
+            Organisation = organisation,
+            Actor = Actor.ForApiKey(apiKey),
+            HasOwnRights = true,
+            HasPartnerRights = organisation.Kind != OrganisationKind.Merchant,
+            Client = PseudoClient(ApiKeyClientPrefix + apiKey.Id, organisation.Id),
+            ApiKeyId = apiKey.Id,
+        };
+    }
+
+    private static async Task<(ManagementCaller?, IResult?)> FromBearerAsync(IServiceProvider services, string parameter, CancellationToken cancellationToken)
+    {
+        var stored = await services.GetRequiredService<TokenValidator>().ResolveAsync(parameter, cancellationToken);
+        if (stored is null || !stored.IsActive(services.GetRequiredService<TimeProvider>().GetUtcNow()))
+        {
+            return (null, ManagementErrors.Unauthorized());
+        }
+
+        var options = services.GetRequiredService<IOptions<AuthServerOptions>>().Value;
+        var scopes = ScopeService.Split(stored.Token.Scopes).ToHashSet(StringComparer.Ordinal);
+        var own = scopes.Contains(options.AdminScope);
+        var partner = scopes.Contains(options.PartnerAdminScope);
+        if (!own && !partner)
+        {
+            // RFC 6750 section 3.1: a valid token without the required scope is insufficient_scope (403).
+            return (null, ManagementErrors.Forbidden());
+        }
+
+        var organisation = await services.GetRequiredService<OrganisationService>().FindAsync(stored.Token.OrganisationId, cancellationToken);
+        if (organisation is null)
+        {
+            return (null, ManagementErrors.Unauthorized());
+        }
+
+        var db = services.GetRequiredService<AuthServerDbContext>();
+        var client = await db.Clients.AsNoTracking().FirstOrDefaultAsync(c => c.ClientId == stored.Token.ClientId, cancellationToken);
+        return (new ManagementCaller
+        {
+            Organisation = organisation,
+            Actor = new Actor(organisation.Id, $"token:{stored.Token.Id}"),
+            HasOwnRights = own,
+            HasPartnerRights = partner && organisation.Kind != OrganisationKind.Merchant,
+            // A token may mint what its client is registered for; a token of the API-key
+            // pseudo-client has no registration, so it may mint only what it holds itself.
+            Client = client ?? PseudoClient(stored.Token.ClientId, organisation.Id),
+            ApiKeyId = stored.Token.ApiKeyId,
+            GrantableScopes = (client is null ? scopes : ScopeService.Split(client.Scopes).ToHashSet(StringComparer.Ordinal)),
+        }, null);
+    }
+
+    /// <summary>The client of tokens requested with an API key: no OAuth client, but a pseudo-client
+    /// id naming the key. It is never stored in the clients table and cannot use /connect/token.</summary>
+    public static Client PseudoClient(string clientId, string organisationId) => new()
+    {
+        ClientId = clientId,
+        OrganisationId = organisationId,
+        SecretHash = [],
+        Scopes = "",
+        GrantTypes = "",
+        TokenFormat = TokenFormat.Jwt,
+    };
+}

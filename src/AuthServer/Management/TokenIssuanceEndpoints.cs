@@ -1,0 +1,117 @@
+using AuthServer.Configuration;
+using AuthServer.Scopes;
+using AuthServer.Storage.Entities;
+using AuthServer.Tokens;
+using Microsoft.Extensions.Options;
+
+namespace AuthServer.Management;
+
+/// <summary>POST /organisations/{id}/tokens and POST /tokens: request a token (Gatekeeper).</summary>
+public static class TokenIssuanceEndpoints
+{
+    public const int DefaultExpiresIn = 10;
+    public const int MinExpiresIn = 10;
+    public const int MaxExpiresIn = 31_556_926;
+    public const int MaxScopes = 50;
+
+    public static async Task<IResult> ForOrganisationAsync(HttpContext http, string organisationId) => await IssueAsync(http, organisationId);
+
+    public static async Task<IResult> ForSelfAsync(HttpContext http) => await IssueAsync(http, null);
+
+    private static async Task<IResult> IssueAsync(HttpContext http, string? organisationId)
+    {
+        var caller = ManagementCaller.From(http);
+        var (target, refusal) = await ManagementRequest.ResolveTargetAsync(http, caller, organisationId);
+        if (target is null)
+        {
+            return refusal!;
+        }
+
+        var (request, error) = await ManagementRequest.ReadJsonAsync<TokenRequest>(http);
+        if (request is null)
+        {
+            return error!;
+        }
+
+        var services = http.RequestServices;
+        var options = services.GetRequiredService<IOptions<AuthServerOptions>>().Value;
+        var details = new List<ErrorDetail>();
+        var maxLifetime = Math.Min(MaxExpiresIn, options.MaxAccessTokenLifetimeSeconds);
+        var expiresIn = request.ExpiresIn ?? DefaultExpiresIn;
+        if (expiresIn < MinExpiresIn || expiresIn > maxLifetime)
+        {
+            details.Add(new ErrorDetail("INVALID_FIELD", "expiresIn", $"Must lie in {MinExpiresIn}..{maxLifetime} seconds.", null));
+        }
+
+        var scopes = await ValidateScopesAsync(services, caller, target, request.Scopes, options, details, http.RequestAborted);
+        if (details.Count > 0)
+        {
+            return ManagementErrors.Validation(details);
+        }
+
+        var issued = await services.GetRequiredService<TokenIssuer>().IssueAsync(new IssueRequest(
+            caller.Client,
+            target.Id,
+            caller.Organisation.Id,
+            caller.Client.ClientId,
+            scopes,
+            (int)expiresIn,
+            caller.Actor,
+            caller.ApiKeyId), http.RequestAborted);
+        var stored = new StoredToken(issued.Token, 0, null);
+        var data = ManagementRequest.ToData(stored, caller, issued.AccessToken);
+        http.Response.Headers.Location = data.Uri;
+        http.Response.Headers.CacheControl = "no-store";
+        return ManagementRequest.Json(new Envelope<TokenData>(ManagementRequest.RequestUri(http), data), StatusCodes.Status201Created);
+    }
+
+    /// <summary>At least one scope; each registered or built in, and grantable by the caller;
+    /// the partner admin scope only to partners and partner groups.</summary>
+    private static async Task<List<string>> ValidateScopesAsync(
+        IServiceProvider services,
+        ManagementCaller caller,
+        Organisation target,
+        List<string?>? requested,
+        AuthServerOptions options,
+        List<ErrorDetail> details,
+        CancellationToken cancellationToken)
+    {
+        if (requested is null || requested.Count == 0)
+        {
+            details.Add(new ErrorDetail("INVALID_FIELD", "scopes", "At least one scope is required.", null));
+            return [];
+        }
+
+        if (requested.Count > MaxScopes)
+        {
+            details.Add(new ErrorDetail("INVALID_FIELD", "scopes", $"At most {MaxScopes} scopes.", null));
+            return [];
+        }
+
+        if (requested.Any(s => !ScopeService.IsValidName(s)))
+        {
+            details.Add(new ErrorDetail("INVALID_FIELD", "scopes", "Each scope must be a non-empty scope name (RFC 6749 section 3.3).", null));
+            return [];
+        }
+
+        var scopes = requested.Select(s => s!).Distinct(StringComparer.Ordinal).ToList();
+        var unknown = await services.GetRequiredService<ScopeService>().FindUnknownAsync(scopes, cancellationToken);
+        foreach (var scope in scopes)
+        {
+            if (unknown.Contains(scope))
+            {
+                details.Add(new ErrorDetail("UNKNOWN_SCOPE", "scopes", $"Unknown scope '{scope}'.", null));
+            }
+            else if (scope == options.PartnerAdminScope && target.Kind == OrganisationKind.Merchant)
+            {
+                details.Add(new ErrorDetail("SCOPE_NOT_ALLOWED", "scopes", $"'{scope}' can be granted only to partners and partner groups.", null));
+            }
+            else if (caller.GrantableScopes is { } grantable && !grantable.Contains(scope))
+            {
+                details.Add(new ErrorDetail("SCOPE_NOT_ALLOWED", "scopes", $"The caller may not grant '{scope}'.", null));
+            }
+        }
+
+        return scopes;
+    }
+}

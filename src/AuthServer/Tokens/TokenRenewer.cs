@@ -1,0 +1,49 @@
+using AuthServer.Audit;
+using AuthServer.Storage;
+using AuthServer.Storage.Entities;
+using Microsoft.EntityFrameworkCore;
+
+namespace AuthServer.Tokens;
+
+/// <summary>Yahoo-style renewal: a NEW token with the same organisation, client, subject and
+/// scopes and the same lifetime; the original is marked RENEWED and stays valid until its own
+/// expiry. A token is renewed at most once.</summary>
+public sealed class TokenRenewer(AuthServerDbContext db, TokenIssuer issuer, TimeProvider time)
+{
+    /// <summary>The new token, or null when the original is no longer an active, never-renewed
+    /// token (renewed, revoked or expired meanwhile). Marking and issuing commit together.</summary>
+    public async Task<IssuedToken?> RenewAsync(StoredToken original, Client client, string requestingOrganisationId, Actor actor, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (!original.IsActive(now) || original.Token.Status != TokenStatus.Active)
+        {
+            return null;
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // The conditional update is the lock: of two concurrent renewals only one changes the row.
+        var changed = await db.Tokens
+            .Where(t => t.Sequence == original.Token.Sequence && t.Status == TokenStatus.Active && t.ExpiresAt > now)
+            .ExecuteUpdateAsync(u => u
+                .SetProperty(t => t.Status, TokenStatus.Renewed)
+                .SetProperty(t => t.RenewedAt, now), cancellationToken);
+        if (changed == 0)
+        {
+            return null;
+        }
+
+        var lifetime = (int)Math.Max(1, (original.Token.ExpiresAt - original.Token.CreatedAt).TotalSeconds);
+        var issued = await issuer.IssueAsync(new IssueRequest(
+            client,
+            original.Token.OrganisationId,
+            requestingOrganisationId,
+            original.Token.Subject,
+            original.Token.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries),
+            lifetime,
+            actor,
+            original.Token.ApiKeyId,
+            original.Token.Id), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return issued;
+    }
+}
