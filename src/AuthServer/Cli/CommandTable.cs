@@ -17,6 +17,7 @@ public static class CommandTable
         ["clients list"] = ClientCommands.ListAsync,
         ["keys rotate"] = KeyCommands.RotateAsync,
         ["keys list"] = KeyCommands.ListAsync,
+        ["prune"] = PruneCommands.PruneAsync,
     };
 
     /// <summary>Group names (the first word of two-word commands) and single-word commands.</summary>

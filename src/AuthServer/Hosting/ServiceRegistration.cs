@@ -4,7 +4,9 @@ using AuthServer.Keys;
 using AuthServer.Tokens;
 using AuthServer.Clients;
 using AuthServer.Configuration;
+using AuthServer.Observability;
 using AuthServer.Organisations;
+using AuthServer.Pruning;
 using AuthServer.Scopes;
 using AuthServer.Storage;
 
@@ -29,6 +31,8 @@ public static class ServiceRegistration
             .ValidateOnStart();
 
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddMetrics();
+        builder.Services.AddSingleton<AuthServerMetrics>();
         builder.AddStorage();
         builder.Services.AddScoped<OrganisationService>();
         builder.Services.AddScoped<ScopeService>();
@@ -44,6 +48,7 @@ public static class ServiceRegistration
         builder.Services.AddScoped<TokenIssuer>();
         builder.Services.AddScoped<TokenValidator>();
         builder.Services.AddScoped<TokenRevoker>();
+        builder.AddPruning();
 
         builder.Services.AddHealthChecks()
             .AddDbContextCheck<AuthServerDbContext>("database", tags: ["ready"]);
