@@ -7,6 +7,9 @@ namespace AuthServer.Pruning;
 /// two hosts in one process (tests) are two nodes too.</summary>
 public sealed record PruningNode(string Name)
 {
+    /// <summary>This node's Quartz scheduler.</summary>
+    public string SchedulerName => $"AuthServer-{Name[^8..]}";
+
     public static PruningNode Create() => new($"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}"[..Math.Min(200, Environment.MachineName.Length + 20)]);
 }
 

@@ -24,14 +24,17 @@ public static class PruningServiceCollectionExtensions
 
         builder.Services.AddScoped<TokenPruner>();
         builder.Services.AddScoped<PruneRuns>();
-        builder.Services.AddSingleton(PruningNode.Create());
+        var node = PruningNode.Create();
+        builder.Services.AddSingleton(node);
 
         if (!section.GetValue(nameof(PruningOptions.Enabled), true))
         {
             return builder;
         }
 
-        builder.Services.AddQuartz(q =>
+        // A scheduler name of its own: Quartz keeps schedulers by name, and two hosts in one
+        // process (tests) must not end up sharing one.
+        builder.Services.AddQuartz(node.SchedulerName, q =>
         {
             // Quartz fires on wall-clock time; what is old enough to prune is decided with the
             // application's TimeProvider (tests move that one).
@@ -45,7 +48,7 @@ public static class PruningServiceCollectionExtensions
                     .InTimeZone(TimeZoneInfo.Utc)
                     .WithMisfireInstruction(CronTriggerMisfireInstruction.DoNothing)));
         });
-        builder.Services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
+        builder.Services.AddQuartzHostedService(node.SchedulerName, o => o.WaitForJobsToComplete = true);
         return builder;
     }
 }
