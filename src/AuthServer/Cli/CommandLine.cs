@@ -50,6 +50,13 @@ public static class CommandLine
             await Console.Error.WriteLineAsync($"error: {exception.Message}");
             return 1;
         }
+        catch (Exception exception)
+        {
+            // Anything else (database down, a failed prune run): the message, never a stack trace.
+            var inner = exception is AggregateException aggregate ? aggregate.Flatten().InnerExceptions[0] : exception;
+            await Console.Error.WriteLineAsync($"error: {name} failed: {inner.GetType().Name}: {inner.Message}");
+            return 1;
+        }
     }
 
     private static (string? Name, string[] Remaining) Split(string[] args)

@@ -18,6 +18,7 @@ public static class CommandTable
         ["keys rotate"] = KeyCommands.RotateAsync,
         ["keys list"] = KeyCommands.ListAsync,
         ["audit list"] = AuditCommands.ListAsync,
+        ["prune"] = PruneCommands.PruneAsync,
     };
 
     /// <summary>Anything but "serve" or host options (--urls ...) is a command, so a typo is an error, not a server start.</summary>

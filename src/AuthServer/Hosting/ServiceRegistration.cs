@@ -5,8 +5,10 @@ using AuthServer.Management;
 using AuthServer.Tokens;
 using AuthServer.Clients;
 using AuthServer.Configuration;
+using AuthServer.Observability;
 using AuthServer.Organisations;
 using AuthServer.Protocol;
+using AuthServer.Pruning;
 using AuthServer.Scopes;
 using AuthServer.Storage;
 
@@ -33,6 +35,8 @@ public static class ServiceRegistration
             .ValidateOnStart();
 
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddMetrics();
+        builder.Services.AddSingleton<AuthServerMetrics>();
         builder.AddStorage();
         builder.Services.AddScoped<OrganisationService>();
         builder.Services.AddScoped<ScopeService>();
@@ -51,6 +55,7 @@ public static class ServiceRegistration
         builder.Services.AddProtocol();
         builder.Services.AddScoped<TokenRenewer>();
         builder.AddManagementApi();
+        builder.AddPruning();
 
         builder.Services.AddHealthChecks()
             .AddDbContextCheck<AuthServerDbContext>("database", tags: ["ready"]);

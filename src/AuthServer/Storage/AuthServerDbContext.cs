@@ -16,6 +16,7 @@ public sealed class AuthServerDbContext(DbContextOptions<AuthServerDbContext> op
     public DbSet<Token> Tokens => Set<Token>();
     public DbSet<SigningKey> SigningKeys => Set<SigningKey>();
     public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+    public DbSet<PruneRun> PruneRuns => Set<PruneRun>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -130,6 +131,15 @@ public sealed class AuthServerDbContext(DbContextOptions<AuthServerDbContext> op
             e.HasIndex(x => new { x.TargetOrganisationId, x.Id });
             e.HasIndex(x => new { x.ActorOrganisationId, x.Id });
             e.HasIndex(x => x.OccurredAt);
+        });
+
+        modelBuilder.Entity<PruneRun>(e =>
+        {
+            e.ToTable("prune_runs");
+            e.HasKey(x => x.Slot);
+            e.Property(x => x.Slot).ValueGeneratedNever();
+            e.Property(x => x.Node).HasMaxLength(200);
+            e.Property(x => x.Error).HasMaxLength(2000);
         });
 
         ApplySnakeCaseNames(modelBuilder);

@@ -1,0 +1,30 @@
+using System.Diagnostics.Metrics;
+
+namespace AuthServer.Observability;
+
+/// <summary>The one <see cref="Meter"/> of AuthServer ("AuthServer") and its instruments. A
+/// singleton: add an area's instruments here, named "authserver.AREA.WHAT".</summary>
+public sealed class AuthServerMetrics
+{
+    public const string MeterName = "AuthServer";
+
+    public AuthServerMetrics(IMeterFactory meterFactory)
+    {
+        Meter = meterFactory.Create(MeterName);
+        PruningRuns = Meter.CreateCounter<long>("authserver.pruning.runs", "{run}",
+            "Pruning runs, by outcome: completed, failed, cancelled, or skipped (another node has the slot).");
+        PruningDeleted = Meter.CreateCounter<long>("authserver.pruning.deleted", "{record}",
+            "Records deleted by pruning, by kind: tokens, audit_events, signing_keys.");
+        PruningErrors = Meter.CreateCounter<long>("authserver.pruning.errors", "{error}",
+            "Pruning batches that failed; the run goes on with the other kinds and fails at the end.");
+        PruningDuration = Meter.CreateHistogram<double>("authserver.pruning.duration", "s",
+            "How long one pruning run took.");
+    }
+
+    public Meter Meter { get; }
+
+    public Counter<long> PruningRuns { get; }
+    public Counter<long> PruningDeleted { get; }
+    public Counter<long> PruningErrors { get; }
+    public Histogram<double> PruningDuration { get; }
+}

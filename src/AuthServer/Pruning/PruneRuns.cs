@@ -1,0 +1,55 @@
+using AuthServer.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace AuthServer.Pruning;
+
+/// <summary>This node's name in <c>prune_runs</c>: host, process and a random suffix, so that
+/// two hosts in one process (tests) are two nodes too.</summary>
+public sealed record PruningNode(string Name)
+{
+    /// <summary>This node's Quartz scheduler.</summary>
+    public string SchedulerName => $"AuthServer-{Name[^8..]}";
+
+    public static PruningNode Create() => new($"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}"[..Math.Min(200, Environment.MachineName.Length + 20)]);
+}
+
+/// <summary>The database-backed guarantee that one scheduled trigger prunes on one node: every
+/// node fires the same cron schedule (UTC), and each node's job first inserts the trigger's
+/// scheduled fire time into <c>prune_runs</c>. The primary key admits exactly one insert; the
+/// other nodes see "already claimed" and skip. Works the same on SQLite and PostgreSQL.</summary>
+public sealed class PruneRuns(AuthServerDbContext db, TimeProvider time)
+{
+    /// <summary>Whole seconds, so that every node computes the same slot from its trigger.</summary>
+    public static DateTimeOffset SlotOf(DateTimeOffset scheduledFireTime) => DateTimeOffset.FromUnixTimeSeconds(scheduledFireTime.ToUnixTimeSeconds());
+
+    /// <summary>True for exactly one caller per slot, across all nodes.</summary>
+    public async Task<bool> TryClaimAsync(DateTimeOffset slot, string node, CancellationToken cancellationToken)
+    {
+        var inserted = await db.Database.ExecuteSqlRawAsync(
+            "INSERT INTO prune_runs (slot, node, started_at, tokens_deleted, audit_events_deleted, signing_keys_deleted, batches) " +
+            "VALUES ({0}, {1}, {2}, 0, 0, 0, 0) ON CONFLICT (slot) DO NOTHING",
+            [slot.ToUnixTimeMilliseconds(), node, time.GetUtcNow().ToUnixTimeMilliseconds()], cancellationToken);
+        return inserted == 1;
+    }
+
+    public Task CompleteAsync(DateTimeOffset slot, PruneResult? result, string? error, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        return db.PruneRuns.Where(r => r.Slot == slot).ExecuteUpdateAsync(u =>
+        {
+            u.SetProperty(r => r.FinishedAt, now);
+            u.SetProperty(r => r.Error, error is null ? null : error[..Math.Min(error.Length, 2000)]);
+            if (result is not null)
+            {
+                u.SetProperty(r => r.TokensDeleted, result.TokensDeleted);
+                u.SetProperty(r => r.AuditEventsDeleted, result.AuditEventsDeleted);
+                u.SetProperty(r => r.SigningKeysDeleted, result.SigningKeysDeleted);
+                u.SetProperty(r => r.Batches, result.Batches);
+            }
+        }, cancellationToken);
+    }
+
+    /// <summary>The ledger itself is kept as long as the audit log.</summary>
+    public Task<int> DeleteOlderThanAsync(DateTimeOffset cutoff, CancellationToken cancellationToken) =>
+        db.PruneRuns.Where(r => r.Slot < cutoff).ExecuteDeleteAsync(cancellationToken);
+}

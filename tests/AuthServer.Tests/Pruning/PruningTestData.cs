@@ -1,0 +1,74 @@
+using AuthServer.Pruning;
+using AuthServer.Storage;
+using AuthServer.Storage.Entities;
+using AuthServer.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AuthServer.Tests.Pruning;
+
+/// <summary>Rows written straight into the database (no HTTP, no signing), so that pruning
+/// tests can set up thousands of tokens in any state quickly.</summary>
+internal static class PruningTestData
+{
+    public static Token NewToken(string organisationId, DateTimeOffset expiresAt, TokenStatus status = TokenStatus.Active,
+        DateTimeOffset? revokedAt = null, DateTimeOffset? renewedAt = null) => new()
+    {
+        Id = Guid.NewGuid(),
+        Status = status,
+        Format = TokenFormat.Jwt,
+        OrganisationId = organisationId,
+        RequestingOrganisationId = organisationId,
+        ClientId = "pruning-test",
+        Subject = "pruning-test",
+        Scopes = "s",
+        CreatedAt = expiresAt.AddHours(-1),
+        ExpiresAt = expiresAt,
+        RevokedAt = revokedAt,
+        RevokedBy = revokedAt is null ? null : "test",
+        RenewedAt = renewedAt,
+    };
+
+    public static Task InsertAsync(this AuthServerFactory factory, params object[] entities) =>
+        factory.WithServicesAsync(async s =>
+        {
+            var db = s.GetRequiredService<AuthServerDbContext>();
+            db.AddRange(entities);
+            await db.SaveChangesAsync(TestContext.Current.CancellationToken);
+            return 0;
+        });
+
+    public static Task SetWatermarkAsync(this AuthServerFactory factory, string organisationId, long watermark, DateTimeOffset revokedAt) =>
+        factory.WithServicesAsync(s => s.GetRequiredService<AuthServerDbContext>().Organisations
+            .Where(o => o.Id == organisationId)
+            .ExecuteUpdateAsync(u => u.SetProperty(o => o.RevokedBeforeSequence, watermark).SetProperty(o => o.TokensRevokedAt, revokedAt),
+                TestContext.Current.CancellationToken));
+
+    public static Task<PruneResult> PruneAsync(this AuthServerFactory factory) =>
+        factory.WithServicesAsync(s => s.GetRequiredService<TokenPruner>().RunAsync(TestContext.Current.CancellationToken));
+
+    public static Task<HashSet<Guid>> TokenIdsAsync(this AuthServerFactory factory) =>
+        factory.WithServicesAsync(async s => (await s.GetRequiredService<AuthServerDbContext>().Tokens
+            .Select(t => t.Id).ToListAsync(TestContext.Current.CancellationToken)).ToHashSet());
+
+    public static SigningKey RetiredKey(DateTimeOffset publishedUntil) => new()
+    {
+        Id = $"test-{Guid.NewGuid():N}",
+        Algorithm = "ES256",
+        PublicJwk = "{}",
+        ProtectedPrivateKey = [1, 2, 3],
+        CreatedAt = publishedUntil.AddDays(-30),
+        ActivatesAt = publishedUntil.AddDays(-30),
+        RetiredAt = publishedUntil.AddDays(-1),
+        PublishedUntil = publishedUntil,
+    };
+
+    public static AuditEvent AuditAt(DateTimeOffset occurredAt, string organisationId) => new()
+    {
+        OccurredAt = occurredAt,
+        Action = "test",
+        ActorOrganisationId = organisationId,
+        ActorCredential = "test",
+        TargetOrganisationId = organisationId,
+    };
+}
