@@ -1,0 +1,187 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace AuthServer.Bench;
+
+/// <summary>Inserts reference-token rows directly, as the server would store them (handle =
+/// 43-character base64url of 32 random bytes, reference_hash = SHA-256 of its UTF-8 bytes; see
+/// src/AuthServer/Security/Secrets.cs and Storage/Migrations), because a million tokens through
+/// the API would take longer than the whole benchmark. Valid and expired rows are interleaved, so
+/// pruning deletes rows spread over the whole table, as it would in production.</summary>
+internal static class TokenSeeder
+{
+    private const string Columns =
+        "id, status, format, organisation_id, requesting_organisation_id, client_id, subject, scopes, created_at, expires_at, reference_hash";
+
+    public static async Task<int> RunAsync(Arguments args)
+    {
+        var provider = args.Required("provider");
+        var connection = args.Required("connection");
+        var organisation = args.Required("organisation");
+        var client = args.Required("client");
+        var valid = args.Int("valid", 0);
+        var expired = args.Int("expired", 0);
+        var handlesFile = args.Optional("handles");
+        var handlesCount = args.Int("handles-count", valid);
+        var scopes = args.Optional("scopes") ?? "payments";
+
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var day = 86_400_000L;
+        var rows = Rows(valid, expired, now, day, handlesCount);
+        var handles = new List<string>(Math.Min(handlesCount, valid));
+        var stopwatch = Stopwatch.StartNew();
+        switch (provider)
+        {
+            case "postgresql":
+                await CopyAsync(connection, organisation, client, scopes, rows, handles);
+                break;
+            case "sqlite":
+                InsertSqlite(connection, organisation, client, scopes, rows, handles);
+                break;
+            default:
+                throw new ArgumentException($"unknown provider '{provider}'");
+        }
+
+        if (handlesFile is not null)
+        {
+            await File.WriteAllLinesAsync(handlesFile, handles);
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{{\"valid\":{valid},\"expired\":{expired},\"handles\":{handles.Count},\"seconds\":{stopwatch.Elapsed.TotalSeconds:F1}}}"));
+        return 0;
+    }
+
+    public static async Task<int> VacuumAsync(Arguments args)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        if (args.Required("provider") == "postgresql")
+        {
+            // What autovacuum would have done on a database in its steady state: visibility map
+            // set (index-only counts) and fresh statistics.
+            await using var connection = new NpgsqlConnection(args.Required("connection"));
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand("VACUUM ANALYZE", connection) { CommandTimeout = 600 };
+            await command.ExecuteNonQueryAsync();
+        }
+        else
+        {
+            // A steady-state SQLite database has checkpointed its write-ahead log.
+            using var connection = new SqliteConnection(args.Required("connection"));
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+            command.ExecuteNonQuery();
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{{\"seconds\":{stopwatch.Elapsed.TotalSeconds:F1}}}"));
+        return 0;
+    }
+
+    private readonly record struct Row(Guid Id, string Handle, long CreatedAt, long ExpiresAt, bool Expired, bool Keep);
+
+    /// <summary>valid + expired rows, the expired ones spread evenly; expired ones lie 29 days in
+    /// the past (beyond the default 14-day retention), valid ones expire in a day. Keep marks the
+    /// valid handles written to the handles file, spread evenly over the valid rows.</summary>
+    private static IEnumerable<Row> Rows(int valid, int expired, long now, long day, int handlesCount)
+    {
+        var total = (long)valid + expired;
+        var stride = handlesCount <= 0 ? long.MaxValue : Math.Max(1, valid / handlesCount);
+        long validSoFar = 0;
+        var bytes = new byte[32];
+        for (long i = 0; i < total; i++)
+        {
+            var isExpired = expired > 0 && i * expired / total != (i + 1) * expired / total;
+            RandomNumberGenerator.Fill(bytes);
+            var handle = Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+            var keep = false;
+            if (!isExpired)
+            {
+                keep = validSoFar % stride == 0 && validSoFar / stride < handlesCount;
+                validSoFar++;
+            }
+
+            yield return isExpired
+                ? new Row(Guid.NewGuid(), handle, now - 30 * day, now - 29 * day, true, false)
+                : new Row(Guid.NewGuid(), handle, now - 60_000, now + day, false, keep);
+        }
+    }
+
+    private static byte[] Hash(string handle) => SHA256.HashData(Encoding.UTF8.GetBytes(handle));
+
+    private static async Task CopyAsync(string connectionString, string organisation, string client, string scopes,
+        IEnumerable<Row> rows, List<string> handles)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using (var writer = await connection.BeginBinaryImportAsync($"COPY tokens ({Columns}) FROM STDIN (FORMAT BINARY)"))
+        {
+            foreach (var row in rows)
+            {
+                await writer.StartRowAsync();
+                await writer.WriteAsync(row.Id, NpgsqlDbType.Uuid);
+                await writer.WriteAsync("Active", NpgsqlDbType.Varchar);
+                await writer.WriteAsync("Reference", NpgsqlDbType.Varchar);
+                await writer.WriteAsync(organisation, NpgsqlDbType.Varchar);
+                await writer.WriteAsync(organisation, NpgsqlDbType.Varchar);
+                await writer.WriteAsync(client, NpgsqlDbType.Varchar);
+                await writer.WriteAsync(client, NpgsqlDbType.Varchar);
+                await writer.WriteAsync(scopes, NpgsqlDbType.Varchar);
+                await writer.WriteAsync(row.CreatedAt, NpgsqlDbType.Bigint);
+                await writer.WriteAsync(row.ExpiresAt, NpgsqlDbType.Bigint);
+                await writer.WriteAsync(Hash(row.Handle), NpgsqlDbType.Bytea);
+                if (row.Keep)
+                {
+                    handles.Add(row.Handle);
+                }
+            }
+
+            await writer.CompleteAsync();
+        }
+    }
+
+    private static void InsertSqlite(string connectionString, string organisation, string client, string scopes,
+        IEnumerable<Row> rows, List<string> handles)
+    {
+        using var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        using (var pragma = connection.CreateCommand())
+        {
+            pragma.CommandText = "PRAGMA busy_timeout = 10000";
+            pragma.ExecuteNonQuery();
+        }
+
+        using var transaction = connection.BeginTransaction();
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"INSERT INTO tokens ({Columns}) VALUES ($id, 'Active', 'Reference', $org, $org, $client, $client, $scopes, $created, $expires, $hash)";
+        var id = command.Parameters.Add("$id", SqliteType.Text);
+        command.Parameters.AddWithValue("$org", organisation);
+        command.Parameters.AddWithValue("$client", client);
+        command.Parameters.AddWithValue("$scopes", scopes);
+        var created = command.Parameters.Add("$created", SqliteType.Integer);
+        var expires = command.Parameters.Add("$expires", SqliteType.Integer);
+        var hash = command.Parameters.Add("$hash", SqliteType.Blob);
+        command.Prepare();
+        foreach (var row in rows)
+        {
+            // EF Core stores a Guid on SQLite as upper-case text.
+            id.Value = row.Id.ToString().ToUpperInvariant();
+            created.Value = row.CreatedAt;
+            expires.Value = row.ExpiresAt;
+            hash.Value = Hash(row.Handle);
+            command.ExecuteNonQuery();
+            if (row.Keep)
+            {
+                handles.Add(row.Handle);
+            }
+        }
+
+        transaction.Commit();
+    }
+}

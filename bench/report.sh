@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Renders bench/run.sh's measurements as Markdown (called by run.sh; prints to stdout).
+#   report.sh RESULTS.tsv FACTS.tsv QUICK LOAD_BEFORE LOAD_AFTER TOTAL_SECONDS BULK_TOKENS PG_VERSION CELL_SECONDS
+set -euo pipefail
+results=$1 facts=$2 quick=$3 load_before=$4 load_after=$5 total=$6 bulk_tokens=$7 pg_version=$8 cell_seconds=$9
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+[ -n "$(git -C "$root" status --porcelain -- src bench 2>/dev/null)" ] && commit="$commit (with uncommitted changes)"
+cpu=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
+memory=$(awk '/^MemTotal/{printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)
+dotnet_version=$(dotnet --version 2>/dev/null || echo unknown)
+other=$(awk -F'\t' '{ s += $12; n++ } END { if (n) printf "%.2f", s / n; else print 0 }' "$results")
+busy=$(awk -v l="${load_before%% *}" -v o="$other" 'BEGIN { print (l > 1.0 || o > 0.25) ? 1 : 0 }')
+
+echo "# Benchmarks"
+echo
+if [ "$quick" = 1 ]; then
+  echo "**Quick smoke run (\`--quick\`): tiny seeds and ${cell_seconds}-second cells; the figures are not comparable with the targets.**"
+  echo
+fi
+echo "Output of \`bash bench/run.sh\` (see README, section Benchmarks; method below)."
+echo
+echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); total run time ${total} s"
+echo "- machine: $(nproc) cores, $cpu, $memory; $(uname -sr); .NET SDK $dotnet_version; PostgreSQL $pg_version"
+echo "- commit: $commit"
+echo "- load average (1/5/15 min) before: $load_before, after: $load_after; CPU used by other processes during the cells: $other cores on average"
+if [ "$busy" = 1 ]; then
+  echo "- **The machine was busy with other work during this run: the figures are low and noisy.**"
+fi
+echo
+
+awk -F'\t' -v bulk="$bulk_tokens" '
+function fmt(n,   s, r) { s = sprintf("%.0f", n); r = ""; while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) } return s r }
+FNR == NR { fact[$1 "," $2] = $3; next }
+{ key = $1 "," $2 "," $3; rps[key] = $4; p50[key] = $5; p99[key] = $6; err[key] = $7; wrapped[key] = $8 }
+function cell(provider, name, conns, minimum, p99max,   key, s, ok) {
+  key = provider "," name "," conns
+  if (!(key in rps)) return "not measured"
+  ok = rps[key] >= minimum && err[key] == 0 && wrapped[key] == 0 && (p99max == 0 || p99[key] <= p99max)
+  s = fmt(rps[key]) "/s, p50 " p50[key] " ms, p99 " p99[key] " ms"
+  if (err[key] > 0) s = s ", **" err[key] " errors**"
+  if (wrapped[key] > 0) s = s ", **token pool ran out: invalid**"
+  return s " — " (ok ? "pass" : "**MISS**")
+}
+function row(label, name, minimum, unit,   c) {
+  for (c = 16; c <= 64; c *= 4) {
+    printf "| %s, %d connections | ≥ %s %s%s | %s | %s |\n", label, c, fmt(minimum), unit, c == 16 ? ", p99 ≤ 20 ms" : "",
+      cell("sqlite", name, c, minimum, c == 16 ? 20 : 0), cell("postgresql", name, c, minimum, c == 16 ? 20 : 0)
+  }
+}
+function memory(provider,   kb) {
+  kb = fact[provider ",peak_rss_kb"]; if (kb == "") return "not measured"
+  return sprintf("%.0f MB", kb / 1024) " — " (kb / 1024 <= 300 ? "pass" : "**MISS**")
+}
+function bulkcell(provider,   ms, ok) {
+  ms = fact[provider ",bulk_ms"]; if (ms == "") return "not measured"
+  ok = ms <= 1000 && fact[provider ",bulk_active_before"] == fact[provider ",bulk_sample"] && fact[provider ",bulk_active_after"] == 0
+  return sprintf("%.2f s, %s revoked; sample: %d/%d active before, %d/%d inactive right after", ms / 1000, fmt(fact[provider ",bulk_count"]),
+    fact[provider ",bulk_active_before"], fact[provider ",bulk_sample"], fact[provider ",bulk_sample"] - fact[provider ",bulk_active_after"],
+    fact[provider ",bulk_sample"]) " — " (ok ? "pass" : "**MISS**")
+}
+END {
+  print "| measurement | target | SQLite | PostgreSQL |"
+  print "|---|---|---|---|"
+  row("client_credentials, JWT RS256", "token_rs256", 3000, "tokens/s")
+  row("client_credentials, JWT ES256", "token_es256", 6000, "tokens/s")
+  row("client_credentials, reference token", "token_reference", 6000, "tokens/s")
+  row("introspection (RFC 7662)", "introspect", 10000, "requests/s")
+  row("revocation (RFC 7009), a new token each", "revoke", 5000, "revocations/s")
+  printf "| server peak memory (VmHWM, whole run) | ≤ 300 MB | %s | %s |\n", memory("sqlite"), memory("postgresql")
+  printf "| bulk revocation of an organisation with %s active tokens (POST /tokens/revoke) | ≤ 1 s, all inactive on return | %s | %s |\n",
+    fmt(bulk), bulkcell("sqlite"), bulkcell("postgresql")
+  pm = fact["postgresql,prune_ms"]
+  if (pm != "") {
+    okp = pm <= 60000 && fact["postgresql,prune_deleted"] >= bulk
+    printf "| pruning %s expired tokens among %s valid ones (`prune`), issuance alongside | ≤ 60 s | not measured (PostgreSQL only, as issue 5 asks) | %.1f s (wall %.1f s), %s deleted — %s |\n",
+      fmt(bulk), fmt(bulk), pm / 1000, fact["postgresql,prune_wall_ms"] / 1000, fmt(fact["postgresql,prune_deleted"]), okp ? "pass" : "**MISS**"
+    idle = p99["postgresql,issue_idle,16"]; during = fact["postgresql,prune_issue_p99_ms"]
+    ratio = idle > 0 ? during / idle : 0
+    oki = ratio <= 2 && fact["postgresql,prune_issue_errors"] == 0 && err["postgresql,issue_idle,16"] == 0
+    printf "| issuance p99 during that pruning (reference tokens, 16 connections) | ≤ 2 × idle p99 | — | %s ms during (%s/s, %d errors) vs %s ms idle (%s/s): %.1f× — %s |\n",
+      during, fmt(fact["postgresql,prune_issue_rps"]), fact["postgresql,prune_issue_errors"], idle, fmt(rps["postgresql,issue_idle,16"]), ratio, oki ? "pass" : "**MISS**"
+  }
+}' "$facts" "$results"
+
+echo
+echo "CPU split per measured cell (cores busy on average, of $(nproc); from /proc: the server process, the PostgreSQL cluster's processes, wrk, and everything else on the machine):"
+echo
+echo "| database | cell | connections | requests/s | server | PostgreSQL | wrk | other |"
+echo "|---|---|---|---|---|---|---|---|"
+awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $9, $10, $11, $12 }' "$results"
