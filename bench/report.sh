@@ -41,6 +41,7 @@ function cell(provider, name, conns, minimum, p99max,   key, s, ok) {
   s = fmt(rps[key]) "/s, p50 " p50[key] " ms, p99 " p99[key] " ms"
   if (err[key] > 0) s = s ", **" err[key] " errors**"
   if (wrapped[key] > 0) s = s ", **token pool ran out: invalid**"
+  if (rps[key] == 0) s = "**no request completed**"
   return s " — " (ok ? "pass" : "**MISS**")
 }
 function row(label, name, minimum, unit,   c) {

@@ -6,6 +6,8 @@
 # smoke run with tiny seeds that writes to .artifacts/bench/benchmarks.md instead).
 # Seeds through the CLI (organisations, scopes, clients, API keys) and bench/AuthServer.Bench
 # (token rows). Stops everything it started. Installs wrk/PostgreSQL/curl from Debian if missing.
+# For working on the tool: BENCH_PROVIDERS="postgresql" runs one database only, BENCH_KEEP=1
+# keeps the temporary directory (logs, wrk output), BENCH_OUTPUT=FILE writes the report there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -68,7 +70,7 @@ cleanup() {
   if [ "$pg_started" = 1 ]; then
     as_postgres "$pgbin/pg_ctl" stop -D "$pgdata" -m fast -w >/dev/null 2>&1 || true
   fi
-  rm -rf "$work"
+  if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
   exit "$status"
 }
 trap cleanup EXIT
@@ -293,8 +295,9 @@ bench_provider() {
   stop_server
 }
 
-bench_provider sqlite
-bench_provider postgresql
+for provider in ${BENCH_PROVIDERS:-sqlite postgresql}; do
+  bench_provider "$provider"
+done
 
 # ---------------------------------------------------------------- report
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
