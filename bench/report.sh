@@ -11,6 +11,13 @@ cpu=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
 memory=$(awk '/^MemTotal/{printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)
 dotnet_version=$(dotnet --version 2>/dev/null || echo unknown)
 other=$(awk -F'\t' '{ s += $12; n++ } END { if (n) printf "%.2f", s / n; else print 0 }' "$results")
+signing=""
+if command -v openssl >/dev/null 2>&1; then
+  speed=$(openssl speed -seconds 1 rsa2048 ecdsap256 2>/dev/null || true)
+  rsa=$(awk '/^rsa 2048 bits/{printf "%.0f", $6}' <<<"$speed")
+  ec=$(awk '/nistp256\)/{printf "%.0f", $(NF-1)}' <<<"$speed")
+  [ -n "$rsa" ] && [ -n "$ec" ] && signing="RSA-2048 $rsa signatures/s, ECDSA P-256 $ec signatures/s"
+fi
 busy=$(awk -v l="${load_before%% *}" -v o="$other" 'BEGIN { print (l > 1.0 || o > 0.25) ? 1 : 0 }')
 
 echo "# Benchmarks"
@@ -88,6 +95,28 @@ END {
 echo
 echo "CPU split per measured cell (cores busy on average, of $(nproc); from /proc: the server process, the PostgreSQL cluster's processes, wrk, and everything else on the machine):"
 echo
-echo "| database | cell | connections | requests/s | server | PostgreSQL | wrk | other |"
-echo "|---|---|---|---|---|---|---|---|"
-awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $9, $10, $11, $12 }' "$results"
+echo "| database | cell | connections | requests/s | server | PostgreSQL | wrk | other | server CPU ms/request | PostgreSQL CPU ms/request | ceiling on $(nproc) idle cores | bound by |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+awk -F'\t' -v cores="$(nproc)" '{
+  total = $9 + $10 + $11 + $12
+  if (total >= 0.85 * cores) {
+    if ($12 >= 0.25 * cores) bound = "CPU, shared with other processes"
+    else if ($9 >= $10) bound = "CPU in the server"
+    else bound = "CPU in PostgreSQL"
+  } else bound = "waiting (commits, locks), not CPU"
+  rps = ($4 > 0 ? $4 : 1); ms = ($9 + $10 + $11) * 1000 / rps
+  printf "| %s | %s | %s | %s | %s | %s | %s | %s | %.2f | %.2f | %.0f/s | %s |\n", $1, $2, $3, $4, $9, $10, $11, $12,
+    ($9 * 1000 / rps), ($10 * 1000 / rps), (ms > 0 ? cores * 1000 / ms : 0), bound
+}' "$results"
+echo
+echo "\"ceiling\" = the machine's cores divided by the CPU that one request cost the server, PostgreSQL and wrk together:"
+echo "an estimate of what this build could do with the machine to itself (too low when the machine was busy: shared"
+echo "caches and cores make each request cost more CPU). A target of N requests/s on"
+echo "$(nproc) cores needs at most $(nproc)000/N ms of CPU per request for all three (6,000/s: $(awk -v c="$(nproc)" 'BEGIN{printf "%.2f", c * 1000 / 6000}') ms; 3,000/s: $(awk -v c="$(nproc)" 'BEGIN{printf "%.2f", c * 1000 / 3000}') ms)."
+if [ -n "$signing" ]; then
+  echo
+  echo "Signing on one core (\`openssl speed -seconds 1 rsa2048 ecdsap256\`, OpenSSL $(openssl version | awk '{print $2}')): $signing,"
+  echo "i.e. $(awk -v r="$rsa" -v e="$ec" 'BEGIN{printf "%.3f ms per RS256 and %.3f ms per ES256 signature", 1000 / r, 1000 / e}') (compare with the server CPU per token above)."
+fi
+echo
+cat "$root/bench/method.md"
