@@ -54,6 +54,7 @@ public sealed class MultiNodeTests : IAsyncLifetime
         _connectionString = new NpgsqlConnectionStringBuilder(await postgres.CreateDatabaseAsync("mn")) { MaxPoolSize = 20 }.ToString();
         var migrated = await Infrastructure.Cli.RunAsync(["migrate"], CliSettings());
         Assert.True(migrated.ExitCode == 0, migrated.Stderr);
+        Log($"migrated after {clock.Elapsed.TotalSeconds:F1} s");
 
         // All three at the same moment, on an empty database (no signing key yet), while the
         // operator seeds clients with the CLI.
@@ -63,19 +64,27 @@ public sealed class MultiNodeTests : IAsyncLifetime
         }
 
         await SeedAsync();
+        Log($"seeded after {clock.Elapsed.TotalSeconds:F1} s");
         await Task.WhenAll(_nodes.Select(n => n.WaitUntilReadyAsync(TimeSpan.FromSeconds(40), Cancel)));
         Log($"started and seeded after {clock.Elapsed.TotalSeconds:F1} s");
 
-        await OneKeyPerAlgorithmAndTheSameJwksEverywhereAsync();
-        await TokensIssuedOnOneNodeIntrospectOnTheOthersAsync();
-        await RevocationsOnANodeHoldOnTheNextRequestElsewhereAsync();
-        await RotatedKeyIsPublishedEverywhereBeforeAnyNodeSignsWithItAsync();
-        await EachPruningTriggerRunsOnOneNodeAsync();
-        await KillingANodeUnderLoadLosesNoReturnedTokenAsync();
-        await TerminatingANodeFinishesTheRequestsItAcceptedAsync();
+        await Step(OneKeyPerAlgorithmAndTheSameJwksEverywhereAsync);
+        await Step(TokensIssuedOnOneNodeIntrospectOnTheOthersAsync);
+        await Step(RevocationsOnANodeHoldOnTheNextRequestElsewhereAsync);
+        await Step(RotatedKeyIsPublishedEverywhereBeforeAnyNodeSignsWithItAsync);
+        await Step(EachPruningTriggerRunsOnOneNodeAsync);
+        await Step(KillingANodeUnderLoadLosesNoReturnedTokenAsync);
+        await Step(TerminatingANodeFinishesTheRequestsItAcceptedAsync);
         LogsAreJsonWithoutSecrets();
         Assert.Empty(Directory.EnumerateFileSystemEntries(_workingDirectory)); // nothing on local disk
         Log($"done after {clock.Elapsed.TotalSeconds:F1} s");
+    }
+
+    private static async Task Step(Func<Task> step, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(step))] string name = "")
+    {
+        var clock = Stopwatch.StartNew();
+        await step();
+        Log($"{name}: {clock.Elapsed.TotalSeconds:F1} s");
     }
 
     private async Task OneKeyPerAlgorithmAndTheSameJwksEverywhereAsync()
