@@ -156,6 +156,7 @@ if [[ -n "$nginx_bin" && -x "$nginx_bin" ]]; then
 else
   skip "nginx not available: nginx.conf syntax not validated"
 fi
+check "nginx.conf: /metrics is not served to clients" grep -qE 'location = /metrics' deploy/nginx/nginx.conf
 check "nginx.conf: round-robin upstream node-a:8080 + node-b:8080" \
   bash -c 'grep -qE "server[[:space:]]+node-a:8080" "$1" && grep -qE "server[[:space:]]+node-b:8080" "$1"' _ deploy/nginx/nginx.conf
 check "nginx.conf: sets X-Forwarded-For and X-Forwarded-Proto" \
@@ -212,6 +213,12 @@ for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
     port = c[probe]["httpGet"]["port"]
     check(port == 8080 or port_names.get(port) == 8080, f"Deployment: {probe} targets port 8080")
 check(pod.get("terminationGracePeriodSeconds") == 30, "Deployment: terminationGracePeriodSeconds 30")
+ann = spec["template"]["metadata"].get("annotations", {})
+check(ann.get("prometheus.io/scrape") == "true" and ann.get("prometheus.io/path") == "/metrics" and ann.get("prometheus.io/port") == "8080",
+      "Deployment: pods annotated for Prometheus scraping of /metrics on 8080")
+cm = docs["ConfigMap"][0]["data"]
+check(5 + int(cm.get("AuthServer__ShutdownTimeoutSeconds", "25")) < pod.get("terminationGracePeriodSeconds", 30),
+      "ConfigMap: preStop 5 s + AuthServer__ShutdownTimeoutSeconds < terminationGracePeriodSeconds")
 pre = c.get("lifecycle", {}).get("preStop", {})
 check(pre.get("exec", {}).get("command") == ["sleep", "5"] or pre.get("sleep", {}).get("seconds") == 5, "Deployment: preStop sleep 5s")
 env_from = {(list(e.keys())[0], list(e.values())[0]["name"]) for e in c.get("envFrom", [])}

@@ -29,6 +29,12 @@ public sealed class AuthServerOptions
     /// <summary>Largest accepted body of an OAuth request (token, revocation, introspection). Default 16 KiB.</summary>
     public int MaxRequestBodyBytes { get; set; } = 16 * 1024;
 
+    /// <summary>On SIGTERM, how long requests in flight may take to finish before the host
+    /// cancels them. Default 25 s: below Kubernetes' default 30 s grace period.</summary>
+    public int ShutdownTimeoutSeconds { get; set; } = 25;
+
+    public MetricsOptions Metrics { get; set; } = new();
+
     public KeyProtectionOptions KeyProtection { get; set; } = new();
 
     public SigningKeyOptions Keys { get; set; } = new();
@@ -55,4 +61,11 @@ public sealed class KeyProtectionOptions
 
     /// <summary>Where the embedded default keeps its generated key (SQLite only).</summary>
     public string KeyFile { get; set; } = "data/keyprotection.key";
+}
+
+public sealed class MetricsOptions
+{
+    /// <summary>Serve GET /metrics (Prometheus text format). Default true; keep the path away
+    /// from the public load balancer (it answers anyone who reaches the node).</summary>
+    public bool Enabled { get; set; } = true;
 }

@@ -1,6 +1,6 @@
 using AuthServer.Protocol;
 using AuthServer.Management;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using AuthServer.Observability;
 
 namespace AuthServer.Hosting;
 
@@ -15,8 +15,7 @@ public static class EndpointRegistration
             app.UseHsts();
         }
 
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+        app.MapObservability();
         app.MapProtocolEndpoints();
         app.MapManagementEndpoints();
         return app;

@@ -32,11 +32,12 @@ public static class ServiceRegistration
                 "AuthServer:Keys:ActivationDelaySeconds must exceed AuthServer:Keys:RefreshSeconds, so every node publishes a key before it signs.")
             .Validate(o => o.MaxRequestBodyBytes is >= 1024 and <= 1024 * 1024,
                 "AuthServer:MaxRequestBodyBytes must lie in 1024..1048576.")
+            .Validate(o => o.ShutdownTimeoutSeconds is >= 1 and <= 3600,
+                "AuthServer:ShutdownTimeoutSeconds must lie in 1..3600.")
             .ValidateOnStart();
 
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddMetrics();
-        builder.Services.AddSingleton<AuthServerMetrics>();
+        builder.AddObservability();
         builder.AddStorage();
         builder.Services.AddScoped<OrganisationService>();
         builder.Services.AddScoped<ScopeService>();
@@ -56,9 +57,6 @@ public static class ServiceRegistration
         builder.Services.AddScoped<TokenRenewer>();
         builder.AddManagementApi();
         builder.AddPruning();
-
-        builder.Services.AddHealthChecks()
-            .AddDbContextCheck<AuthServerDbContext>("database", tags: ["ready"]);
         return builder;
     }
 }

@@ -19,6 +19,12 @@ public sealed class AuthServerMetrics
             "Pruning batches that failed; the run goes on with the other kinds and fails at the end.");
         PruningDuration = Meter.CreateHistogram<double>("authserver.pruning.duration", "s",
             "How long one pruning run took.");
+        TokensIssued = Meter.CreateCounter<long>("authserver.tokens.issued", "{token}",
+            "Access tokens issued (stored, then returned), by format (jwt, reference) and path (client_credentials, management, renewal).");
+        TokensRevoked = Meter.CreateCounter<long>("authserver.tokens.revoked", "{token}",
+            "Tokens that a revocation moved from active to revoked, by kind: single, selected, client, all.");
+        TokensIntrospected = Meter.CreateCounter<long>("authserver.tokens.introspected", "{request}",
+            "Introspection answers, by active (true, false).");
     }
 
     public Meter Meter { get; }
@@ -27,4 +33,8 @@ public sealed class AuthServerMetrics
     public Counter<long> PruningDeleted { get; }
     public Counter<long> PruningErrors { get; }
     public Histogram<double> PruningDuration { get; }
+
+    public Counter<long> TokensIssued { get; }
+    public Counter<long> TokensRevoked { get; }
+    public Counter<long> TokensIntrospected { get; }
 }

@@ -1,4 +1,5 @@
 using AuthServer.Configuration;
+using AuthServer.Observability;
 using AuthServer.Tokens;
 using Microsoft.Extensions.Options;
 
@@ -15,6 +16,7 @@ public static class IntrospectionEndpoint
         TokenValidator validator,
         TokenIssuer issuer,
         TimeProvider time,
+        AuthServerMetrics metrics,
         IOptions<AuthServerOptions> options,
         CancellationToken cancellationToken)
     {
@@ -49,12 +51,14 @@ public static class IntrospectionEndpoint
         // token_type_hint is ignored (RFC 7662 section 2.1 allows it): only access tokens exist here.
         // The stored record decides: a revoked or expired token is inactive whatever its signature says.
         var token = await validator.ResolveAsync(presented, cancellationToken);
-        if (token is null || !token.IsActive(time.GetUtcNow()))
+        var active = token is not null && token.IsActive(time.GetUtcNow());
+        metrics.TokensIntrospected.Add(1, new KeyValuePair<string, object?>("active", active ? "true" : "false"));
+        if (!active)
         {
             return TypedResults.Json(Inactive);
         }
 
-        var stored = token.Token;
+        var stored = token!.Token;
         var audiences = await issuer.AudiencesAsync(stored.Scopes.Split(' '), cancellationToken);
         return TypedResults.Json(new Dictionary<string, object>
         {

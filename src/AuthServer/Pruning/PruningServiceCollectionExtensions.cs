@@ -49,6 +49,7 @@ public static class PruningServiceCollectionExtensions
                     .WithMisfireInstruction(CronTriggerMisfireInstruction.DoNothing)));
         });
         builder.Services.AddQuartzHostedService(node.SchedulerName, o => o.WaitForJobsToComplete = true);
+        builder.Services.AddHealthChecks().AddCheck<SchedulerHealthCheck>("scheduler", tags: ["ready"]);
         return builder;
     }
 }

@@ -1,6 +1,7 @@
 using AuthServer.Audit;
 using AuthServer.Configuration;
 using AuthServer.Keys;
+using AuthServer.Observability;
 using AuthServer.Security;
 using AuthServer.Storage;
 using AuthServer.Storage.Entities;
@@ -32,6 +33,7 @@ public sealed class TokenIssuer(
     KeyRing keys,
     AuditLog audit,
     TimeProvider time,
+    AuthServerMetrics metrics,
     IOptions<AuthServerOptions> options)
 {
     public const string OrganisationClaim = "organisation_id";
@@ -74,8 +76,17 @@ public sealed class TokenIssuer(
             request.Actor, token.OrganisationId, token.Id, detail: request.RenewedFromId?.ToString());
         await db.SaveChangesAsync(cancellationToken);
         db.ChangeTracker.Clear();
+        metrics.TokensIssued.Add(1,
+            new KeyValuePair<string, object?>("format", token.Format == TokenFormat.Reference ? "reference" : "jwt"),
+            new KeyValuePair<string, object?>("path", PathOf(request)));
         return new IssuedToken(token, accessToken);
     }
+
+    /// <summary>Which door the token came through, for the issued-tokens metric.</summary>
+    private static string PathOf(IssueRequest request) =>
+        request.RenewedFromId is not null ? "renewal"
+        : request.Actor.Credential.StartsWith("client:", StringComparison.Ordinal) ? "client_credentials"
+        : "management";
 
     private async Task<string> CreateJwtAsync(Token token, Client client, CancellationToken cancellationToken)
     {

@@ -1,4 +1,5 @@
 using AuthServer.Audit;
+using AuthServer.Observability;
 using AuthServer.Storage;
 using AuthServer.Storage.Entities;
 using System.Linq.Expressions;
@@ -8,7 +9,7 @@ namespace AuthServer.Tokens;
 
 /// <summary>Revokes one token, or every token of an organisation at once. Each revocation and
 /// its audit entry commit together; when the call returns, every node sees it.</summary>
-public sealed class TokenRevoker(AuthServerDbContext db, AuditLog audit, TimeProvider time)
+public sealed class TokenRevoker(AuthServerDbContext db, AuditLog audit, TimeProvider time, AuthServerMetrics metrics)
 {
     /// <summary>Revokes the token unless it already is; returns whether this call revoked it.</summary>
     public async Task<bool> RevokeAsync(StoredToken token, Actor actor, CancellationToken cancellationToken)
@@ -33,6 +34,7 @@ public sealed class TokenRevoker(AuthServerDbContext db, AuditLog audit, TimePro
         }
 
         await transaction.CommitAsync(cancellationToken);
+        Count("single", changed);
         return changed > 0;
     }
 
@@ -58,6 +60,7 @@ public sealed class TokenRevoker(AuthServerDbContext db, AuditLog audit, TimePro
         audit.Add(AuditActions.TokensRevokedAll, actor, organisationId, count: count);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        Count("all", count);
         return count;
     }
 
@@ -66,7 +69,7 @@ public sealed class TokenRevoker(AuthServerDbContext db, AuditLog audit, TimePro
     public Task<int> RevokeSelectedAsync(string organisationId, IReadOnlyCollection<Guid> ids, Actor actor, CancellationToken cancellationToken)
     {
         var list = ids.Distinct().ToList();
-        return RevokeWhereAsync(organisationId, t => list.Contains(t.Id), AuditActions.TokensRevokedSelected, actor,
+        return RevokeWhereAsync(organisationId, t => list.Contains(t.Id), "selected", AuditActions.TokensRevokedSelected, actor,
             string.Join(',', list), cancellationToken);
     }
 
@@ -75,9 +78,9 @@ public sealed class TokenRevoker(AuthServerDbContext db, AuditLog audit, TimePro
     public Task<int> RevokeByClientAsync(string organisationId, string clientId, string? subject, Actor actor, CancellationToken cancellationToken)
     {
         return subject is null
-            ? RevokeWhereAsync(organisationId, t => t.ClientId == clientId, AuditActions.TokensRevokedByClient, actor,
+            ? RevokeWhereAsync(organisationId, t => t.ClientId == clientId, "client", AuditActions.TokensRevokedByClient, actor,
                 $"client_id={clientId}", cancellationToken)
-            : RevokeWhereAsync(organisationId, t => t.ClientId == clientId && t.Subject == subject, AuditActions.TokensRevokedBySubject, actor,
+            : RevokeWhereAsync(organisationId, t => t.ClientId == clientId && t.Subject == subject, "client", AuditActions.TokensRevokedBySubject, actor,
                 $"client_id={clientId} subject={subject}", cancellationToken);
     }
 
@@ -86,6 +89,7 @@ public sealed class TokenRevoker(AuthServerDbContext db, AuditLog audit, TimePro
     private async Task<int> RevokeWhereAsync(
         string organisationId,
         Expression<Func<Token, bool>> selection,
+        string kind,
         string action,
         Actor actor,
         string detail,
@@ -105,6 +109,16 @@ public sealed class TokenRevoker(AuthServerDbContext db, AuditLog audit, TimePro
         audit.Add(action, actor, organisationId, count: count, detail: detail);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        Count(kind, count);
         return count;
+    }
+
+    /// <summary>The revoked-tokens metric, after the commit: only revocations that hold count.</summary>
+    private void Count(string kind, int revoked)
+    {
+        if (revoked > 0)
+        {
+            metrics.TokensRevoked.Add(revoked, new KeyValuePair<string, object?>("kind", kind));
+        }
     }
 }

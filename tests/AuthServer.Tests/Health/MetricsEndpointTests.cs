@@ -1,0 +1,144 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.RegularExpressions;
+using AuthServer.Pruning;
+using AuthServer.Storage;
+using AuthServer.Storage.Entities;
+using AuthServer.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Quartz;
+
+namespace AuthServer.Tests.Health;
+
+/// <summary>GET /metrics in Prometheus text format 0.0.4, the token counters, and readiness of
+/// the pruning scheduler. In memory on SQLite: none of it depends on the database provider (the
+/// multi-node test reads the same page from real processes on PostgreSQL).</summary>
+public sealed partial class MetricsEndpointTests
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [GeneratedRegex("""^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\\n])*"(,[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\\n])*")*\})? (-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?|\+Inf|-Inf|NaN)$""")]
+    private static partial Regex SampleLine();
+
+    [GeneratedRegex("^# (HELP [a-zA-Z_:][a-zA-Z0-9_:]* .*|TYPE [a-zA-Z_:][a-zA-Z0-9_:]* (counter|gauge|histogram))$")]
+    private static partial Regex CommentLine();
+
+    [Fact]
+    public async Task Metrics_page_is_prometheus_text_and_the_token_counters_move()
+    {
+        await using var factory = await AuthServerFactory.CreateAsync(DatabaseProvider.Sqlite);
+        using var http = factory.CreateClient();
+        var organisation = await factory.OrganisationAsync();
+        var scope = await factory.ScopeAsync();
+        var client = await factory.ClientAsync(organisation.Id, [scope]);
+        var reference = await factory.ClientAsync(organisation.Id, [scope], TokenFormat.Reference);
+        var introspector = await factory.ClientAsync(organisation.Id, [scope], introspection: true);
+        var before = await ScrapeAsync(http);
+
+        var token = await IssueAsync(http, client.Client.ClientId, client.Secret);
+        await IssueAsync(http, reference.Client.ClientId, reference.Secret);
+        await IssueAsync(http, reference.Client.ClientId, reference.Secret);
+        Assert.Contains("\"active\":true", await PostAsync(http, "/connect/introspect", $"token={token}", introspector.Client.ClientId, introspector.Secret));
+        await PostAsync(http, "/connect/revoke", $"token={token}", client.Client.ClientId, client.Secret);
+        Assert.Contains("\"active\":false", await PostAsync(http, "/connect/introspect", $"token={token}", introspector.Client.ClientId, introspector.Secret));
+
+        var response = await http.GetAsync("/metrics", Cancel);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/plain; version=0.0.4; charset=utf-8", response.Content.Headers.ContentType!.ToString());
+        var page = await response.Content.ReadAsStringAsync(Cancel);
+        Assert.EndsWith("\n", page, StringComparison.Ordinal);
+        foreach (var line in page.TrimEnd('\n').Split('\n'))
+        {
+            Assert.True(SampleLine().IsMatch(line) || CommentLine().IsMatch(line), $"not exposition format 0.0.4: {line}");
+        }
+
+        Assert.Contains("# TYPE authserver_tokens_issued_total counter", page, StringComparison.Ordinal);
+        Assert.Equal(1, Delta(before, page, "authserver_tokens_issued_total{format=\"jwt\",path=\"client_credentials\"}"));
+        Assert.Equal(2, Delta(before, page, "authserver_tokens_issued_total{format=\"reference\",path=\"client_credentials\"}"));
+        Assert.Equal(1, Delta(before, page, "authserver_tokens_introspected_total{active=\"true\"}"));
+        Assert.Equal(1, Delta(before, page, "authserver_tokens_introspected_total{active=\"false\"}"));
+        Assert.Equal(1, Delta(before, page, "authserver_tokens_revoked_total{kind=\"single\"}"));
+
+        // The request-duration histogram of ASP.NET Core, by route: cumulative buckets ending in +Inf = count.
+        Assert.Contains("# TYPE http_server_request_duration_seconds histogram", page, StringComparison.Ordinal);
+        var tokenRoute = page.Split('\n').Where(l => l.StartsWith("http_server_request_duration_seconds_bucket{", StringComparison.Ordinal)
+            && l.Contains("http_route=\"/connect/token\"", StringComparison.Ordinal) && l.Contains("http_response_status_code=\"200\"", StringComparison.Ordinal)).ToList();
+        var buckets = tokenRoute.Select(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(buckets.Order(), buckets);
+        Assert.Contains("le=\"+Inf\"", tokenRoute[^1], StringComparison.Ordinal);
+        Assert.Equal(3, buckets[^1]);
+    }
+
+    [Fact]
+    public async Task Bulk_revocation_counts_every_token_it_revoked()
+    {
+        await using var factory = await AuthServerFactory.CreateAsync(DatabaseProvider.Sqlite);
+        using var http = factory.CreateClient();
+        var organisation = await factory.OrganisationAsync(OrganisationKind.Partner);
+        var scope = await factory.ScopeAsync();
+        var client = await factory.ClientAsync(organisation.Id, [scope]);
+        var key = await factory.ApiKeyAsync(organisation.Id);
+        for (var i = 0; i < 3; i++)
+        {
+            await IssueAsync(http, client.Client.ClientId, client.Secret);
+        }
+
+        var before = await ScrapeAsync(http);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/tokens/revoke");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{key.Key}:")));
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(request, Cancel)).StatusCode);
+
+        Assert.Equal(3, Delta(before, await ScrapeAsync(http), "authserver_tokens_revoked_total{kind=\"all\"}"));
+    }
+
+    [Fact]
+    public async Task Metrics_can_be_switched_off()
+    {
+        await using var factory = await AuthServerFactory.CreateAsync(DatabaseProvider.Sqlite, new Dictionary<string, string?> { ["AuthServer:Metrics:Enabled"] = "false" });
+        using var http = factory.CreateClient();
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/metrics", Cancel)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Ready_needs_the_pruning_scheduler_running_when_pruning_is_enabled()
+    {
+        await using var factory = await AuthServerFactory.CreateAsync(DatabaseProvider.Sqlite, new Dictionary<string, string?> { ["Pruning:Enabled"] = "true" });
+        using var http = factory.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/ready", Cancel)).StatusCode);
+
+        var scheduler = factory.Services.GetRequiredKeyedService<IScheduler>(factory.Services.GetRequiredService<PruningNode>().SchedulerName);
+        await scheduler.Standby(Cancel);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("/health/ready", Cancel)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/live", Cancel)).StatusCode);
+    }
+
+    private static async Task<string> IssueAsync(HttpClient http, string clientId, string secret)
+    {
+        var body = await PostAsync(http, "/connect/token", "grant_type=client_credentials", clientId, secret);
+        return System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("access_token").GetString()!;
+    }
+
+    private static async Task<string> PostAsync(HttpClient http, string path, string form, string user, string password)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path)
+        {
+            Content = new StringContent(form, Encoding.UTF8, "application/x-www-form-urlencoded"),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Uri.EscapeDataString(user)}:{Uri.EscapeDataString(password)}")));
+        using var response = await http.SendAsync(request, Cancel);
+        Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode}");
+        return await response.Content.ReadAsStringAsync(Cancel);
+    }
+
+    private static Task<string> ScrapeAsync(HttpClient http) => http.GetStringAsync("/metrics", Cancel);
+
+    private static double Delta(string before, string after, string series) => Value(after, series) - Value(before, series);
+
+    private static double Value(string page, string series) =>
+        page.Split('\n').Where(l => l.StartsWith(series + " ", StringComparison.Ordinal))
+            .Select(l => double.Parse(l[(series.Length + 1)..], CultureInfo.InvariantCulture)).FirstOrDefault();
+}
