@@ -10,6 +10,7 @@ using AuthServer.Organisations;
 using AuthServer.Protocol;
 using AuthServer.Pruning;
 using AuthServer.Scopes;
+using AuthServer.Security;
 using AuthServer.Storage;
 
 namespace AuthServer.Hosting;
@@ -32,6 +33,10 @@ public static class ServiceRegistration
                 "AuthServer:Keys:ActivationDelaySeconds must exceed AuthServer:Keys:RefreshSeconds, so every node publishes a key before it signs.")
             .Validate(o => o.MaxRequestBodyBytes is >= 1024 and <= 1024 * 1024,
                 "AuthServer:MaxRequestBodyBytes must lie in 1024..1048576.")
+            .Validate(o => o.RateLimiting.FailuresPerCredential > 0 && o.RateLimiting.FailuresPerAddress > 0,
+                "AuthServer:RateLimiting:FailuresPerCredential and FailuresPerAddress must be positive.")
+            .Validate(o => o.RateLimiting.Window >= TimeSpan.FromSeconds(1) && o.RateLimiting.Window <= TimeSpan.FromDays(1),
+                "AuthServer:RateLimiting:Window must lie in 00:00:01..1.00:00:00.")
             .ValidateOnStart();
 
         builder.Services.AddSingleton(TimeProvider.System);
@@ -44,6 +49,7 @@ public static class ServiceRegistration
         builder.Services.AddScoped<ApiKeyService>();
         builder.Services.AddScoped<AuditLog>();
 
+        builder.Services.AddSingleton<FailedAuthenticationLimiter>();
         builder.Services.AddSingleton<KeyProtector>();
         builder.Services.AddSingleton<KeyRing>();
         builder.Services.AddScoped<SigningKeyService>();
