@@ -40,6 +40,7 @@ public static class ServiceRegistration
             .ValidateOnStart();
 
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddKestrelLimits(builder.Configuration);
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<AuthServerMetrics>();
         builder.AddStorage();
