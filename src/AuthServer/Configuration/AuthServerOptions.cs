@@ -37,6 +37,8 @@ public sealed class AuthServerOptions
 
     public KeyProtectionOptions KeyProtection { get; set; } = new();
 
+    public RateLimitingOptions RateLimiting { get; set; } = new();
+
     public SigningKeyOptions Keys { get; set; } = new();
 }
 
@@ -68,4 +70,19 @@ public sealed class MetricsOptions
     /// <summary>Serve GET /metrics (Prometheus text format). Default true; keep the path away
     /// from the public load balancer (it answers anyone who reaches the node).</summary>
     public bool Enabled { get; set; } = true;
+}
+
+/// <summary>Limits on failed client and API-key authentications, per node.</summary>
+public sealed class RateLimitingOptions
+{
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Failed authentications per client_id (or API key) per window. Default 10.</summary>
+    public int FailuresPerCredential { get; set; } = 10;
+
+    /// <summary>Failed authentications per source address per window. Default 50.</summary>
+    public int FailuresPerAddress { get; set; } = 50;
+
+    /// <summary>The fixed window. Default one minute.</summary>
+    public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);
 }

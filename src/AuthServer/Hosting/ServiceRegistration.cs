@@ -10,6 +10,7 @@ using AuthServer.Organisations;
 using AuthServer.Protocol;
 using AuthServer.Pruning;
 using AuthServer.Scopes;
+using AuthServer.Security;
 using AuthServer.Storage;
 
 namespace AuthServer.Hosting;
@@ -34,9 +35,14 @@ public static class ServiceRegistration
                 "AuthServer:MaxRequestBodyBytes must lie in 1024..1048576.")
             .Validate(o => o.ShutdownTimeoutSeconds is >= 1 and <= 3600,
                 "AuthServer:ShutdownTimeoutSeconds must lie in 1..3600.")
+            .Validate(o => o.RateLimiting.FailuresPerCredential > 0 && o.RateLimiting.FailuresPerAddress > 0,
+                "AuthServer:RateLimiting:FailuresPerCredential and FailuresPerAddress must be positive.")
+            .Validate(o => o.RateLimiting.Window >= TimeSpan.FromSeconds(1) && o.RateLimiting.Window <= TimeSpan.FromDays(1),
+                "AuthServer:RateLimiting:Window must lie in 00:00:01..1.00:00:00.")
             .ValidateOnStart();
 
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddKestrelLimits(builder.Configuration);
         builder.AddObservability();
         builder.AddStorage();
         builder.Services.AddScoped<OrganisationService>();
@@ -45,6 +51,7 @@ public static class ServiceRegistration
         builder.Services.AddScoped<ApiKeyService>();
         builder.Services.AddScoped<AuditLog>();
 
+        builder.Services.AddSingleton<FailedAuthenticationLimiter>();
         builder.Services.AddSingleton<KeyProtector>();
         builder.Services.AddSingleton<KeyRing>();
         builder.Services.AddScoped<SigningKeyService>();

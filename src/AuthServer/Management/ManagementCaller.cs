@@ -6,6 +6,7 @@ using AuthServer.Clients;
 using AuthServer.Configuration;
 using AuthServer.Organisations;
 using AuthServer.Scopes;
+using AuthServer.Security;
 using AuthServer.Storage;
 using AuthServer.Storage.Entities;
 using AuthServer.Tokens;
@@ -51,15 +52,40 @@ public sealed class ManagementCaller
     public static async ValueTask<object?> Filter(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
+        var limiter = http.RequestServices.GetRequiredService<FailedAuthenticationLimiter>();
+        var attempt = AttemptOf(http);
+        if (limiter.RetryAfter(attempt) is { } retryAfter)
+        {
+            http.Response.Headers.RetryAfter = FailedAuthenticationLimiter.RetryAfterHeader(retryAfter);
+            return ManagementErrors.TooManyFailures();
+        }
+
         var (caller, error) = await AuthenticateAsync(http, http.RequestAborted);
         if (caller is null)
         {
+            // Only failed authentications count; a valid credential without the right (403) does not.
+            if (error is IStatusCodeHttpResult { StatusCode: StatusCodes.Status401Unauthorized })
+            {
+                limiter.Failed(attempt);
+            }
+
             http.Response.Headers.WWWAuthenticate = "Basic realm=\"AuthServer\", Bearer";
             return error;
         }
 
         http.Items[ItemKey] = caller;
         return await next(context);
+    }
+
+    /// <summary>The rate-limiting key of a request: the presented Basic credential (an API key,
+    /// hashed by the limiter) or, for bearer tokens and anything else, only the address.</summary>
+    private static FailedAuthenticationLimiter.Attempt AttemptOf(HttpContext http)
+    {
+        var headers = http.Request.Headers.Authorization;
+        return headers.Count == 1 && AuthenticationHeaderValue.TryParse(headers[0], out var header)
+            && header.Scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase) && header.Parameter is { Length: > 0 and <= 4 * ApiKeyService.MaxKeyLength } parameter
+            ? FailedAuthenticationLimiter.ForApiKey(http, parameter)
+            : FailedAuthenticationLimiter.ForBearer(http);
     }
 
     private static async Task<(ManagementCaller? Caller, IResult? Error)> AuthenticateAsync(HttpContext http, CancellationToken cancellationToken)

@@ -118,6 +118,14 @@ public static class ManagementEndpoints
             context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ManagementEndpoints))
                 .LogError(exception, "Management request {Method} {Path} failed", context.Request.Method, context.Request.Path);
             context.Response.Clear();
+            if (Hosting.ErrorHandling.IsDatabaseUnavailable(exception))
+            {
+                // A database outage is the server's problem and passes: 503 so that callers retry.
+                context.Response.Headers.RetryAfter = "5";
+                await ManagementErrors.Unavailable().ExecuteAsync(context);
+                return;
+            }
+
             await ManagementErrors.Internal().ExecuteAsync(context);
             return;
         }

@@ -39,6 +39,14 @@ public static class ManagementErrors
         Error(StatusCodes.Status422UnprocessableEntity, "UNPROCESSABLE_ENTITY", "Request could not be processed",
             [new ErrorDetail(code, field, description, null)]);
 
+    /// <summary>Too many failed authentications from this credential or address (with Retry-After).</summary>
+    public static IResult TooManyFailures() =>
+        Error(StatusCodes.Status429TooManyRequests, "TOO_MANY_REQUESTS", "Too many failed authentication attempts; retry later", []);
+
+    /// <summary>The database is down or too slow (with Retry-After).</summary>
+    public static IResult Unavailable() =>
+        Error(StatusCodes.Status503ServiceUnavailable, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable; retry later", []);
+
     public static IResult Internal() =>
         Error(StatusCodes.Status500InternalServerError, "INTERNAL_ERROR", "The request could not be completed", []);
 

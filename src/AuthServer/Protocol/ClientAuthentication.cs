@@ -1,5 +1,6 @@
 using System.Text;
 using AuthServer.Clients;
+using AuthServer.Security;
 using AuthServer.Storage.Entities;
 
 namespace AuthServer.Protocol;
@@ -7,7 +8,7 @@ namespace AuthServer.Protocol;
 /// <summary>Client authentication for the token, revocation and introspection endpoints:
 /// client_secret_basic (RFC 6749 section 2.3.1, HTTP Basic of the form-urlencoded id and secret)
 /// or client_secret_post (the same in the body), exactly one per request.</summary>
-public sealed class ClientAuthentication(ClientService clients)
+public sealed class ClientAuthentication(ClientService clients, FailedAuthenticationLimiter limiter)
 {
     public const string Basic = "client_secret_basic";
     public const string Post = "client_secret_post";
@@ -20,13 +21,27 @@ public sealed class ClientAuthentication(ClientService clients)
 
     public sealed record Result(Client? Client, OAuthError? Error);
 
+    /// <summary>Authenticates the client; every invalid_client outcome counts as a failed
+    /// attempt, and an attempt whose client_id or address has failed too often is refused with 429
+    /// before its secret is checked.</summary>
     public async Task<Result> AuthenticateAsync(HttpRequest request, OAuthForm form, CancellationToken cancellationToken)
+    {
+        var (result, clientId) = await CheckAsync(request, form, cancellationToken);
+        if (result.Error is { Error: OAuthError.InvalidClient })
+        {
+            limiter.Failed(FailedAuthenticationLimiter.ForClient(request.HttpContext, clientId));
+        }
+
+        return result;
+    }
+
+    private async Task<(Result Result, string? ClientId)> CheckAsync(HttpRequest request, OAuthForm form, CancellationToken cancellationToken)
     {
         var header = request.Headers.Authorization;
         var (formId, formSecret) = (form["client_id"], form["client_secret"]);
         if (header.Count > 1)
         {
-            return Fail(OAuthError.Request("Send one Authorization header."));
+            return (Fail(OAuthError.Request("Send one Authorization header.")), null);
         }
 
         string? clientId;
@@ -36,18 +51,18 @@ public sealed class ClientAuthentication(ClientService clients)
             // RFC 6749 section 2.3: a client MUST NOT use more than one authentication method per request.
             if (formSecret is not null)
             {
-                return Fail(OAuthError.Request("Use either client_secret_basic or client_secret_post, not both."));
+                return (Fail(OAuthError.Request("Use either client_secret_basic or client_secret_post, not both.")), null);
             }
 
             if (!TryParseBasic(header[0], out clientId, out secret))
             {
-                return Fail(new OAuthError(OAuthError.InvalidClient, "The Authorization header must carry client_secret_basic credentials."));
+                return (Fail(new OAuthError(OAuthError.InvalidClient, "The Authorization header must carry client_secret_basic credentials.")), null);
             }
 
             // Sending client_id in the body as well is allowed, but it must name the same client.
             if (formId is not null && formId != clientId)
             {
-                return Fail(OAuthError.Request("The client_id in the body differs from the Authorization header."));
+                return (Fail(OAuthError.Request("The client_id in the body differs from the Authorization header.")), clientId);
             }
         }
         else
@@ -58,18 +73,24 @@ public sealed class ClientAuthentication(ClientService clients)
         // Public clients do not exist here: every request authenticates (RFC 6749 section 3.2.1).
         if (clientId is null || secret is null)
         {
-            return Fail(new OAuthError(OAuthError.InvalidClient, "Client authentication is required."));
+            return (Fail(new OAuthError(OAuthError.InvalidClient, "Client authentication is required.")), clientId is { Length: <= MaxCredentialLength } ? clientId : null);
         }
 
         if (clientId.Length > MaxCredentialLength || secret.Length > MaxCredentialLength)
         {
-            return Fail(new OAuthError(OAuthError.InvalidClient, "Client authentication failed."));
+            // No partition for an id that cannot exist: only the address counts.
+            return (Fail(new OAuthError(OAuthError.InvalidClient, "Client authentication failed.")), null);
+        }
+
+        if (limiter.RetryAfter(FailedAuthenticationLimiter.ForClient(request.HttpContext, clientId)) is { } retryAfter)
+        {
+            return (Fail(OAuthError.TooManyFailures(retryAfter)), clientId);
         }
 
         var client = await clients.AuthenticateAsync(clientId, secret, cancellationToken);
         return client is null
-            ? Fail(new OAuthError(OAuthError.InvalidClient, "Client authentication failed."))
-            : new Result(client, null);
+            ? (Fail(new OAuthError(OAuthError.InvalidClient, "Client authentication failed.")), clientId)
+            : (new Result(client, null), clientId);
     }
 
     private static Result Fail(OAuthError error) => new(null, error);

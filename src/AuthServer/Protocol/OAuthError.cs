@@ -16,6 +16,14 @@ public sealed record OAuthError(
 
     public static OAuthError Request(string description) => new(InvalidRequest, description);
 
+    /// <summary>Too many failed authentications (see FailedAuthenticationLimiter): 429 with
+    /// Retry-After. RFC 6749 defines no code for it; invalid_request is the closest.</summary>
+    public static OAuthError TooManyFailures(TimeSpan retryAfter) =>
+        new(InvalidRequest, "Too many failed authentication attempts; retry after the Retry-After interval.") { RetryAfter = retryAfter };
+
+    [JsonIgnore]
+    public TimeSpan? RetryAfter { get; init; }
+
     /// <summary>The error as an HTTP response. invalid_client is 401 with a Basic challenge
     /// (RFC 6749 section 5.2; RFC 9110 section 15.5.2 wants WWW-Authenticate on every 401).</summary>
     public IResult ToResult(int? statusCode = null)
@@ -25,7 +33,21 @@ public sealed record OAuthError(
             return new ChallengeResult(this);
         }
 
+        if (RetryAfter is { } retryAfter)
+        {
+            return new TooManyResult(this, retryAfter);
+        }
+
         return TypedResults.Json(this, statusCode: statusCode ?? StatusCodes.Status400BadRequest);
+    }
+
+    private sealed class TooManyResult(OAuthError error, TimeSpan retryAfter) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.RetryAfter = Security.FailedAuthenticationLimiter.RetryAfterHeader(retryAfter);
+            return TypedResults.Json(error, statusCode: StatusCodes.Status429TooManyRequests).ExecuteAsync(httpContext);
+        }
     }
 
     private sealed class ChallengeResult(OAuthError error) : IResult

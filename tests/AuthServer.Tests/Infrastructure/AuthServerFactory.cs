@@ -4,6 +4,9 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 
 namespace AuthServer.Tests.Infrastructure;
 
@@ -12,14 +15,28 @@ namespace AuthServer.Tests.Infrastructure;
 public sealed class AuthServerFactory(DatabaseProvider provider, string connectionString, IReadOnlyDictionary<string, string?>? settings = null)
     : WebApplicationFactory<Program>
 {
+    /// <summary>A request carrying this header comes from that address (Connection.RemoteIpAddress), as if over the network.</summary>
+    public const string RemoteAddressHeader = "X-Test-Remote-Address";
+
     public TestTime Time { get; } = new();
+
+    /// <summary>The host environment; Development unless a test needs production behaviour (HSTS, https issuer).</summary>
+    public string EnvironmentName { get; init; } = "Development";
+
+    /// <summary>Every log line at every level, when created with log capture.</summary>
+    public CapturedLogs? Logs { get; init; }
     public DatabaseProvider Provider => provider;
     public string ConnectionString => connectionString;
 
-    public static async Task<AuthServerFactory> CreateAsync(DatabaseProvider provider, IReadOnlyDictionary<string, string?>? settings = null)
+    public static async Task<AuthServerFactory> CreateAsync(
+        DatabaseProvider provider, IReadOnlyDictionary<string, string?>? settings = null, string environment = "Development", bool captureLogs = false)
     {
         var connectionString = await TestDatabases.CreateAsync(provider);
-        var factory = new AuthServerFactory(provider, connectionString, settings);
+        var factory = new AuthServerFactory(provider, connectionString, settings)
+        {
+            EnvironmentName = environment,
+            Logs = captureLogs ? new CapturedLogs() : null,
+        };
         if (provider == DatabaseProvider.PostgreSQL)
         {
             await TestDatabases.MigrateAsync(provider, connectionString);
@@ -54,7 +71,7 @@ public sealed class AuthServerFactory(DatabaseProvider provider, string connecti
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Development");
+        builder.UseEnvironment(EnvironmentName);
         foreach (var (key, value) in AllSettings())
         {
             builder.UseSetting(key, value);
@@ -64,6 +81,31 @@ public sealed class AuthServerFactory(DatabaseProvider provider, string connecti
         {
             services.RemoveAll<TimeProvider>();
             services.AddSingleton<TimeProvider>(Time);
+            services.AddSingleton<IStartupFilter, RemoteAddressFilter>();
+            if (Logs is not null)
+            {
+                services.AddLogging(logging => logging.AddProvider(Logs).AddFilter<CapturedLogs>(null, LogLevel.Trace));
+            }
         });
     }
+}
+
+/// <summary>Sets Connection.RemoteIpAddress from <see cref="AuthServerFactory.RemoteAddressHeader"/>
+/// before anything else runs (the in-memory server has no network address).</summary>
+internal sealed class RemoteAddressFilter : IStartupFilter
+{
+    public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+    {
+        app.Use((context, nextMiddleware) =>
+        {
+            if (context.Request.Headers.TryGetValue(AuthServerFactory.RemoteAddressHeader, out var value)
+                && System.Net.IPAddress.TryParse(value.ToString(), out var address))
+            {
+                context.Connection.RemoteIpAddress = address;
+            }
+
+            return nextMiddleware(context);
+        });
+        next(app);
+    };
 }

@@ -17,11 +17,14 @@ public sealed class PostgresServer : IAsyncDisposable
     private readonly string? _dataDirectory;
     private readonly string? _pgCtl;
 
-    private PostgresServer(string adminConnectionString, string? dataDirectory, string? pgCtl)
+    private readonly string? _serverOptions;
+
+    private PostgresServer(string adminConnectionString, string? dataDirectory, string? pgCtl, string? serverOptions = null)
     {
         AdminConnectionString = adminConnectionString;
         _dataDirectory = dataDirectory;
         _pgCtl = pgCtl;
+        _serverOptions = serverOptions;
     }
 
     public string AdminConnectionString { get; }
@@ -42,6 +45,10 @@ public sealed class PostgresServer : IAsyncDisposable
 
     internal static PostgresServer? Current => _instance;
 
+    /// <summary>A throwaway cluster of the caller's own, for tests that stop and restart the
+    /// database (the shared one serves concurrently running tests). Dispose it at the end.</summary>
+    public static Task<PostgresServer> StartDedicatedAsync() => StartClusterAsync();
+
     /// <summary>A new, empty database; returns its connection string.</summary>
     public async Task<string> CreateDatabaseAsync(string prefix = "t")
     {
@@ -60,7 +67,7 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public Task StartAgainAsync() => _pgCtl is null
         ? throw new InvalidOperationException("Only a throwaway cluster can be started.")
-        : RunAsync(_pgCtl, $"start -D \"{_dataDirectory}\" -w -t 30 -l \"{_dataDirectory}/server.log\"");
+        : RunAsync(_pgCtl, $"start -D \"{_dataDirectory}\" -w -t 30 -l \"{_dataDirectory}/server.log\" -o \"{_serverOptions}\"");
 
     public bool IsThrowaway => _pgCtl is not null;
 
@@ -72,6 +79,11 @@ public sealed class PostgresServer : IAsyncDisposable
             return new PostgresServer(given, null, null);
         }
 
+        return await StartClusterAsync();
+    }
+
+    private static async Task<PostgresServer> StartClusterAsync()
+    {
         var bin = FindBinDirectory() ?? throw new InvalidOperationException(
             "PostgreSQL tests need either AUTHSERVER_TEST_POSTGRES or the PostgreSQL server binaries (apt-get install postgresql); neither was found.");
         var root = Path.Combine(Path.GetTempPath(), $"authserver-pg-{Environment.ProcessId}-{Guid.NewGuid():N}"[..48]);
@@ -89,9 +101,8 @@ public sealed class PostgresServer : IAsyncDisposable
         var pgCtl = Path.Combine(bin, "pg_ctl");
         await File.WriteAllTextAsync(Path.Combine(root, "port"), port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await RunAsync(pgCtl, $"start -D \"{data}\" -w -t 60 -l \"{data}/server.log\" -o \"{settings}\"");
-        var server = new PostgresServer($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false", data, pgCtl);
-        // pg_ctl restarts with the same -o options from postmaster.opts, so stop/start keeps the port.
-        return server;
+        // pg_ctl start reads only postgresql.conf, so a restart passes the same options again (same port).
+        return new PostgresServer($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false", data, pgCtl, settings);
     }
 
     public async ValueTask DisposeAsync()
