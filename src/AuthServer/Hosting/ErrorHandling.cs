@@ -1,4 +1,4 @@
-using System.Data.Common;
+using AuthServer.Storage;
 using Microsoft.AspNetCore.Diagnostics;
 
 namespace AuthServer.Hosting;
@@ -8,21 +8,11 @@ namespace AuthServer.Hosting;
 /// clients retry; everything else is 500.</summary>
 public static class ErrorHandling
 {
-    public static bool IsDatabaseUnavailable(Exception exception) => exception switch
-    {
-        DbException or TimeoutException => true,
-        Microsoft.EntityFrameworkCore.Storage.RetryLimitExceededException => true,
-        InvalidOperationException { InnerException: { } inner } => IsDatabaseUnavailable(inner),
-        Microsoft.EntityFrameworkCore.DbUpdateException { InnerException: { } inner } => IsDatabaseUnavailable(inner),
-        OperationCanceledException => false,
-        _ => exception.InnerException is { } nested && IsDatabaseUnavailable(nested),
-    };
-
     public static WebApplication UseAuthServerErrorHandling(this WebApplication app)
     {
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
-            StatusCodeSelector = exception => IsDatabaseUnavailable(exception) ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError,
+            StatusCodeSelector = exception => exception.IsDatabaseFailure() ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError,
             ExceptionHandler = WriteAsync,
             SuppressDiagnosticsCallback = _ => false,
         });
@@ -32,7 +22,7 @@ public static class ErrorHandling
     private static Task WriteAsync(HttpContext context)
     {
         var exception = context.Features.Get<IExceptionHandlerFeature>()?.Error;
-        var unavailable = exception is not null && IsDatabaseUnavailable(exception);
+        var unavailable = exception is not null && exception.IsDatabaseFailure();
         context.Response.StatusCode = unavailable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError;
         context.Response.Headers.CacheControl = "no-store";
         if (unavailable)

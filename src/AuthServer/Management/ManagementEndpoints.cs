@@ -1,3 +1,5 @@
+using AuthServer.Storage;
+
 namespace AuthServer.Management;
 
 /// <summary>The organisation token management API (Gatekeeper operations plus Yahoo and Concur
@@ -118,7 +120,7 @@ public static class ManagementEndpoints
             context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ManagementEndpoints))
                 .LogError(exception, "Management request {Method} {Path} failed", context.Request.Method, context.Request.Path);
             context.Response.Clear();
-            if (Hosting.ErrorHandling.IsDatabaseUnavailable(exception))
+            if (exception.IsDatabaseFailure())
             {
                 // A database outage is the server's problem and passes: 503 so that callers retry.
                 context.Response.Headers.RetryAfter = "5";

@@ -1,5 +1,4 @@
-using System.Data.Common;
-using Microsoft.EntityFrameworkCore;
+using AuthServer.Storage;
 
 namespace AuthServer.Protocol;
 
@@ -50,7 +49,7 @@ public static class ProtocolEndpoints
         {
             return await next(context);
         }
-        catch (Exception exception) when (IsDatabaseFailure(exception) && !context.HttpContext.RequestAborted.IsCancellationRequested)
+        catch (Exception exception) when (exception.IsDatabaseFailure() && !context.HttpContext.RequestAborted.IsCancellationRequested)
         {
             var logger = context.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ProtocolEndpoints));
             logger.LogError(exception, "Database failure on {Path}", context.HttpContext.Request.Path.Value);
@@ -58,20 +57,5 @@ public static class ProtocolEndpoints
             return new OAuthError(OAuthError.TemporarilyUnavailable, "The service is temporarily unavailable; retry later.")
                 .ToResult(StatusCodes.Status503ServiceUnavailable);
         }
-    }
-
-    /// <summary>Provider errors are DbExceptions (NpgsqlException, SqliteException); EF Core wraps
-    /// them in DbUpdateException or, for transient failures, InvalidOperationException.</summary>
-    internal static bool IsDatabaseFailure(Exception exception)
-    {
-        for (var e = exception; e is not null; e = e.InnerException)
-        {
-            if (e is DbException or DbUpdateException or TimeoutException)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }

@@ -1,0 +1,30 @@
+using System.Data.Common;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+
+namespace AuthServer.Storage;
+
+/// <summary>The one rule for "the database failed" (down, refusing connections, timing out):
+/// such a failure is the server's problem, answered 503 so that clients retry, never 500.</summary>
+public static class DatabaseFailure
+{
+    /// <summary>Provider errors are DbExceptions (NpgsqlException, SqliteException); EF Core wraps
+    /// them in DbUpdateException, RetryLimitExceededException or InvalidOperationException.</summary>
+    public static bool IsDatabaseFailure(this Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is DbException or DbUpdateException or TimeoutException or RetryLimitExceededException)
+            {
+                return true;
+            }
+
+            if (e is AggregateException aggregate)
+            {
+                return aggregate.InnerExceptions.Any(IsDatabaseFailure);
+            }
+        }
+
+        return false;
+    }
+}
