@@ -11,6 +11,8 @@ public static class ErrorHandling
     public static bool IsDatabaseUnavailable(Exception exception) => exception switch
     {
         DbException or TimeoutException => true,
+        // The group-commit writer has stopped (shutdown): nothing could be stored.
+        Tokens.GroupCommit.TokenWriteException { InnerException: null } => true,
         Microsoft.EntityFrameworkCore.Storage.RetryLimitExceededException => true,
         InvalidOperationException { InnerException: { } inner } => IsDatabaseUnavailable(inner),
         Microsoft.EntityFrameworkCore.DbUpdateException { InnerException: { } inner } => IsDatabaseUnavailable(inner),

@@ -1,4 +1,6 @@
 using AuthServer.Audit;
+using AuthServer.Caching;
+using AuthServer.Tokens.GroupCommit;
 using AuthServer.Configuration;
 using AuthServer.Keys;
 using AuthServer.Security;
@@ -31,6 +33,8 @@ public sealed class TokenIssuer(
     AuthServerDbContext db,
     KeyRing keys,
     AuditLog audit,
+    TokenWriter writer,
+    ConfigurationCache cache,
     TimeProvider time,
     IOptions<AuthServerOptions> options)
 {
@@ -69,11 +73,22 @@ public sealed class TokenIssuer(
             accessToken = await CreateJwtAsync(token, request.Client, cancellationToken);
         }
 
-        db.Tokens.Add(token);
-        audit.Add(request.RenewedFromId is null ? AuditActions.TokenIssued : AuditActions.TokenRenewed,
+        var entry = audit.Create(request.RenewedFromId is null ? AuditActions.TokenIssued : AuditActions.TokenRenewed,
             request.Actor, token.OrganisationId, token.Id, detail: request.RenewedFromId?.ToString());
-        await db.SaveChangesAsync(cancellationToken);
-        db.ChangeTracker.Clear();
+        if (db.Database.CurrentTransaction is null)
+        {
+            // Group commit with the tokens of concurrent requests; returns after COMMIT.
+            await writer.WriteAsync(token, entry, cancellationToken);
+        }
+        else
+        {
+            // Inside the caller's transaction (renewal): the token commits with the caller's change.
+            db.Tokens.Add(token);
+            db.AuditEvents.Add(entry);
+            await db.SaveChangesAsync(cancellationToken);
+            db.ChangeTracker.Clear();
+        }
+
         return new IssuedToken(token, accessToken);
     }
 
@@ -106,6 +121,12 @@ public sealed class TokenIssuer(
 
     /// <summary>The audiences of the granted scopes, or the default audience when they name none.</summary>
     public async Task<IReadOnlyList<string>> AudiencesAsync(string[] scopes, CancellationToken cancellationToken)
+    {
+        return await cache.Audiences.GetOrLoadAsync(string.Join(' ', scopes), async _ => await LoadAudiencesAsync(scopes, cancellationToken))
+            ?? throw new InvalidOperationException("Audiences are never null.");
+    }
+
+    private async Task<IReadOnlyList<string>?> LoadAudiencesAsync(string[] scopes, CancellationToken cancellationToken)
     {
         var audiences = await db.Scopes.AsNoTracking()
             .Where(s => scopes.Contains(s.Name) && s.Audience != null)
