@@ -8,7 +8,7 @@
 #   the server's peak RSS (VmHWM).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
+root=${SOURCE_ROOT:-$(cd "$here/../.." && pwd)}  # SOURCE_ROOT: measure another checkout (e.g. a baseline)
 provider=${1:-sqlite}; shift || true
 formats=("${@:-es256 rs256 reference}"); formats=(${formats[*]})
 duration=${DURATION:-8}
@@ -22,6 +22,7 @@ pg_data=""
 cleanup() {
   [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
   [[ -n "$pg_data" ]] && runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl stop -D "$pg_data" -m fast -w >/dev/null 2>&1 || true
+  cp "$work/server.log" /tmp/authserver-hotpath-server.log 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -67,7 +68,8 @@ make_client introspector --introspection
 
 ASPNETCORE_URLS="http://127.0.0.1:$port" "$app/AuthServer" >"$work/server.log" 2>&1 &
 server_pid=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/.well-known/jwks" >/dev/null && break; sleep 0.2; done
+for _ in $(seq 150); do curl -sf "http://127.0.0.1:$port/.well-known/jwks" >/dev/null && break; sleep 0.2; done
+curl -sf "http://127.0.0.1:$port/.well-known/jwks" >/dev/null || { echo "server did not start:"; tail -20 "$work/server.log"; exit 1; }
 
 basic() { printf '%s:%s' "${ids[$1]}" "${secrets[$1]}" | base64 -w0; }
 cpu_snapshot() { # mid-run CPU split (% of one core) between this server, this wrk and this PostgreSQL
@@ -75,7 +77,7 @@ cpu_snapshot() { # mid-run CPU split (% of one core) between this server, this w
   local wrk_pid pg_pids="" ; wrk_pid=$(pgrep -n -x wrk -P $$ || true)
   if [[ -n "$pg_data" ]]; then local pm; pm=$(head -1 "$pg_data/postmaster.pid"); pg_pids="$pm,$(pgrep -d, -P "$pm")"; fi
   pidstat -u -h -p "$server_pid,${wrk_pid:-$server_pid}${pg_pids:+,$pg_pids}" 2 1 2>/dev/null |
-    awk '$1 ~ /^[0-9]+$/ {c=$NF; if (c ~ /postgres|postmaster/) c="postgres"; cpu[c]+=$(NF-2)} END {for (p in cpu) printf "  cpu%% %s=%.0f", p, cpu[p]; print ""}'
+    awk '!/^#/ && $3 ~ /^[0-9]+$/ {c=$NF; if (c ~ /postgres|postmaster/) c="postgres"; cpu[c]+=$(NF-2)} END {for (p in cpu) printf "  cpu%% %s=%.0f", p, cpu[p]; print ""}'
 }
 run() { # label, lua, env...
   local label=$1 lua=$2; shift 2
