@@ -33,6 +33,7 @@ dotnet publish "$root/src/AuthServer" -c Release -o "$app" -v q -nologo >"$work/
 export ASPNETCORE_ENVIRONMENT=Production
 export AuthServer__Issuer="https://auth.example"
 export Logging__LogLevel__Default=Warning
+export AuthServer__KeyProtection__Key=$(openssl rand -base64 32)
 case "$provider" in
   sqlite)
     export Database__Provider=Sqlite

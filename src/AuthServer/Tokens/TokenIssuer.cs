@@ -8,8 +8,6 @@ using AuthServer.Storage;
 using AuthServer.Storage.Entities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
 
 namespace AuthServer.Tokens;
 
@@ -40,7 +38,6 @@ public sealed class TokenIssuer(
 {
     public const string OrganisationClaim = "organisation_id";
     public const string RequestingOrganisationClaim = "requesting_organisation_id";
-    private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
 
     public async Task<IssuedToken> IssueAsync(IssueRequest request, CancellationToken cancellationToken)
     {
@@ -97,26 +94,7 @@ public sealed class TokenIssuer(
         var algorithm = client.SigningAlgorithm ?? options.Value.DefaultSigningAlgorithm;
         var key = await keys.GetSigningKeyAsync(algorithm, cancellationToken);
         var audiences = await AudiencesAsync(token.Scopes.Split(' '), cancellationToken);
-        var descriptor = new SecurityTokenDescriptor
-        {
-            TokenType = "at+jwt",
-            Issuer = options.Value.Issuer,
-            IssuedAt = token.CreatedAt.UtcDateTime,
-            NotBefore = token.CreatedAt.UtcDateTime,
-            Expires = token.ExpiresAt.UtcDateTime,
-            SigningCredentials = key.Signing,
-            Claims = new Dictionary<string, object>
-            {
-                [JwtRegisteredClaimNames.Sub] = token.Subject,
-                [JwtRegisteredClaimNames.Aud] = audiences.Count == 1 ? audiences[0] : audiences,
-                ["client_id"] = token.ClientId,
-                ["scope"] = token.Scopes,
-                [JwtRegisteredClaimNames.Jti] = token.Id.ToString(),
-                [OrganisationClaim] = token.OrganisationId,
-                [RequestingOrganisationClaim] = token.RequestingOrganisationId,
-            },
-        };
-        return Handler.CreateToken(descriptor);
+        return AccessTokenJwt.Create(key, options.Value.Issuer, token, audiences);
     }
 
     /// <summary>The audiences of the granted scopes, or the default audience when they name none.</summary>
