@@ -89,6 +89,8 @@ run() { # label, lua, env...
     END {printf "%-22s %9s req/s  p50 %-8s p99 %-8s non-2xx %s\n", l, rps, p50, p99, (bad==""?0:bad)}' "$work/wrk.out"
   cat "$work/cpu"
 }
+# Warm-up (JIT, pools, caches), not reported.
+AUTH="$(basic "${formats[0]}")" wrk -t2 -c"$connections" -d3s -s "$here/token.lua" "http://127.0.0.1:$port" >/dev/null 2>&1 || true
 for f in "${formats[@]}"; do
   run "token $f" token.lua AUTH="$(basic "$f")" SAVE="$work/tokens-$f"
 done

@@ -8,18 +8,19 @@ using Microsoft.Extensions.Options;
 
 namespace AuthServer.Tokens.GroupCommit;
 
-/// <summary>Group commit: one writer stores the tokens (and their audit entries) of concurrent
-/// requests in one transaction, so one database commit (one fsync) serves many requests. Each
-/// request's task completes only after COMMIT succeeded, and faults with <see cref="TokenWriteException"/>
-/// when it did not; a token is therefore never returned unless it is stored. At shutdown the
-/// writer stops taking tokens and commits the ones already queued.</summary>
+/// <summary>Group commit: one writer stores the new tokens and the single-token revocations (with
+/// their audit entries) of concurrent requests in one transaction, so one database commit (one
+/// fsync) serves many requests. Each request's task completes only after COMMIT succeeded, and
+/// faults with <see cref="TokenWriteException"/> when it did not; a token is therefore never
+/// returned unless it is stored, and a revocation never reported unless it holds. At shutdown the
+/// writer stops taking work and commits what is already queued.</summary>
 public sealed class TokenWriter : IHostedLifecycleService, IAsyncDisposable
 {
     private readonly IServiceScopeFactory _scopes;
     private readonly TimeProvider _time;
     private readonly ILogger<TokenWriter> _logger;
     private readonly TokenWriterOptions _options;
-    private readonly Channel<PendingToken> _queue;
+    private readonly Channel<PendingWrite> _queue;
     private readonly Task _loop;
 
     public TokenWriter(IServiceScopeFactory scopes, TimeProvider time, IOptions<AuthServerOptions> options, ILogger<TokenWriter> logger)
@@ -28,7 +29,7 @@ public sealed class TokenWriter : IHostedLifecycleService, IAsyncDisposable
         _time = time;
         _logger = logger;
         _options = options.Value.TokenWriter;
-        _queue = Channel.CreateBounded<PendingToken>(new BoundedChannelOptions(_options.QueueCapacity)
+        _queue = Channel.CreateBounded<PendingWrite>(new BoundedChannelOptions(_options.QueueCapacity)
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
@@ -36,15 +37,27 @@ public sealed class TokenWriter : IHostedLifecycleService, IAsyncDisposable
         _loop = Task.Run(RunAsync);
     }
 
-    private sealed record PendingToken(Token Token, AuditEvent Audit)
+    /// <summary>A queued change; <see cref="Committed"/> says whether it changed anything.</summary>
+    private abstract record PendingWrite
     {
-        public TaskCompletionSource Committed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<bool> Committed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
+    private sealed record PendingToken(Token Token, AuditEvent Audit) : PendingWrite;
+
+    private sealed record PendingRevocation(RevocationRow Row) : PendingWrite;
+
     /// <summary>Stores the token and its audit entry; returns once they are committed.</summary>
-    public async Task WriteAsync(Token token, AuditEvent audit, CancellationToken cancellationToken)
+    public Task WriteAsync(Token token, AuditEvent audit, CancellationToken cancellationToken) =>
+        EnqueueAsync(new PendingToken(token, audit), cancellationToken);
+
+    /// <summary>Revokes the token with this sequence unless it already is, with the audit entry;
+    /// returns once committed, and whether this call revoked it.</summary>
+    public Task<bool> RevokeAsync(long sequence, DateTimeOffset at, string revokedBy, AuditEvent audit, CancellationToken cancellationToken) =>
+        EnqueueAsync(new PendingRevocation(new RevocationRow(sequence, at, revokedBy, audit)), cancellationToken);
+
+    private async Task<bool> EnqueueAsync(PendingWrite pending, CancellationToken cancellationToken)
     {
-        var pending = new PendingToken(token, audit);
         try
         {
             await _queue.Writer.WriteAsync(pending, cancellationToken);
@@ -54,14 +67,14 @@ public sealed class TokenWriter : IHostedLifecycleService, IAsyncDisposable
             throw new TokenWriteException("The token writer has stopped.");
         }
 
-        // Once queued the token may commit whatever happens to the request, so no cancellation here:
+        // Once queued the change may commit whatever happens to the request, so no cancellation here:
         // the command timeout bounds the wait.
-        await pending.Committed.Task;
+        return await pending.Committed.Task;
     }
 
     private async Task RunAsync()
     {
-        var batch = new List<PendingToken>(_options.MaxBatchSize);
+        var batch = new List<PendingWrite>(_options.MaxBatchSize);
         while (await _queue.Reader.WaitToReadAsync())
         {
             Fill(batch);
@@ -73,19 +86,19 @@ public sealed class TokenWriter : IHostedLifecycleService, IAsyncDisposable
 
             try
             {
-                await CommitAsync(batch);
+                var revoked = await CommitAsync(batch);
                 foreach (var pending in batch)
                 {
-                    pending.Committed.TrySetResult();
+                    pending.Committed.TrySetResult(pending is not PendingRevocation r || revoked.Contains(r.Row));
                 }
             }
             catch (Exception exception)
             {
                 // No token or handle in the log: only how many requests fail.
-                _logger.LogError(exception, "Storing a batch of {Count} tokens failed; their requests fail.", batch.Count);
+                _logger.LogError(exception, "Committing a batch of {Count} token changes failed; their requests fail.", batch.Count);
                 foreach (var pending in batch)
                 {
-                    pending.Committed.TrySetException(new TokenWriteException("The token could not be stored.", exception));
+                    pending.Committed.TrySetException(new TokenWriteException("The token change could not be committed.", exception));
                 }
             }
 
@@ -93,7 +106,7 @@ public sealed class TokenWriter : IHostedLifecycleService, IAsyncDisposable
         }
     }
 
-    private void Fill(List<PendingToken> batch)
+    private void Fill(List<PendingWrite> batch)
     {
         while (batch.Count < _options.MaxBatchSize && _queue.Reader.TryRead(out var pending))
         {
@@ -101,20 +114,25 @@ public sealed class TokenWriter : IHostedLifecycleService, IAsyncDisposable
         }
     }
 
-    private async Task CommitAsync(List<PendingToken> batch)
+    /// <summary>Commits the batch; returns the revocations that changed a token.</summary>
+    private async Task<HashSet<RevocationRow>> CommitAsync(List<PendingWrite> batch)
     {
         await using var scope = _scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AuthServerDbContext>();
         var postgres = scope.ServiceProvider.GetRequiredService<StorageInfo>().IsPostgreSql;
         await db.Database.OpenConnectionAsync();
         await using var transaction = await db.Database.BeginTransactionAsync();
-        var tokens = batch.ConvertAll(p => p.Token);
-        await TokenBatchInsert.InsertAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(),
-            db.Database.GetCommandTimeout() ?? 30, postgres, tokens, batch.ConvertAll(p => p.Audit));
+        var sql = new TokenBatchSql(db.Database.GetDbConnection(), transaction.GetDbTransaction(), db.Database.GetCommandTimeout() ?? 30, postgres);
+        var issued = batch.OfType<PendingToken>().ToList();
+        await sql.InsertTokensAsync(issued.ConvertAll(p => p.Token));
+        var revoked = await sql.RevokeAsync(batch.OfType<PendingRevocation>().Select(p => p.Row).ToList());
+        // Audit entries only for what changed, in the same transaction.
+        await sql.InsertAuditsAsync([.. issued.Select(p => p.Audit), .. revoked.Select(r => r.Audit)]);
         await transaction.CommitAsync();
+        return revoked;
     }
 
-    /// <summary>Stops taking tokens and waits until the queued ones are committed (or failed).</summary>
+    /// <summary>Stops taking work and waits until the queued changes are committed (or failed).</summary>
     public async Task DrainAsync()
     {
         _queue.Writer.TryComplete();
