@@ -45,6 +45,27 @@ public abstract class GroupCommitTests : ProtocolTestBase, IAsyncLifetime
     }
 
     [Fact]
+    public async Task Concurrent_revocations_all_hold_and_each_token_is_revoked_once()
+    {
+        var client = await NewClientAsync(TokenFormat.Reference);
+        var tokens = await Task.WhenAll(Enumerable.Range(0, 32).Select(_ => TokenAsync(client)));
+
+        // Every token twice at once: both answers 200, one revocation and one audit entry per token.
+        var responses = await Task.WhenAll(tokens.Concat(tokens).Select(t => PostAsync("/connect/revoke", [("token", t)], client)));
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        foreach (var token in tokens)
+        {
+            var stored = await Factory.WithServicesAsync(s => s.GetRequiredService<TokenValidator>().ResolveAsync(token, Cancel));
+            Assert.Equal(TokenStatus.Revoked, stored!.Token.Status);
+            Assert.Equal($"client:{client.Id}", stored.Token.RevokedBy);
+        }
+
+        var revokedAudits = await Factory.WithServicesAsync(s => s.GetRequiredService<AuthServerDbContext>().AuditEvents
+            .CountAsync(e => e.Action == "token.revoked" && e.ActorCredential == $"client:{client.Id}", Cancel));
+        Assert.Equal(32, revokedAudits);
+    }
+
+    [Fact]
     public async Task A_failed_commit_fails_every_request_of_the_batch_and_returns_no_token()
     {
         var client = await NewClientAsync();
