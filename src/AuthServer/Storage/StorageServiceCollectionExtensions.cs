@@ -49,7 +49,7 @@ public static class StorageServiceCollectionExtensions
     private static string PreparePostgreSql(string connectionString)
     {
         var csb = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
-        if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
+        if (!connectionString.Replace(" ", "", StringComparison.Ordinal).Contains("AutoPrepare", StringComparison.OrdinalIgnoreCase))
         {
             csb.MaxAutoPrepare = 64;
         }

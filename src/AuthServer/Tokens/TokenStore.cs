@@ -7,23 +7,15 @@ namespace AuthServer.Tokens;
 /// <summary>Reads tokens together with their organisation's watermark, in one query.</summary>
 public sealed class TokenStore(AuthServerDbContext db)
 {
-    // Compiled once: introspection and revocation look a token up on every request, and EF's
-    // query cache lookup is a noticeable part of that. Each is one indexed query, no tracking.
-    private static readonly Func<AuthServerDbContext, Guid, CancellationToken, Task<StoredToken?>> ById =
-        EF.CompileAsyncQuery((AuthServerDbContext db, Guid id, CancellationToken _) =>
-            (from t in db.Tokens.AsNoTracking().Where(t => t.Id == id)
-             join o in db.Organisations on t.OrganisationId equals o.Id
-             select new StoredToken(t, o.RevokedBeforeSequence, o.TokensRevokedAt)).FirstOrDefault());
+    public Task<StoredToken?> FindByIdAsync(Guid id, CancellationToken cancellationToken)
+    {
+        return Query(db.Tokens.Where(t => t.Id == id)).FirstOrDefaultAsync(cancellationToken);
+    }
 
-    private static readonly Func<AuthServerDbContext, byte[], CancellationToken, Task<StoredToken?>> ByReferenceHash =
-        EF.CompileAsyncQuery((AuthServerDbContext db, byte[] hash, CancellationToken _) =>
-            (from t in db.Tokens.AsNoTracking().Where(t => t.ReferenceHash == hash)
-             join o in db.Organisations on t.OrganisationId equals o.Id
-             select new StoredToken(t, o.RevokedBeforeSequence, o.TokensRevokedAt)).FirstOrDefault());
-
-    public Task<StoredToken?> FindByIdAsync(Guid id, CancellationToken cancellationToken) => ById(db, id, cancellationToken);
-
-    public Task<StoredToken?> FindByReferenceHashAsync(byte[] hash, CancellationToken cancellationToken) => ByReferenceHash(db, hash, cancellationToken);
+    public Task<StoredToken?> FindByReferenceHashAsync(byte[] hash, CancellationToken cancellationToken)
+    {
+        return Query(db.Tokens.Where(t => t.ReferenceHash == hash)).FirstOrDefaultAsync(cancellationToken);
+    }
 
     public IQueryable<StoredToken> Query(IQueryable<Token> tokens)
     {
