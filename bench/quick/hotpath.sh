@@ -67,6 +67,8 @@ make_client rs256 --algorithm RS256
 make_client reference --token-format reference
 make_client introspector --introspection
 
+# PERF=1: JIT symbol maps for perf, and a 5 s CPU profile during the first measured run.
+[[ -n "${PERF:-}" ]] && export DOTNET_PerfMapEnabled=1
 ASPNETCORE_URLS="http://127.0.0.1:$port" "$app/AuthServer" >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 150); do curl -sf "http://127.0.0.1:$port/.well-known/jwks" >/dev/null && break; sleep 0.2; done
@@ -83,6 +85,10 @@ cpu_snapshot() { # mid-run CPU split (% of one core) between this server, this w
 run() { # label, lua, env...
   local label=$1 lua=$2; shift 2
   cpu_snapshot > "$work/cpu" & local cpu_pid=$!
+  if [[ -n "${PERF:-}" && ! -f /tmp/authserver-hotpath-perf.data ]]; then
+    # Read it with: perf report -i /tmp/authserver-hotpath-perf.data --no-children --sort dso,sym
+    (sleep 1; perf record -F 999 -g -p "$server_pid" -o /tmp/authserver-hotpath-perf.data -- sleep 5 >/dev/null 2>&1) &
+  fi
   env "$@" wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$here/$lua" "http://127.0.0.1:$port" >"$work/wrk.out"
   wait "$cpu_pid"
   awk -v l="$label" '/Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} /Non-2xx/ {bad=$NF}
