@@ -3,8 +3,8 @@ using System.Collections.Concurrent;
 namespace AuthServer.Caching;
 
 /// <summary>A bounded in-memory cache whose entries live a fixed time (measured with the injected
-/// clock). Null values are not cached, so unknown keys (e.g. made-up client ids) cannot fill it.
-/// Concurrent misses of one key may both load; the last one wins, which is harmless here.</summary>
+/// clock). Null values are not cached. When full, expired entries go first, then all, so a flood of
+/// made-up keys costs database reads, never memory. Concurrent misses of one key may both load; the last one wins, which is harmless here.</summary>
 public sealed class TtlCache<TKey, TValue>(TimeProvider time, TimeSpan lifetime, int maxEntries)
     where TKey : notnull
     where TValue : class

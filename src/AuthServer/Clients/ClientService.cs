@@ -99,8 +99,9 @@ public sealed class ClientService(
         if (clientId.Length is > 0 and <= MaxClientIdLength)
         {
             // Cached for AuthServer:Caching:Seconds; the secret is still checked on every request.
-            client = await cache.Clients.GetOrLoadAsync(clientId,
-                id => db.Clients.AsNoTracking().FirstOrDefaultAsync(c => c.ClientId == id, cancellationToken));
+            var entry = await cache.Clients.GetOrLoadAsync(clientId, async id =>
+                new ConfigurationCache.ClientEntry(await db.Clients.AsNoTracking().FirstOrDefaultAsync(c => c.ClientId == id, cancellationToken)));
+            client = entry?.Client;
         }
 
         var matches = Secrets.Matches(secret, client?.SecretHash ?? UnknownClientHash);

@@ -17,7 +17,7 @@ public static class AccessTokenJwt
 {
     public const string Type = "at+jwt";
 
-    /// <summary>The base64url JWS header of tokens signed with <paramref name="key"/>.</summary>
+    /// <summary>The base64url JWS header of tokens signed with the key <paramref name="kid"/>.</summary>
     public static string EncodedHeader(string algorithm, string kid)
     {
         var buffer = new ArrayBufferWriter<byte>(96);

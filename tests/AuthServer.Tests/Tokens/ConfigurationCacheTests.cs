@@ -1,6 +1,7 @@
 using System.Net;
 using AuthServer.Security;
 using AuthServer.Storage;
+using AuthServer.Storage.Entities;
 using AuthServer.Tests.Infrastructure;
 using AuthServer.Tests.Protocol;
 using AuthServer.Tokens;
@@ -38,6 +39,41 @@ public abstract class ConfigurationCacheTests(ProtocolFixture fixture) : Protoco
 
         await TokenAsync(client with { Secret = newSecret });
     }
+
+    [Fact]
+    public async Task An_unknown_client_id_is_cached_too_so_timing_does_not_tell_whether_it_exists()
+    {
+        // A client that appears under an id just tried (only possible by writing the row directly:
+        // ids are random) is seen once the negative entry expires.
+        var template = await NewClientAsync();
+        var id = $"c{Guid.NewGuid():N}"[..20];
+        var probe = template with { Client = Clone(template.Client, id) };
+        using (var first = await PostAsync("/connect/token", [("grant_type", "client_credentials")], probe))
+        {
+            await AssertErrorAsync(first, HttpStatusCode.Unauthorized, "invalid_client");
+        }
+
+        await Factory.WithServicesAsync(async s =>
+        {
+            var db = s.GetRequiredService<AuthServerDbContext>();
+            db.Clients.Add(Clone(template.Client, id));
+            return await db.SaveChangesAsync(Cancel);
+        });
+        Factory.Time.Advance(TimeSpan.FromSeconds(4));
+        using (var cached = await PostAsync("/connect/token", [("grant_type", "client_credentials")], probe))
+        {
+            await AssertErrorAsync(cached, HttpStatusCode.Unauthorized, "invalid_client");
+        }
+
+        Factory.Time.Advance(TimeSpan.FromSeconds(2));
+        await TokenAsync(probe);
+    }
+
+    private static Client Clone(Client client, string id) => new()
+    {
+        ClientId = id, OrganisationId = client.OrganisationId, SecretHash = client.SecretHash, Scopes = client.Scopes,
+        GrantTypes = client.GrantTypes, TokenFormat = client.TokenFormat, CreatedAt = client.CreatedAt,
+    };
 
     [Fact]
     public async Task A_changed_scope_audience_takes_effect_when_the_cached_entry_expires()
