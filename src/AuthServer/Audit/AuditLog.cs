@@ -29,7 +29,13 @@ public sealed class AuditLog(AuthServerDbContext db, TimeProvider time)
 {
     public void Add(string action, Actor actor, string targetOrganisationId, Guid? tokenId = null, int count = 1, string? detail = null)
     {
-        db.AuditEvents.Add(new AuditEvent
+        db.AuditEvents.Add(Create(action, actor, targetOrganisationId, tokenId, count, detail));
+    }
+
+    /// <summary>The entry, for a caller that commits it itself (the token writer's group commit).</summary>
+    public AuditEvent Create(string action, Actor actor, string targetOrganisationId, Guid? tokenId = null, int count = 1, string? detail = null)
+    {
+        return new AuditEvent
         {
             OccurredAt = time.GetUtcNow(),
             Action = action,
@@ -39,7 +45,7 @@ public sealed class AuditLog(AuthServerDbContext db, TimeProvider time)
             TargetTokenId = tokenId,
             Count = count,
             Detail = detail is { Length: > 2000 } ? detail[..2000] : detail,
-        });
+        };
     }
 
     /// <summary>Newest first; <paramref name="organisationId"/> limits to entries that it did or that concern it.</summary>

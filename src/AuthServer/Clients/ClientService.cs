@@ -1,3 +1,4 @@
+using AuthServer.Caching;
 using AuthServer.Configuration;
 using AuthServer.Organisations;
 using AuthServer.Scopes;
@@ -13,6 +14,7 @@ namespace AuthServer.Clients;
 public sealed class ClientService(
     AuthServerDbContext db,
     ScopeService scopes,
+    ConfigurationCache cache,
     OrganisationService organisations,
     TimeProvider time,
     IOptions<AuthServerOptions> options)
@@ -96,7 +98,10 @@ public sealed class ClientService(
         Client? client = null;
         if (clientId.Length is > 0 and <= MaxClientIdLength)
         {
-            client = await db.Clients.AsNoTracking().FirstOrDefaultAsync(c => c.ClientId == clientId, cancellationToken);
+            // Cached for AuthServer:Caching:Seconds; the secret is still checked on every request.
+            var entry = await cache.Clients.GetOrLoadAsync(clientId, async id =>
+                new ConfigurationCache.ClientEntry(await db.Clients.AsNoTracking().FirstOrDefaultAsync(c => c.ClientId == id, cancellationToken)));
+            client = entry?.Client;
         }
 
         var matches = Secrets.Matches(secret, client?.SecretHash ?? UnknownClientHash);

@@ -40,6 +40,10 @@ public sealed class AuthServerOptions
     public RateLimitingOptions RateLimiting { get; set; } = new();
 
     public SigningKeyOptions Keys { get; set; } = new();
+
+    public AuthServer.Tokens.GroupCommit.TokenWriterOptions TokenWriter { get; set; } = new();
+
+    public AuthServer.Caching.CachingOptions Caching { get; set; } = new();
 }
 
 public sealed class SigningKeyOptions

@@ -1,5 +1,7 @@
 using AuthServer.ApiKeys;
 using AuthServer.Audit;
+using AuthServer.Caching;
+using AuthServer.Tokens.GroupCommit;
 using AuthServer.Keys;
 using AuthServer.Management;
 using AuthServer.Tokens;
@@ -39,11 +41,19 @@ public static class ServiceRegistration
                 "AuthServer:RateLimiting:FailuresPerCredential and FailuresPerAddress must be positive.")
             .Validate(o => o.RateLimiting.Window >= TimeSpan.FromSeconds(1) && o.RateLimiting.Window <= TimeSpan.FromDays(1),
                 "AuthServer:RateLimiting:Window must lie in 00:00:01..1.00:00:00.")
+            .Validate(o => o.TokenWriter.MaxBatchSize is >= 1 and <= 1000 && o.TokenWriter.MaxWaitMilliseconds is >= 0 and <= 100
+                    && o.TokenWriter.QueueCapacity >= o.TokenWriter.MaxBatchSize && o.TokenWriter.QueueCapacity <= 100_000,
+                "AuthServer:TokenWriter: MaxBatchSize must lie in 1..1000, MaxWaitMilliseconds in 0..100, QueueCapacity in MaxBatchSize..100000.")
+            .Validate(o => o.Caching.Seconds is >= 0 and <= 60 && o.Caching.MaxEntries is >= 1 and <= 1_000_000,
+                "AuthServer:Caching: Seconds must lie in 0..60 and MaxEntries in 1..1000000.")
             .ValidateOnStart();
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddKestrelLimits(builder.Configuration);
         builder.AddObservability();
+        builder.Services.AddSingleton<ConfigurationCache>();
+        builder.Services.AddSingleton<TokenWriter>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<TokenWriter>());
         builder.AddStorage();
         builder.Services.AddScoped<OrganisationService>();
         builder.Services.AddScoped<ScopeService>();

@@ -15,7 +15,11 @@ public sealed class KeyRing(IServiceScopeFactory scopes, KeyProtector protector,
     private Snapshot _snapshot = Snapshot.Empty;
 
     public sealed record LoadedKey(string Id, string Algorithm, DateTimeOffset ActivatesAt, DateTimeOffset? PublishedUntil,
-        SigningCredentials Signing, SecurityKey Verification, JsonElement PublicJwk);
+        SigningCredentials Signing, SecurityKey Verification, JsonElement PublicJwk)
+    {
+        /// <summary>The base64url JWS header of the access tokens this key signs.</summary>
+        public string JwsHeader { get; } = Tokens.AccessTokenJwt.EncodedHeader(Algorithm, Id);
+    }
 
     private sealed record Snapshot(DateTimeOffset LoadedAt, IReadOnlyList<LoadedKey> Keys)
     {

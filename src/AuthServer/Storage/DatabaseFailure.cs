@@ -14,7 +14,8 @@ public static class DatabaseFailure
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {
-            if (e is DbException or DbUpdateException or TimeoutException or RetryLimitExceededException)
+            // TokenWriteException: the group-commit writer could not store the change (or has stopped).
+            if (e is DbException or DbUpdateException or TimeoutException or RetryLimitExceededException or Tokens.GroupCommit.TokenWriteException)
             {
                 return true;
             }

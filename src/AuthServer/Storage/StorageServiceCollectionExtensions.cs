@@ -30,6 +30,7 @@ public static class StorageServiceCollectionExtensions
                         "Database:Provider is PostgreSQL but ConnectionStrings:AuthServer is not set (environment: ConnectionStrings__AuthServer).");
                 }
 
+                connectionString = PreparePostgreSql(connectionString);
                 builder.Services.AddDbContextPool<AuthServerDbContext>(o => o
                     .UseNpgsql(connectionString, npgsql => npgsql.CommandTimeout(options.CommandTimeoutSeconds)));
                 break;
@@ -40,6 +41,20 @@ public static class StorageServiceCollectionExtensions
         builder.Services.AddSingleton(new StorageInfo(options.Provider));
         builder.Services.AddScoped<DatabaseMigrator>();
         return builder;
+    }
+
+    /// <summary>Prepared statements for the queries that run on every request (token lookups),
+    /// unless the connection string says otherwise: the server then parses and plans them once per
+    /// connection instead of once per request (Npgsql automatic preparation).</summary>
+    private static string PreparePostgreSql(string connectionString)
+    {
+        var csb = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        if (!connectionString.Replace(" ", "", StringComparison.Ordinal).Contains("AutoPrepare", StringComparison.OrdinalIgnoreCase))
+        {
+            csb.MaxAutoPrepare = 64;
+        }
+
+        return csb.ToString();
     }
 
     /// <summary>Resolves a relative SQLite file against the working directory and creates its folder.</summary>

@@ -1,4 +1,6 @@
 using AuthServer.Audit;
+using AuthServer.Caching;
+using AuthServer.Tokens.GroupCommit;
 using AuthServer.Configuration;
 using AuthServer.Keys;
 using AuthServer.Observability;
@@ -7,8 +9,6 @@ using AuthServer.Storage;
 using AuthServer.Storage.Entities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
 
 namespace AuthServer.Tokens;
 
@@ -32,13 +32,14 @@ public sealed class TokenIssuer(
     AuthServerDbContext db,
     KeyRing keys,
     AuditLog audit,
+    TokenWriter writer,
+    ConfigurationCache cache,
     TimeProvider time,
     AuthServerMetrics metrics,
     IOptions<AuthServerOptions> options)
 {
     public const string OrganisationClaim = "organisation_id";
     public const string RequestingOrganisationClaim = "requesting_organisation_id";
-    private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
 
     public async Task<IssuedToken> IssueAsync(IssueRequest request, CancellationToken cancellationToken)
     {
@@ -71,11 +72,22 @@ public sealed class TokenIssuer(
             accessToken = await CreateJwtAsync(token, request.Client, cancellationToken);
         }
 
-        db.Tokens.Add(token);
-        audit.Add(request.RenewedFromId is null ? AuditActions.TokenIssued : AuditActions.TokenRenewed,
+        var entry = audit.Create(request.RenewedFromId is null ? AuditActions.TokenIssued : AuditActions.TokenRenewed,
             request.Actor, token.OrganisationId, token.Id, detail: request.RenewedFromId?.ToString());
-        await db.SaveChangesAsync(cancellationToken);
-        db.ChangeTracker.Clear();
+        if (db.Database.CurrentTransaction is null)
+        {
+            // Group commit with the tokens of concurrent requests; returns after COMMIT.
+            await writer.WriteAsync(token, entry, cancellationToken);
+        }
+        else
+        {
+            // Inside the caller's transaction (renewal): the token commits with the caller's change.
+            db.Tokens.Add(token);
+            db.AuditEvents.Add(entry);
+            await db.SaveChangesAsync(cancellationToken);
+            db.ChangeTracker.Clear();
+        }
+
         metrics.TokensIssued.Add(1,
             new KeyValuePair<string, object?>("format", token.Format == TokenFormat.Reference ? "reference" : "jwt"),
             new KeyValuePair<string, object?>("path", PathOf(request)));
@@ -93,30 +105,17 @@ public sealed class TokenIssuer(
         var algorithm = client.SigningAlgorithm ?? options.Value.DefaultSigningAlgorithm;
         var key = await keys.GetSigningKeyAsync(algorithm, cancellationToken);
         var audiences = await AudiencesAsync(token.Scopes.Split(' '), cancellationToken);
-        var descriptor = new SecurityTokenDescriptor
-        {
-            TokenType = "at+jwt",
-            Issuer = options.Value.Issuer,
-            IssuedAt = token.CreatedAt.UtcDateTime,
-            NotBefore = token.CreatedAt.UtcDateTime,
-            Expires = token.ExpiresAt.UtcDateTime,
-            SigningCredentials = key.Signing,
-            Claims = new Dictionary<string, object>
-            {
-                [JwtRegisteredClaimNames.Sub] = token.Subject,
-                [JwtRegisteredClaimNames.Aud] = audiences.Count == 1 ? audiences[0] : audiences,
-                ["client_id"] = token.ClientId,
-                ["scope"] = token.Scopes,
-                [JwtRegisteredClaimNames.Jti] = token.Id.ToString(),
-                [OrganisationClaim] = token.OrganisationId,
-                [RequestingOrganisationClaim] = token.RequestingOrganisationId,
-            },
-        };
-        return Handler.CreateToken(descriptor);
+        return AccessTokenJwt.Create(key, options.Value.Issuer, token, audiences);
     }
 
     /// <summary>The audiences of the granted scopes, or the default audience when they name none.</summary>
     public async Task<IReadOnlyList<string>> AudiencesAsync(string[] scopes, CancellationToken cancellationToken)
+    {
+        return await cache.Audiences.GetOrLoadAsync(string.Join(' ', scopes), async _ => await LoadAudiencesAsync(scopes, cancellationToken))
+            ?? throw new InvalidOperationException("Audiences are never null.");
+    }
+
+    private async Task<IReadOnlyList<string>?> LoadAudiencesAsync(string[] scopes, CancellationToken cancellationToken)
     {
         var audiences = await db.Scopes.AsNoTracking()
             .Where(s => scopes.Contains(s.Name) && s.Audience != null)

@@ -1,6 +1,7 @@
 using AuthServer.Audit;
 using AuthServer.Observability;
 using AuthServer.Storage;
+using AuthServer.Tokens.GroupCommit;
 using AuthServer.Storage.Entities;
 using System.Linq.Expressions;
 using Microsoft.EntityFrameworkCore;
@@ -9,7 +10,7 @@ namespace AuthServer.Tokens;
 
 /// <summary>Revokes one token, or every token of an organisation at once. Each revocation and
 /// its audit entry commit together; when the call returns, every node sees it.</summary>
-public sealed class TokenRevoker(AuthServerDbContext db, AuditLog audit, TimeProvider time, AuthServerMetrics metrics)
+public sealed class TokenRevoker(AuthServerDbContext db, AuditLog audit, TokenWriter writer, TimeProvider time, AuthServerMetrics metrics)
 {
     /// <summary>Revokes the token unless it already is; returns whether this call revoked it.</summary>
     public async Task<bool> RevokeAsync(StoredToken token, Actor actor, CancellationToken cancellationToken)
@@ -19,23 +20,12 @@ public sealed class TokenRevoker(AuthServerDbContext db, AuditLog audit, TimePro
             return false;
         }
 
+        // Group commit with concurrent issuances and revocations; returns after COMMIT.
         var now = time.GetUtcNow();
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var changed = await db.Tokens
-            .Where(t => t.Sequence == token.Token.Sequence && t.Status != TokenStatus.Revoked)
-            .ExecuteUpdateAsync(u => u
-                .SetProperty(t => t.Status, TokenStatus.Revoked)
-                .SetProperty(t => t.RevokedAt, now)
-                .SetProperty(t => t.RevokedBy, actor.Credential), cancellationToken);
-        if (changed > 0)
-        {
-            audit.Add(AuditActions.TokenRevoked, actor, token.Token.OrganisationId, token.Token.Id);
-            await db.SaveChangesAsync(cancellationToken);
-        }
-
-        await transaction.CommitAsync(cancellationToken);
-        Count("single", changed);
-        return changed > 0;
+        var changed = await writer.RevokeAsync(token.Token.Sequence, now, actor.Credential,
+            audit.Create(AuditActions.TokenRevoked, actor, token.Token.OrganisationId, token.Token.Id), cancellationToken);
+        Count("single", changed ? 1 : 0);
+        return changed;
     }
 
     /// <summary>Revokes every token the organisation holds, in O(1) writes: its watermark moves

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Quick hot-path measuring loop (not the official benchmark, see bench/run.sh).
+# Usage: bench/quick/hotpath.sh sqlite|postgresql [es256|rs256|reference ...]
+#   Builds Release, starts a fresh database (SQLite file, or a throwaway PostgreSQL 15 cluster with
+#   durable defaults: fsync=on, synchronous_commit=on), seeds via the CLI, starts the server and runs
+#   wrk -t2 -c16 -d${DURATION:-8}s --latency against /connect/token for each format, then
+#   /connect/introspect and /connect/revoke with the issued tokens. Prints tokens/s, p50, p99, and
+#   the server's peak RSS (VmHWM).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=${SOURCE_ROOT:-$(cd "$here/../.." && pwd)}  # SOURCE_ROOT: measure another checkout (e.g. a baseline)
+provider=${1:-sqlite}; shift || true
+formats=("${@:-es256 rs256 reference}"); formats=(${formats[*]})
+duration=${DURATION:-8}
+connections=${CONNECTIONS:-16}
+work=$(mktemp -d /tmp/authserver-hotpath-XXXXXX)
+chmod 755 "$work"
+app="$work/app"
+port=$(( 20000 + RANDOM % 20000 ))
+server_pid=""
+pg_data=""
+cleanup() {
+  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
+  [[ -n "$pg_data" ]] && runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl stop -D "$pg_data" -m fast -w >/dev/null 2>&1 || true
+  cp "$work/server.log" /tmp/authserver-hotpath-server.log 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "== $(date -u +%FT%TZ) load: $(cut -d' ' -f1-3 /proc/loadavg) provider=$provider formats=${formats[*]} c=$connections d=${duration}s"
+dotnet publish "$root/src/AuthServer" -c Release -o "$app" -v q -nologo >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
+
+export ASPNETCORE_ENVIRONMENT=Production
+export AuthServer__Issuer="https://auth.example"
+export Logging__LogLevel__Default=Warning
+export AuthServer__KeyProtection__Key=$(openssl rand -base64 32)
+case "$provider" in
+  sqlite)
+    export Database__Provider=Sqlite
+    export ConnectionStrings__AuthServer="Data Source=$work/authserver.db"
+    ;;
+  postgresql)
+    pg_data="$work/pg"; pg_port=$(( port + 1 ))
+    mkdir -p "$pg_data"; chown postgres "$work" "$pg_data"
+    runuser -u postgres -- /usr/lib/postgresql/15/bin/initdb -D "$pg_data" -U postgres --auth=trust >/dev/null
+    # Durable defaults: fsync and synchronous_commit stay on.
+    runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl start -D "$pg_data" -w -l "$pg_data/log" \
+      -o "-p $pg_port -k $pg_data -c listen_addresses=127.0.0.1" >/dev/null
+    export Database__Provider=PostgreSQL
+    export ConnectionStrings__AuthServer="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres;Maximum Pool Size=64"
+    ;;
+  *) echo "provider: sqlite or postgresql" >&2; exit 2 ;;
+esac
+
+cli() { "$app/AuthServer" "$@"; }
+json() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+cli migrate >/dev/null
+cli scopes create --name payments --audience https://payments.example >/dev/null
+org=$(cli organisations create --name Bench --kind partner | json id)
+declare -A ids secrets
+make_client() { # name, extra args
+  local out; out=$(cli clients create --organisation "$org" --scopes payments "${@:2}")
+  ids[$1]=$(echo "$out" | json clientId); secrets[$1]=$(echo "$out" | json clientSecret)
+}
+make_client es256 --algorithm ES256
+make_client rs256 --algorithm RS256
+make_client reference --token-format reference
+make_client introspector --introspection
+
+# PERF=1: JIT symbol maps for perf, and a 5 s CPU profile during the first measured run.
+[[ -n "${PERF:-}" ]] && export DOTNET_PerfMapEnabled=1
+ASPNETCORE_URLS="http://127.0.0.1:$port" "$app/AuthServer" >"$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 150); do curl -sf "http://127.0.0.1:$port/.well-known/jwks" >/dev/null && break; sleep 0.2; done
+curl -sf "http://127.0.0.1:$port/.well-known/jwks" >/dev/null || { echo "server did not start:"; tail -20 "$work/server.log"; exit 1; }
+
+basic() { printf '%s:%s' "${ids[$1]}" "${secrets[$1]}" | base64 -w0; }
+cpu_snapshot() { # mid-run CPU split (% of one core) between this server, this wrk and this PostgreSQL
+  sleep $(( duration / 2 ))
+  local wrk_pid pg_pids="" ; wrk_pid=$(pgrep -n -x wrk -P $$ || true)
+  if [[ -n "$pg_data" ]]; then local pm; pm=$(head -1 "$pg_data/postmaster.pid"); pg_pids="$pm,$(pgrep -d, -P "$pm")"; fi
+  pidstat -u -h -p "$server_pid,${wrk_pid:-$server_pid}${pg_pids:+,$pg_pids}" 2 1 2>/dev/null |
+    awk '!/^#/ && $3 ~ /^[0-9]+$/ {c=$NF; if (c ~ /postgres|postmaster/) c="postgres"; cpu[c]+=$(NF-2)} END {for (p in cpu) printf "  cpu%% %s=%.0f", p, cpu[p]; print ""}'
+}
+run() { # label, lua, env...
+  local label=$1 lua=$2; shift 2
+  cpu_snapshot > "$work/cpu" & local cpu_pid=$!
+  if [[ -n "${PERF:-}" && ! -f /tmp/authserver-hotpath-perf.data ]]; then
+    # Read it with: perf report -i /tmp/authserver-hotpath-perf.data --no-children --sort dso,sym
+    (sleep 1; perf record -F 999 -g -p "$server_pid" -o /tmp/authserver-hotpath-perf.data -- sleep 5 >/dev/null 2>&1) &
+  fi
+  env "$@" wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$here/$lua" "http://127.0.0.1:$port" >"$work/wrk.out"
+  wait "$cpu_pid"
+  awk -v l="$label" '/Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} /Non-2xx/ {bad=$NF}
+    END {printf "%-22s %9s req/s  p50 %-8s p99 %-8s non-2xx %s\n", l, rps, p50, p99, (bad==""?0:bad)}' "$work/wrk.out"
+  cat "$work/cpu"
+}
+# Warm-up (JIT, pools, caches), not reported.
+AUTH="$(basic "${formats[0]}")" wrk -t2 -c"$connections" -d3s -s "$here/token.lua" "http://127.0.0.1:$port" >/dev/null 2>&1 || true
+for f in "${formats[@]}"; do
+  run "token $f" token.lua AUTH="$(basic "$f")" SAVE="$work/tokens-$f"
+done
+last=${formats[-1]}
+run "introspect $last" tokens.lua AUTH="$(basic introspector)" TOKENS="$work/tokens-$last" PATHNAME=/connect/introspect
+run "revoke $last" tokens.lua AUTH="$(basic "$last")" TOKENS="$work/tokens-$last" PATHNAME=/connect/revoke
+echo "tokens saved: $(cat "$work"/tokens-* | wc -l); server VmHWM: $(awk '/VmHWM/ {print $2/1024 " MB"}' /proc/$server_pid/status)"
+grep -ci -E 'fail|exception' "$work/server.log" | sed 's/^/server log errors: /' || true

@@ -1,0 +1,153 @@
+using System.Threading.Channels;
+using AuthServer.Configuration;
+using AuthServer.Storage;
+using AuthServer.Storage.Entities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.Options;
+
+namespace AuthServer.Tokens.GroupCommit;
+
+/// <summary>Group commit: one writer stores the new tokens and the single-token revocations (with
+/// their audit entries) of concurrent requests in one transaction, so one database commit (one
+/// fsync) serves many requests. Each request's task completes only after COMMIT succeeded, and
+/// faults with <see cref="TokenWriteException"/> when it did not; a token is therefore never
+/// returned unless it is stored, and a revocation never reported unless it holds. At shutdown the
+/// writer stops taking work and commits what is already queued.</summary>
+public sealed class TokenWriter : IHostedLifecycleService, IAsyncDisposable
+{
+    private readonly IServiceScopeFactory _scopes;
+    private readonly TimeProvider _time;
+    private readonly ILogger<TokenWriter> _logger;
+    private readonly TokenWriterOptions _options;
+    private readonly Channel<PendingWrite> _queue;
+    private readonly Task _loop;
+
+    public TokenWriter(IServiceScopeFactory scopes, TimeProvider time, IOptions<AuthServerOptions> options, ILogger<TokenWriter> logger)
+    {
+        _scopes = scopes;
+        _time = time;
+        _logger = logger;
+        _options = options.Value.TokenWriter;
+        _queue = Channel.CreateBounded<PendingWrite>(new BoundedChannelOptions(_options.QueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>A queued change; <see cref="Committed"/> says whether it changed anything.</summary>
+    private abstract record PendingWrite
+    {
+        public TaskCompletionSource<bool> Committed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private sealed record PendingToken(Token Token, AuditEvent Audit) : PendingWrite;
+
+    private sealed record PendingRevocation(RevocationRow Row) : PendingWrite;
+
+    /// <summary>Stores the token and its audit entry; returns once they are committed.</summary>
+    public Task WriteAsync(Token token, AuditEvent audit, CancellationToken cancellationToken) =>
+        EnqueueAsync(new PendingToken(token, audit), cancellationToken);
+
+    /// <summary>Revokes the token with this sequence unless it already is, with the audit entry;
+    /// returns once committed, and whether this call revoked it.</summary>
+    public Task<bool> RevokeAsync(long sequence, DateTimeOffset at, string revokedBy, AuditEvent audit, CancellationToken cancellationToken) =>
+        EnqueueAsync(new PendingRevocation(new RevocationRow(sequence, at, revokedBy, audit)), cancellationToken);
+
+    private async Task<bool> EnqueueAsync(PendingWrite pending, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _queue.Writer.WriteAsync(pending, cancellationToken);
+        }
+        catch (ChannelClosedException)
+        {
+            throw new TokenWriteException("The token writer has stopped.");
+        }
+
+        // Once queued the change may commit whatever happens to the request, so no cancellation here:
+        // the command timeout bounds the wait.
+        return await pending.Committed.Task;
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<PendingWrite>(_options.MaxBatchSize);
+        while (await _queue.Reader.WaitToReadAsync())
+        {
+            Fill(batch);
+            if (_options.MaxWaitMilliseconds > 0 && batch.Count < _options.MaxBatchSize)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(_options.MaxWaitMilliseconds), _time);
+                Fill(batch);
+            }
+
+            try
+            {
+                var revoked = await CommitAsync(batch);
+                foreach (var pending in batch)
+                {
+                    pending.Committed.TrySetResult(pending is not PendingRevocation r || revoked.Contains(r.Row));
+                }
+            }
+            catch (Exception exception)
+            {
+                // No token or handle in the log: only how many requests fail.
+                _logger.LogError(exception, "Committing a batch of {Count} token changes failed; their requests fail.", batch.Count);
+                foreach (var pending in batch)
+                {
+                    pending.Committed.TrySetException(new TokenWriteException("The token change could not be committed.", exception));
+                }
+            }
+
+            batch.Clear();
+        }
+    }
+
+    private void Fill(List<PendingWrite> batch)
+    {
+        while (batch.Count < _options.MaxBatchSize && _queue.Reader.TryRead(out var pending))
+        {
+            batch.Add(pending);
+        }
+    }
+
+    /// <summary>Commits the batch; returns the revocations that changed a token.</summary>
+    private async Task<HashSet<RevocationRow>> CommitAsync(List<PendingWrite> batch)
+    {
+        await using var scope = _scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AuthServerDbContext>();
+        var postgres = scope.ServiceProvider.GetRequiredService<StorageInfo>().IsPostgreSql;
+        await db.Database.OpenConnectionAsync();
+        await using var transaction = await db.Database.BeginTransactionAsync();
+        var sql = new TokenBatchSql(db.Database.GetDbConnection(), transaction.GetDbTransaction(), db.Database.GetCommandTimeout() ?? 30, postgres);
+        var issued = batch.OfType<PendingToken>().ToList();
+        await sql.InsertTokensAsync(issued.ConvertAll(p => p.Token));
+        var revoked = await sql.RevokeAsync(batch.OfType<PendingRevocation>().Select(p => p.Row).ToList());
+        // Audit entries only for what changed, in the same transaction.
+        await sql.InsertAuditsAsync([.. issued.Select(p => p.Audit), .. revoked.Select(r => r.Audit)]);
+        await transaction.CommitAsync();
+        return revoked;
+    }
+
+    /// <summary>Stops taking work and waits until the queued changes are committed (or failed).</summary>
+    public async Task DrainAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _loop;
+    }
+
+    // After the web server has stopped (StoppedAsync runs after every StopAsync), so requests still
+    // in flight during shutdown get their tokens stored.
+    public Task StoppedAsync(CancellationToken cancellationToken) => DrainAsync();
+
+    public ValueTask DisposeAsync() => new(DrainAsync());
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
