@@ -89,9 +89,11 @@ public sealed class DatabaseFaultTests : IAsyncLifetime
         // Every kind of call answers 503 in its API's format within the bound, and readiness fails.
         var token = await TimedAsync("token", () => http.TokenAsync(jwtClient.Client.ClientId, jwtClient.Secret));
         AssertUnavailable(token, "temporarily_unavailable");
-        AssertUnavailable(await TimedAsync("introspect", () => http.SendAsync(HttpMethod.Post, "/connect/introspect", SecurityHttp.Form(("token", "whatever")),
+        // A handle-shaped token must be looked up (a malformed one is answered without the database).
+        var handle = new string('h', 43);
+        AssertUnavailable(await TimedAsync("introspect", () => http.SendAsync(HttpMethod.Post, "/connect/introspect", SecurityHttp.Form(("token", handle)),
             authorization: SecurityHttp.Basic(introspector.Client.ClientId, introspector.Secret))), "temporarily_unavailable");
-        AssertUnavailable(await TimedAsync("revoke", () => http.SendAsync(HttpMethod.Post, "/connect/revoke", SecurityHttp.Form(("token", "whatever")),
+        AssertUnavailable(await TimedAsync("revoke", () => http.SendAsync(HttpMethod.Post, "/connect/revoke", SecurityHttp.Form(("token", handle)),
             authorization: SecurityHttp.Basic(jwtClient.Client.ClientId, jwtClient.Secret))), "temporarily_unavailable");
         AssertUnavailable(await TimedAsync("list", () => http.SendAsync(HttpMethod.Get, "/tokens", authorization: SecurityHttp.ApiKey(key.Key))), "SERVICE_UNAVAILABLE");
         AssertUnavailable(await TimedAsync("issue", () => http.SendAsync(HttpMethod.Post, "/tokens", $$"""{"scopes":["{{scope}}"],"expiresIn":60}""", "application/json",
