@@ -18,7 +18,9 @@ if command -v openssl >/dev/null 2>&1; then
   ec=$(awk '/nistp256\)/{printf "%.0f", $(NF-1)}' <<<"$speed")
   [ -n "$rsa" ] && [ -n "$ec" ] && signing="RSA-2048 $rsa signatures/s, ECDSA P-256 $ec signatures/s"
 fi
-busy=$(awk -v l="${load_before%% *}" -v o="$other" 'BEGIN { print (l > 1.0 || o > 0.25) ? 1 : 0 }')
+# Busy = other processes took CPU during the measured cells (the load average before the run also
+# counts the benchmark's own build, so it is shown but not judged).
+busy=$(awk -v o="$other" 'BEGIN { print (o > 0.25) ? 1 : 0 }')
 
 echo "# Benchmarks"
 echo

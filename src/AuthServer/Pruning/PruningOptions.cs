@@ -29,4 +29,8 @@ public sealed class PruningOptions
 
     /// <summary>Delete statements per run (1..1000000); the next run continues where this stopped.</summary>
     public int MaxBatchesPerRun { get; set; } = 1000;
+
+    /// <summary>Pause after each delete statement (0..10 s), so that a large backlog does not take the
+    /// database's CPU and I/O from issuance and introspection for the length of the run. Default 5 ms.</summary>
+    public TimeSpan BatchPause { get; set; } = TimeSpan.FromMilliseconds(5);
 }

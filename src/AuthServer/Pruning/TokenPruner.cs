@@ -83,6 +83,11 @@ public sealed class TokenPruner(
                         {
                             pending.Remove(source);
                         }
+
+                        if (deleted > 0 && settings.BatchPause > TimeSpan.Zero)
+                        {
+                            await Task.Delay(settings.BatchPause, cancellationToken);
+                        }
                     }
                     catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                     {

@@ -19,6 +19,7 @@ public sealed class PruningConfigurationTests
     [InlineData("Pruning:BatchSize", "100001", "Pruning:BatchSize must lie in 1..100000")]
     [InlineData("Pruning:MaxBatchesPerRun", "0", "Pruning:MaxBatchesPerRun must lie in 1..1000000")]
     [InlineData("Pruning:MaxStartDelay", "-00:00:01", "Pruning:MaxStartDelay must lie in")]
+    [InlineData("Pruning:BatchPause", "00:00:11", "Pruning:BatchPause must lie in 00:00:00..00:00:10")]
     public async Task Bad_values_stop_the_start_up_with_a_clear_message(string key, string value, string message)
     {
         // The host as Program.cs builds it, started in-process: ValidateOnStart must refuse.
