@@ -9,24 +9,9 @@ namespace AuthServer.Tests.Management;
 /// neither), partner group G (parent of P). Every endpoint, every caller, every target: exactly
 /// the allowed pairs succeed, and every refusal is byte-identical to the one for a resource that
 /// does not exist, and changes nothing.</summary>
-public abstract class ManagementIsolationTests(DatabaseProvider provider) : IAsyncLifetime
+public abstract class ManagementIsolationTests(DatabaseProvider provider) : ServerTest(provider)
 {
     private const string NonexistentOrganisation = "zz0nonexistent";
-    private AuthServerFactory _factory = null!;
-    private HttpClient _http = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _factory = await AuthServerFactory.CreateAsync(provider);
-        _http = _factory.CreateClient();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        _http.Dispose();
-        await _factory.DisposeAsync();
-    }
-
     private sealed record Member(string Name, Party Party, Client Client);
 
     private delegate Task<Response> Operation(string organisationId, string tokenId, Member target);
@@ -34,11 +19,11 @@ public abstract class ManagementIsolationTests(DatabaseProvider provider) : IAsy
     [Fact]
     public async Task Every_endpoint_by_every_caller_on_every_organisation()
     {
-        var scope = await _factory.ScopeAsync();
+        var scope = await Factory.ScopeAsync();
         async Task<Member> MemberAsync(string name, OrganisationKind kind, string? parent)
         {
-            var party = await _factory.PartyAsync(kind, parent);
-            return new Member(name, party, (await _factory.ClientAsync(party.Id, [scope])).Client);
+            var party = await Factory.PartyAsync(kind, parent);
+            return new Member(name, party, (await Factory.ClientAsync(party.Id, [scope])).Client);
         }
 
         var g = await MemberAsync("G", OrganisationKind.PartnerGroup, null);
@@ -54,22 +39,22 @@ public abstract class ManagementIsolationTests(DatabaseProvider provider) : IAsy
             var auth = caller.Party.Basic;
             (string Name, Operation Call, HttpStatusCode Success)[] organisationOperations =
             [
-                ("get token", (o, t, _) => _http.GetAsync($"/organisations/{o}/tokens/{t}", auth), HttpStatusCode.OK),
-                ("list tokens", (o, _, _) => _http.GetAsync($"/organisations/{o}/tokens?status=ACTIVE", auth), HttpStatusCode.OK),
-                ("renew", (o, t, _) => _http.PostAsync($"/organisations/{o}/tokens/{t}/renew", auth), HttpStatusCode.Created),
-                ("request token", (o, _, _) => _http.PostAsync($"/organisations/{o}/tokens", auth, new { scopes = new[] { scope }, expiresIn = 60 }), HttpStatusCode.Created),
-                ("revoke by subject", (o, _, m) => _http.PostAsync($"/organisations/{o}/tokens/revoke-by-client", auth, new { clientId = m.Client.ClientId, subject = "nobody" }), HttpStatusCode.OK),
-                ("revoke selected", (o, t, _) => _http.PostAsync($"/organisations/{o}/tokens/revoke-selected", auth, new { ids = new[] { t } }), HttpStatusCode.OK),
-                ("revoke one", (o, t, _) => _http.PostAsync($"/organisations/{o}/tokens/{t}/revoke", auth), HttpStatusCode.OK),
-                ("revoke by client", (o, _, m) => _http.PostAsync($"/organisations/{o}/tokens/revoke-by-client", auth, new { clientId = m.Client.ClientId }), HttpStatusCode.OK),
-                ("revoke all", (o, _, _) => _http.PostAsync($"/organisations/{o}/tokens/revoke", auth), HttpStatusCode.OK),
+                ("get token", (o, t, _) => Http.GetAsync($"/organisations/{o}/tokens/{t}", auth), HttpStatusCode.OK),
+                ("list tokens", (o, _, _) => Http.GetAsync($"/organisations/{o}/tokens?status=ACTIVE", auth), HttpStatusCode.OK),
+                ("renew", (o, t, _) => Http.PostAsync($"/organisations/{o}/tokens/{t}/renew", auth), HttpStatusCode.Created),
+                ("request token", (o, _, _) => Http.PostAsync($"/organisations/{o}/tokens", auth, new { scopes = new[] { scope }, expiresIn = 60 }), HttpStatusCode.Created),
+                ("revoke by subject", (o, _, m) => Http.PostAsync($"/organisations/{o}/tokens/revoke-by-client", auth, new { clientId = m.Client.ClientId, subject = "nobody" }), HttpStatusCode.OK),
+                ("revoke selected", (o, t, _) => Http.PostAsync($"/organisations/{o}/tokens/revoke-selected", auth, new { ids = new[] { t } }), HttpStatusCode.OK),
+                ("revoke one", (o, t, _) => Http.PostAsync($"/organisations/{o}/tokens/{t}/revoke", auth), HttpStatusCode.OK),
+                ("revoke by client", (o, _, m) => Http.PostAsync($"/organisations/{o}/tokens/revoke-by-client", auth, new { clientId = m.Client.ClientId }), HttpStatusCode.OK),
+                ("revoke all", (o, _, _) => Http.PostAsync($"/organisations/{o}/tokens/revoke", auth), HttpStatusCode.OK),
             ];
             (string Name, Operation Call, HttpStatusCode Success)[] ownOperations =
             [
-                ("own get token", (_, t, _) => _http.GetAsync($"/tokens/{t}", auth), HttpStatusCode.OK),
-                ("own renew", (_, t, _) => _http.PostAsync($"/tokens/{t}/renew", auth), HttpStatusCode.Created),
-                ("own revoke selected", (_, t, _) => _http.PostAsync("/tokens/revoke-selected", auth, new { ids = new[] { t } }), HttpStatusCode.OK),
-                ("own revoke one", (_, t, _) => _http.PostAsync($"/tokens/{t}/revoke", auth), HttpStatusCode.OK),
+                ("own get token", (_, t, _) => Http.GetAsync($"/tokens/{t}", auth), HttpStatusCode.OK),
+                ("own renew", (_, t, _) => Http.PostAsync($"/tokens/{t}/renew", auth), HttpStatusCode.Created),
+                ("own revoke selected", (_, t, _) => Http.PostAsync("/tokens/revoke-selected", auth, new { ids = new[] { t } }), HttpStatusCode.OK),
+                ("own revoke one", (_, t, _) => Http.PostAsync($"/tokens/{t}/revoke", auth), HttpStatusCode.OK),
             ];
 
             foreach (var target in members)
@@ -80,7 +65,7 @@ public abstract class ManagementIsolationTests(DatabaseProvider provider) : IAsy
             }
 
             // The caller's children, and its audit (which shows only what it did or what concerns it).
-            var children = await _http.GetAsync("/organisations", auth);
+            var children = await Http.GetAsync("/organisations", auth);
             string[] expectedChildren = caller.Name switch { "G" => [p.Party.Id], "P" => [a.Party.Id], "Q" => [], _ => [] };
             if (caller.Party.Organisation.Kind == OrganisationKind.Merchant)
             {
@@ -91,7 +76,7 @@ public abstract class ManagementIsolationTests(DatabaseProvider provider) : IAsy
                 Assert.Equal(expectedChildren, children.Data.EnumerateArray().Select(c => c.GetProperty("id").GetString()));
             }
 
-            var audit = await _http.GetAsync("/audit?pagesize=100", auth);
+            var audit = await Http.GetAsync("/audit?pagesize=100", auth);
             Assert.Equal(HttpStatusCode.OK, audit.Status);
             Assert.All(audit.Data.EnumerateArray(), e => Assert.True(
                 e.GetProperty("actorOrganisation").GetString() == caller.Party.Id || e.GetProperty("targetOrganisation").GetString() == caller.Party.Id));
@@ -100,7 +85,7 @@ public abstract class ManagementIsolationTests(DatabaseProvider provider) : IAsy
 
     private async Task RunAsync(Member caller, Member target, (string Name, Operation Call, HttpStatusCode Success)[] operations, bool allowed)
     {
-        var token = await _factory.IssueForClientAsync(target.Client, target.Party.Id, "user", [target.Client.Scopes]);
+        var token = await Factory.IssueForClientAsync(target.Client, target.Party.Id, "user", [target.Client.Scopes]);
         foreach (var (name, call, success) in operations)
         {
             var response = await call(target.Party.Id, token.Token.Id.ToString(), target);
@@ -116,12 +101,12 @@ public abstract class ManagementIsolationTests(DatabaseProvider provider) : IAsy
             Assert.Equal(unknown.Status, response.Status);
             Assert.Equal(unknown.ContentType, response.ContentType);
             Assert.True(unknown.Raw == response.Raw, $"{label}: refusal differs from unknown: {response.Raw} vs {unknown.Raw}");
-            Assert.True(await _factory.IsActiveAsync(token.AccessToken), $"{label}: a refused call changed the token");
+            Assert.True(await Factory.IsActiveAsync(token.AccessToken), $"{label}: a refused call changed the token");
         }
 
         if (!allowed)
         {
-            var stored = (await _factory.ResolveAsync(token.AccessToken))!;
+            var stored = (await Factory.ResolveAsync(token.AccessToken))!;
             Assert.Equal(TokenStatus.Active, stored.Token.Status);
         }
     }

@@ -9,38 +9,23 @@ namespace AuthServer.Tests.Management;
 
 /// <summary>Every combination of the bulk-revocation watermark with single revocations, renewals
 /// and expiry: get-one, each listing filter, the SQL filters, StoredToken and token resolution agree.</summary>
-public abstract class ManagementWatermarkTests(DatabaseProvider provider) : IAsyncLifetime
+public abstract class ManagementWatermarkTests(DatabaseProvider provider) : ServerTest(provider)
 {
-    private AuthServerFactory _factory = null!;
-    private HttpClient _http = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _factory = await AuthServerFactory.CreateAsync(provider);
-        _http = _factory.CreateClient();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        _http.Dispose();
-        await _factory.DisposeAsync();
-    }
-
-    private long Now => _factory.Time.GetUtcNow().ToUnixTimeMilliseconds();
+    private long Now => Factory.Time.GetUtcNow().ToUnixTimeMilliseconds();
 
     private sealed record Expected(string Status, long? RevokedTimestamp, string[] Filters);
 
     [Fact]
     public async Task Watermark_combined_with_single_revocations_renewals_and_expiry()
     {
-        var m = await _factory.PartyAsync();
-        var scope = await _factory.ScopeAsync();
+        var m = await Factory.PartyAsync();
+        var scope = await Factory.ScopeAsync();
         var tokens = new Dictionary<string, (Guid Id, string AccessToken)>();
-        async Task IssueAsync(string name, int expiresIn = 3600) => tokens[name] = await _http.IssueAsync(m, scope, expiresIn: expiresIn);
-        async Task RevokeAsync(string name) => Assert.Equal(HttpStatusCode.OK, (await _http.PostAsync($"/tokens/{tokens[name].Id}/revoke", m.Basic)).Status);
+        async Task IssueAsync(string name, int expiresIn = 3600) => tokens[name] = await Http.IssueAsync(m, scope, expiresIn: expiresIn);
+        async Task RevokeAsync(string name) => Assert.Equal(HttpStatusCode.OK, (await Http.PostAsync($"/tokens/{tokens[name].Id}/revoke", m.Basic)).Status);
         async Task RenewAsync(string name, string into)
         {
-            var response = await _http.PostAsync($"/tokens/{tokens[name].Id}/renew", m.Basic);
+            var response = await Http.PostAsync($"/tokens/{tokens[name].Id}/renew", m.Basic);
             Assert.Equal(HttpStatusCode.Created, response.Status);
             tokens[into] = (response.Data.GetProperty("id").GetGuid(), response.Data.GetProperty("accessToken").GetString()!);
         }
@@ -60,12 +45,12 @@ public abstract class ManagementWatermarkTests(DatabaseProvider provider) : IAsy
         await RenewAsync("b_renewed_expired", "b_renewal_expired");
         await RenewAsync("b_renewed_revoked", "b_renewal_of_revoked");
         await RevokeAsync("b_renewed_revoked");
-        _factory.Time.Advance(TimeSpan.FromSeconds(30));
+        Factory.Time.Advance(TimeSpan.FromSeconds(30));
 
-        var revokeAll = await _http.PostAsync("/tokens/revoke", m.Basic);
+        var revokeAll = await Http.PostAsync("/tokens/revoke", m.Basic);
         Assert.Equal(4, revokeAll.Data.GetProperty("revokedTokensCount").GetInt32()); // b_active, b_renewed, b_renewal, b_renewal_of_revoked
         var watermark = Now;
-        _factory.Time.Advance(TimeSpan.FromSeconds(1));
+        Factory.Time.Advance(TimeSpan.FromSeconds(1));
 
         // After the watermark.
         await IssueAsync("a_active");
@@ -77,13 +62,13 @@ public abstract class ManagementWatermarkTests(DatabaseProvider provider) : IAsy
         await RevokeAsync("a_revoked");
         await RenewAsync("a_renewed", "a_renewal");
         await RenewAsync("a_renewed_expired", "a_renewal_expired");
-        _factory.Time.Advance(TimeSpan.FromSeconds(10));
+        Factory.Time.Advance(TimeSpan.FromSeconds(10));
 
         // Operations on watermark-revoked tokens change nothing and count nothing.
-        Assert.Equal("TOKEN_REVOKED", (await _http.PostAsync($"/tokens/{tokens["b_active"].Id}/renew", m.Basic)).Json.GetProperty("details")[0].GetProperty("code").GetString());
-        Assert.Equal("TOKEN_ALREADY_RENEWED", (await _http.PostAsync($"/tokens/{tokens["a_renewed"].Id}/renew", m.Basic)).Json.GetProperty("details")[0].GetProperty("code").GetString());
-        Assert.Equal(0, (await _http.PostAsync("/tokens/revoke-selected", m.Basic, new { ids = new[] { tokens["b_active"].Id, tokens["b_renewal"].Id } })).Data.GetProperty("revokedTokensCount").GetInt32());
-        var again = await _http.PostAsync($"/tokens/{tokens["b_active"].Id}/revoke", m.Basic);
+        Assert.Equal("TOKEN_REVOKED", (await Http.PostAsync($"/tokens/{tokens["b_active"].Id}/renew", m.Basic)).Json.GetProperty("details")[0].GetProperty("code").GetString());
+        Assert.Equal("TOKEN_ALREADY_RENEWED", (await Http.PostAsync($"/tokens/{tokens["a_renewed"].Id}/renew", m.Basic)).Json.GetProperty("details")[0].GetProperty("code").GetString());
+        Assert.Equal(0, (await Http.PostAsync("/tokens/revoke-selected", m.Basic, new { ids = new[] { tokens["b_active"].Id, tokens["b_renewal"].Id } })).Data.GetProperty("revokedTokensCount").GetInt32());
+        var again = await Http.PostAsync($"/tokens/{tokens["b_active"].Id}/revoke", m.Basic);
         Assert.Equal(watermark, again.Data.GetProperty("revokedTimestamp").GetInt64());
 
         var expected = new Dictionary<string, Expected>
@@ -109,7 +94,7 @@ public abstract class ManagementWatermarkTests(DatabaseProvider provider) : IAsy
         await AssertViewsAsync(m, tokens, expected);
 
         // A second revoke-all counts only what was active after the first, and covers renewed originals.
-        var second = await _http.PostAsync("/tokens/revoke", m.Basic);
+        var second = await Http.PostAsync("/tokens/revoke", m.Basic);
         Assert.Equal(3, second.Data.GetProperty("revokedTokensCount").GetInt32()); // a_active, a_renewed, a_renewal
         var secondWatermark = Now;
         foreach (var name in expected.Keys.ToList())
@@ -129,25 +114,25 @@ public abstract class ManagementWatermarkTests(DatabaseProvider provider) : IAsy
 
     private async Task AssertViewsAsync(Party m, Dictionary<string, (Guid Id, string AccessToken)> tokens, Dictionary<string, Expected> expected)
     {
-        var now = _factory.Time.GetUtcNow();
+        var now = Factory.Time.GetUtcNow();
         foreach (var (name, (id, accessToken)) in tokens)
         {
-            var one = await _http.GetAsync($"/tokens/{id}", m.Basic);
+            var one = await Http.GetAsync($"/tokens/{id}", m.Basic);
             Assert.True(expected[name].Status == one.Data.GetProperty("status").GetString(), $"{name}: {one.Raw}");
             var revoked = one.Data.GetProperty("revokedTimestamp");
             Assert.True(expected[name].RevokedTimestamp == (revoked.ValueKind == System.Text.Json.JsonValueKind.Null ? null : revoked.GetInt64()), $"{name}: {one.Raw}");
-            Assert.True(expected[name].Filters.Contains("ACTIVE") == await _factory.IsActiveAsync(accessToken), $"{name}: resolution");
+            Assert.True(expected[name].Filters.Contains("ACTIVE") == await Factory.IsActiveAsync(accessToken), $"{name}: resolution");
         }
 
         foreach (var filter in Enum.GetValues<TokenStatusFilter>())
         {
             var label = filter.ToString().ToUpperInvariant();
-            var listed = (await _http.GetAsync($"/tokens?status={label}&pagesize=100", m.Basic)).Data.EnumerateArray().Select(t => t.GetProperty("id").GetGuid()).ToHashSet();
+            var listed = (await Http.GetAsync($"/tokens?status={label}&pagesize=100", m.Basic)).Data.EnumerateArray().Select(t => t.GetProperty("id").GetGuid()).ToHashSet();
             var wanted = expected.Where(e => e.Value.Filters.Contains(label)).Select(e => tokens[e.Key].Id).ToHashSet();
             Assert.True(wanted.SetEquals(listed), $"{label}: listed {listed.Count}, expected {string.Join(",", expected.Where(e => e.Value.Filters.Contains(label)).Select(e => e.Key))}");
 
             // The SQL predicate and the in-memory rule agree token by token.
-            var inMemory = await _factory.WithServicesAsync(async s =>
+            var inMemory = await Factory.WithServicesAsync(async s =>
             {
                 var db = s.GetRequiredService<AuthServerDbContext>();
                 var organisation = await db.Organisations.AsNoTracking().FirstAsync(o => o.Id == m.Id);
@@ -160,7 +145,7 @@ public abstract class ManagementWatermarkTests(DatabaseProvider provider) : IAsy
         var partition = 0;
         foreach (var label in new[] { "ACTIVE", "REVOKED", "EXPIRED" })
         {
-            partition += (await _http.GetAsync($"/tokens?status={label}", m.Basic)).Json.GetProperty("page").GetProperty("totalElements").GetInt32();
+            partition += (await Http.GetAsync($"/tokens?status={label}", m.Basic)).Json.GetProperty("page").GetProperty("totalElements").GetInt32();
         }
 
         Assert.Equal(tokens.Count, partition);

@@ -8,30 +8,20 @@ using Microsoft.Extensions.DependencyInjection;
 namespace AuthServer.Tests.Tokens;
 
 /// <summary>The token core without HTTP: issue, resolve, revoke one, revoke all, expire.</summary>
-public abstract class TokenLifecycleTests(DatabaseProvider provider) : IAsyncLifetime
+public abstract class TokenLifecycleTests(DatabaseProvider provider) : ServerTest(provider)
 {
-    private AuthServerFactory _factory = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _factory = await AuthServerFactory.CreateAsync(provider);
-        _ = _factory.Server; // start: migrates SQLite and creates the signing keys
-    }
-
-    public async ValueTask DisposeAsync() => await _factory.DisposeAsync();
-
     private async Task<(IssuedToken Issued, Organisation Org)> IssueAsync(TokenFormat format, Organisation? org = null, int lifetime = 300)
     {
-        org ??= await _factory.OrganisationAsync();
-        var scope = await _factory.ScopeAsync();
-        var client = (await _factory.ClientAsync(org.Id, [scope], format)).Client;
-        var issued = await _factory.WithServicesAsync(s => s.GetRequiredService<TokenIssuer>().IssueAsync(
+        org ??= await Factory.OrganisationAsync();
+        var scope = await Factory.ScopeAsync();
+        var client = (await Factory.ClientAsync(org.Id, [scope], format)).Client;
+        var issued = await Factory.WithServicesAsync(s => s.GetRequiredService<TokenIssuer>().IssueAsync(
             new IssueRequest(client, org.Id, org.Id, client.ClientId, [scope], lifetime, Actor.ForClient(client)), CancellationToken.None));
         return (issued, org);
     }
 
     private Task<StoredToken?> ResolveAsync(string token) =>
-        _factory.WithServicesAsync(s => s.GetRequiredService<TokenValidator>().ResolveAsync(token, CancellationToken.None));
+        Factory.WithServicesAsync(s => s.GetRequiredService<TokenValidator>().ResolveAsync(token, CancellationToken.None));
 
     [Theory]
     [InlineData(TokenFormat.Jwt)]
@@ -42,15 +32,15 @@ public abstract class TokenLifecycleTests(DatabaseProvider provider) : IAsyncLif
         var stored = await ResolveAsync(issued.AccessToken);
         Assert.NotNull(stored);
         Assert.Equal(issued.Token.Id, stored.Token.Id);
-        Assert.True(stored.IsActive(_factory.Time.GetUtcNow()));
+        Assert.True(stored.IsActive(Factory.Time.GetUtcNow()));
 
         var actor = new Actor(stored.Token.OrganisationId, "test");
-        Assert.True(await _factory.WithServicesAsync(s => s.GetRequiredService<TokenRevoker>().RevokeAsync(stored, actor, CancellationToken.None)));
+        Assert.True(await Factory.WithServicesAsync(s => s.GetRequiredService<TokenRevoker>().RevokeAsync(stored, actor, CancellationToken.None)));
         var after = await ResolveAsync(issued.AccessToken);
         Assert.NotNull(after);
-        Assert.False(after.IsActive(_factory.Time.GetUtcNow()));
+        Assert.False(after.IsActive(Factory.Time.GetUtcNow()));
         Assert.Equal(TokenStatus.Revoked, after.Status);
-        Assert.False(await _factory.WithServicesAsync(s => s.GetRequiredService<TokenRevoker>().RevokeAsync(after, actor, CancellationToken.None)));
+        Assert.False(await Factory.WithServicesAsync(s => s.GetRequiredService<TokenRevoker>().RevokeAsync(after, actor, CancellationToken.None)));
     }
 
     [Fact]
@@ -58,9 +48,9 @@ public abstract class TokenLifecycleTests(DatabaseProvider provider) : IAsyncLif
     {
         var (issued, _) = await IssueAsync(TokenFormat.Jwt, lifetime: 60);
         var stored = (await ResolveAsync(issued.AccessToken))!;
-        Assert.True(stored.IsActive(_factory.Time.GetUtcNow()));
-        _factory.Time.Advance(TimeSpan.FromSeconds(60));
-        Assert.False((await ResolveAsync(issued.AccessToken))!.IsActive(_factory.Time.GetUtcNow()));
+        Assert.True(stored.IsActive(Factory.Time.GetUtcNow()));
+        Factory.Time.Advance(TimeSpan.FromSeconds(60));
+        Assert.False((await ResolveAsync(issued.AccessToken))!.IsActive(Factory.Time.GetUtcNow()));
         Assert.Equal(TokenStatus.Active, stored.Status); // expiry alone does not change the status
     }
 
@@ -71,18 +61,18 @@ public abstract class TokenLifecycleTests(DatabaseProvider provider) : IAsyncLif
         var (second, _) = await IssueAsync(TokenFormat.Reference, org);
         var (other, _) = await IssueAsync(TokenFormat.Jwt);
 
-        var count = await _factory.WithServicesAsync(s => s.GetRequiredService<TokenRevoker>()
+        var count = await Factory.WithServicesAsync(s => s.GetRequiredService<TokenRevoker>()
             .RevokeAllAsync(org.Id, new Actor(org.Id, "test"), CancellationToken.None));
 
         Assert.Equal(2, count);
-        var now = _factory.Time.GetUtcNow();
+        var now = Factory.Time.GetUtcNow();
         Assert.False((await ResolveAsync(first.AccessToken))!.IsActive(now));
         Assert.False((await ResolveAsync(second.AccessToken))!.IsActive(now));
         Assert.True((await ResolveAsync(other.AccessToken))!.IsActive(now));
 
         var (later, _) = await IssueAsync(TokenFormat.Jwt, org);
         Assert.True((await ResolveAsync(later.AccessToken))!.IsActive(now));
-        Assert.Equal(1, await _factory.WithServicesAsync(s => s.GetRequiredService<TokenRevoker>()
+        Assert.Equal(1, await Factory.WithServicesAsync(s => s.GetRequiredService<TokenRevoker>()
             .RevokeAllAsync(org.Id, new Actor(org.Id, "test"), CancellationToken.None)));
     }
 

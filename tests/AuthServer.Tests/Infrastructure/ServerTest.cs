@@ -1,0 +1,24 @@
+using AuthServer.Storage;
+
+namespace AuthServer.Tests.Infrastructure;
+
+/// <summary>A test class whose every test gets its own in-memory server on a fresh database of
+/// the given provider, and an HttpClient for it.</summary>
+public abstract class ServerTest(DatabaseProvider provider) : IAsyncLifetime
+{
+    protected AuthServerFactory Factory { get; private set; } = null!;
+    protected HttpClient Http { get; private set; } = null!;
+
+    public virtual async ValueTask InitializeAsync()
+    {
+        Factory = await AuthServerFactory.CreateAsync(provider);
+        Http = Factory.CreateClient();
+    }
+
+    public virtual async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await Factory.DisposeAsync();
+        GC.SuppressFinalize(this);
+    }
+}
