@@ -10,7 +10,7 @@ namespace AuthServer.Tokens;
 
 /// <summary>Revokes one token, or every token of an organisation at once. Each revocation and
 /// its audit entry commit together; when the call returns, every node sees it.</summary>
-public sealed class TokenRevoker(AuthServerDbContext db, AuditLog audit, TokenWriter writer, TimeProvider time, AuthServerMetrics metrics)
+public sealed class TokenRevoker(AuthServerDbContext db, StorageInfo storage, AuditLog audit, TokenWriter writer, TimeProvider time, AuthServerMetrics metrics)
 {
     /// <summary>Revokes the token unless it already is; returns whether this call revoked it.</summary>
     public async Task<bool> RevokeAsync(StoredToken token, Actor actor, CancellationToken cancellationToken)
@@ -35,7 +35,12 @@ public sealed class TokenRevoker(AuthServerDbContext db, AuditLog audit, TokenWr
     {
         var now = time.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var previous = await db.Organisations.Where(o => o.Id == organisationId).Select(o => o.RevokedBeforeSequence).FirstAsync(cancellationToken);
+        // Two concurrent revoke-alls of one organisation take turns, so neither counts the other's
+        // tokens (SQLite transactions begin IMMEDIATE, one writer at a time; PostgreSQL locks the row).
+        var previous = storage.IsPostgreSql
+            ? await db.Database.SqlQuery<long>(
+                $"SELECT revoked_before_sequence AS \"Value\" FROM organisations WHERE id = {organisationId} FOR UPDATE").FirstAsync(cancellationToken)
+            : await db.Organisations.Where(o => o.Id == organisationId).Select(o => o.RevokedBeforeSequence).FirstAsync(cancellationToken);
         var watermark = await db.Tokens.MaxAsync(t => (long?)t.Sequence, cancellationToken) ?? 0;
         var count = await db.Tokens.CountAsync(t =>
             t.OrganisationId == organisationId

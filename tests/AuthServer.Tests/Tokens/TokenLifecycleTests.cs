@@ -76,6 +76,21 @@ public abstract class TokenLifecycleTests(DatabaseProvider provider) : ServerTes
             .RevokeAllAsync(org.Id, new Actor(org.Id, "test"), CancellationToken.None)));
     }
 
+    [Fact]
+    public async Task Concurrent_revoke_alls_of_one_organisation_count_each_token_once()
+    {
+        var (_, org) = await IssueAsync(TokenFormat.Reference);
+        for (var i = 0; i < 9; i++)
+        {
+            await IssueAsync(TokenFormat.Reference, org);
+        }
+
+        var counts = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Factory.WithServicesAsync(s => s.GetRequiredService<TokenRevoker>()
+            .RevokeAllAsync(org.Id, new Actor(org.Id, "test"), CancellationToken.None))));
+
+        Assert.Equal(10, counts.Sum());
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("not-a-token")]
