@@ -263,7 +263,7 @@ bench_provider() {
     sleep 1
     local t0 t1 pruned
     t0=$(date +%s%N)
-    pruned=$(Pruning__MaxBatchesPerRun=100000 Pruning__BatchSize=${BENCH_PRUNE_BATCH:-1000} cli prune)
+    pruned=$(Pruning__MaxBatchesPerRun=100000 Pruning__BatchSize=${BENCH_PRUNE_BATCH:-250} cli prune)
     t1=$(date +%s%N)
     kill -INT "$wrk_bg_pid"; wait "$wrk_bg_pid" || true
     wrk_bg_pid=""
