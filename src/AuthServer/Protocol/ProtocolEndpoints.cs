@@ -19,8 +19,9 @@ public static class ProtocolEndpoints
         return services;
     }
 
-    public static IEndpointRouteBuilder MapProtocolEndpoints(this IEndpointRouteBuilder app)
+    public static WebApplication MapProtocolEndpoints(this WebApplication app)
     {
+        app.Use(MethodNotAllowedBodyAsync);
         var group = app.MapGroup("").AddEndpointFilter(DatabaseFailureFilter);
         group.MapPost(TokenPath, TokenEndpoint.HandleAsync).AddEndpointFilter(NoStoreFilter).DisableAntiforgery();
         group.MapPost(RevocationPath, RevocationEndpoint.HandleAsync).AddEndpointFilter(NoStoreFilter).DisableAntiforgery();
@@ -29,6 +30,20 @@ public static class ProtocolEndpoints
         group.MapGet(OAuthMetadataPath, DiscoveryEndpoint.HandleAsync);
         group.MapGet(OpenIdMetadataPath, DiscoveryEndpoint.HandleAsync);
         return app;
+    }
+
+    /// <summary>Routing answers any other method on the POST endpoints with a bare 405 (and Allow:
+    /// POST, RFC 9110 section 15.5.6); give it the usual OAuth error body and no-store.</summary>
+    private static async Task MethodNotAllowedBodyAsync(HttpContext context, RequestDelegate next)
+    {
+        await next(context);
+        if (context.Response.StatusCode == StatusCodes.Status405MethodNotAllowed && !context.Response.HasStarted
+            && context.Response.ContentType is null && context.Request.Path.StartsWithSegments("/connect", StringComparison.Ordinal))
+        {
+            context.Response.Headers.CacheControl = "no-store";
+            context.Response.Headers.Pragma = "no-cache";
+            await OAuthError.Request("This endpoint accepts only POST.").ToResult(StatusCodes.Status405MethodNotAllowed).ExecuteAsync(context);
+        }
     }
 
     /// <summary>RFC 6749 section 5.1 (and RFC 7662 section 4 for introspection): token

@@ -220,6 +220,9 @@ public abstract class TokenEndpointTests(ProtocolFixture fixture) : ProtocolTest
         using var response = await Http.GetAsync(Path, Cancel);
         Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
         Assert.Contains("POST", response.Content.Headers.Allow);
+        Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
+        using var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(Cancel));
+        Assert.Equal("invalid_request", body.RootElement.GetProperty("error").GetString());
     }
 
     [Theory]
