@@ -3,15 +3,16 @@ using AuthServer.Storage;
 namespace AuthServer.Tests.Infrastructure;
 
 /// <summary>A test class whose every test gets its own in-memory server on a fresh database of
-/// the given provider, and an HttpClient for it.</summary>
-public abstract class ServerTest(DatabaseProvider provider) : IAsyncLifetime
+/// the given provider (with optional extra settings), and an HttpClient for it.</summary>
+public abstract class ServerTest(DatabaseProvider provider, IReadOnlyDictionary<string, string?>? settings = null) : IAsyncLifetime
 {
+    protected DatabaseProvider Provider => provider;
     protected AuthServerFactory Factory { get; private set; } = null!;
     protected HttpClient Http { get; private set; } = null!;
 
     public virtual async ValueTask InitializeAsync()
     {
-        Factory = await AuthServerFactory.CreateAsync(provider);
+        Factory = await AuthServerFactory.CreateAsync(provider, settings);
         Http = Factory.CreateClient();
     }
 

@@ -8,32 +8,23 @@ namespace AuthServer.Tests.Pruning;
 
 /// <summary>What one pruning pass deletes and keeps at the retention boundaries: one millisecond
 /// past the cutoff goes, the cutoff itself stays.</summary>
-public abstract class PruningBoundaryTests(DatabaseProvider provider) : IAsyncLifetime
+public abstract class PruningBoundaryTests(DatabaseProvider provider) : ServerTest(provider, new Dictionary<string, string?>
+    {
+        ["Pruning:Retention"] = "14.00:00:00",
+        ["Pruning:AuditRetention"] = "90.00:00:00",
+        ["Pruning:BatchSize"] = "2",
+    })
 {
     private static readonly TimeSpan Retention = TimeSpan.FromDays(14);
     private static readonly TimeSpan AuditRetention = TimeSpan.FromDays(90);
     private static readonly TimeSpan Ms = TimeSpan.FromMilliseconds(1);
-    private AuthServerFactory _factory = null!;
 
-    public async ValueTask InitializeAsync()
-    {
-        _factory = await AuthServerFactory.CreateAsync(provider, new Dictionary<string, string?>
-        {
-            ["Pruning:Retention"] = "14.00:00:00",
-            ["Pruning:AuditRetention"] = "90.00:00:00",
-            ["Pruning:BatchSize"] = "2",
-        });
-        _ = _factory.Server;
-    }
-
-    public async ValueTask DisposeAsync() => await _factory.DisposeAsync();
-
-    private DateTimeOffset Now => _factory.Time.GetUtcNow();
+    private DateTimeOffset Now => Factory.Time.GetUtcNow();
 
     [Fact]
     public async Task Expired_tokens_go_one_millisecond_past_the_retention_and_stay_at_it()
     {
-        var org = await _factory.OrganisationAsync();
+        var org = await Factory.OrganisationAsync();
         var cutoff = Now - Retention;
         var past = PruningTestData.NewToken(org.Id, cutoff - Ms);
         var pastRevoked = PruningTestData.NewToken(org.Id, cutoff - TimeSpan.FromDays(1), TokenStatus.Revoked, revokedAt: cutoff - TimeSpan.FromDays(2));
@@ -41,11 +32,11 @@ public abstract class PruningBoundaryTests(DatabaseProvider provider) : IAsyncLi
         var atCutoff = PruningTestData.NewToken(org.Id, cutoff);
         var recentlyExpired = PruningTestData.NewToken(org.Id, Now - TimeSpan.FromMinutes(1));
         var valid = PruningTestData.NewToken(org.Id, Now + TimeSpan.FromHours(1));
-        await _factory.InsertAsync(past, pastRevoked, pastRenewed, atCutoff, recentlyExpired, valid);
+        await Factory.InsertAsync(past, pastRevoked, pastRenewed, atCutoff, recentlyExpired, valid);
 
-        var result = await _factory.PruneAsync();
+        var result = await Factory.PruneAsync();
 
-        var left = await _factory.TokenIdsAsync();
+        var left = await Factory.TokenIdsAsync();
         Assert.DoesNotContain(past.Id, left);
         Assert.DoesNotContain(pastRevoked.Id, left);
         Assert.DoesNotContain(pastRenewed.Id, left);
@@ -59,18 +50,18 @@ public abstract class PruningBoundaryTests(DatabaseProvider provider) : IAsyncLi
     [Fact]
     public async Task Revoked_tokens_go_by_their_revocation_time_even_before_they_expire()
     {
-        var org = await _factory.OrganisationAsync();
+        var org = await Factory.OrganisationAsync();
         var cutoff = Now - Retention;
         var revokedLongAgo = PruningTestData.NewToken(org.Id, Now + TimeSpan.FromDays(300), TokenStatus.Revoked, revokedAt: cutoff - Ms);
         var revokedAtCutoff = PruningTestData.NewToken(org.Id, Now + TimeSpan.FromDays(300), TokenStatus.Revoked, revokedAt: cutoff);
         var revokedRecently = PruningTestData.NewToken(org.Id, Now + TimeSpan.FromDays(300), TokenStatus.Revoked, revokedAt: Now);
         // RevokedAt without REVOKED status is not a revocation (the activeness rule reads the status).
         var activeWithStamp = PruningTestData.NewToken(org.Id, Now + TimeSpan.FromDays(300), revokedAt: cutoff - TimeSpan.FromDays(1));
-        await _factory.InsertAsync(revokedLongAgo, revokedAtCutoff, revokedRecently, activeWithStamp);
+        await Factory.InsertAsync(revokedLongAgo, revokedAtCutoff, revokedRecently, activeWithStamp);
 
-        await _factory.PruneAsync();
+        await Factory.PruneAsync();
 
-        var left = await _factory.TokenIdsAsync();
+        var left = await Factory.TokenIdsAsync();
         Assert.DoesNotContain(revokedLongAgo.Id, left);
         Assert.Contains(revokedAtCutoff.Id, left);
         Assert.Contains(revokedRecently.Id, left);
@@ -80,35 +71,35 @@ public abstract class PruningBoundaryTests(DatabaseProvider provider) : IAsyncLi
     [Fact]
     public async Task Renewal_alone_never_deletes_a_token_that_is_still_valid()
     {
-        var org = await _factory.OrganisationAsync();
+        var org = await Factory.OrganisationAsync();
         var renewedLongAgo = PruningTestData.NewToken(org.Id, Now + TimeSpan.FromDays(300), TokenStatus.Renewed, renewedAt: Now - TimeSpan.FromDays(200));
-        await _factory.InsertAsync(renewedLongAgo);
+        await Factory.InsertAsync(renewedLongAgo);
 
-        await _factory.PruneAsync();
+        await Factory.PruneAsync();
 
-        Assert.Contains(renewedLongAgo.Id, await _factory.TokenIdsAsync());
+        Assert.Contains(renewedLongAgo.Id, await Factory.TokenIdsAsync());
     }
 
     [Fact]
     public async Task Bulk_revoked_tokens_go_when_the_watermark_is_older_than_the_retention()
     {
-        var old = await _factory.OrganisationAsync();
-        var atCutoff = await _factory.OrganisationAsync();
+        var old = await Factory.OrganisationAsync();
+        var atCutoff = await Factory.OrganisationAsync();
         var cutoff = Now - Retention;
         var future = Now + TimeSpan.FromDays(300);
         Token[] oldUnder = [PruningTestData.NewToken(old.Id, future), PruningTestData.NewToken(old.Id, future, TokenStatus.Renewed, renewedAt: Now),
             PruningTestData.NewToken(old.Id, future), PruningTestData.NewToken(old.Id, future, TokenStatus.Revoked, revokedAt: Now)];
         Token[] atCutoffUnder = [PruningTestData.NewToken(atCutoff.Id, future), PruningTestData.NewToken(atCutoff.Id, future)];
-        await _factory.InsertAsync([.. oldUnder, .. atCutoffUnder]);
+        await Factory.InsertAsync([.. oldUnder, .. atCutoffUnder]);
         var watermark = Math.Max(oldUnder.Max(t => t.Sequence), atCutoffUnder.Max(t => t.Sequence));
         var oldAbove = PruningTestData.NewToken(old.Id, future);
-        await _factory.InsertAsync(oldAbove);
-        await _factory.SetWatermarkAsync(old.Id, watermark, cutoff - Ms);
-        await _factory.SetWatermarkAsync(atCutoff.Id, watermark, cutoff);
+        await Factory.InsertAsync(oldAbove);
+        await Factory.SetWatermarkAsync(old.Id, watermark, cutoff - Ms);
+        await Factory.SetWatermarkAsync(atCutoff.Id, watermark, cutoff);
 
-        var result = await _factory.PruneAsync();
+        var result = await Factory.PruneAsync();
 
-        var left = await _factory.TokenIdsAsync();
+        var left = await Factory.TokenIdsAsync();
         Assert.All(oldUnder, t => Assert.DoesNotContain(t.Id, left));
         Assert.All(atCutoffUnder, t => Assert.Contains(t.Id, left));
         Assert.Contains(oldAbove.Id, left);
@@ -118,7 +109,7 @@ public abstract class PruningBoundaryTests(DatabaseProvider provider) : IAsyncLi
     [Fact]
     public async Task Audit_entries_and_retired_signing_keys_go_after_their_own_retention()
     {
-        var org = await _factory.OrganisationAsync();
+        var org = await Factory.OrganisationAsync();
         var auditCutoff = Now - AuditRetention;
         var cutoff = Now - Retention;
         var oldEvent = PruningTestData.AuditAt(auditCutoff - Ms, org.Id);
@@ -126,11 +117,11 @@ public abstract class PruningBoundaryTests(DatabaseProvider provider) : IAsyncLi
         var goneKey = PruningTestData.RetiredKey(cutoff - Ms);
         var keyAtCutoff = PruningTestData.RetiredKey(cutoff);
         var publishedKey = PruningTestData.RetiredKey(Now + TimeSpan.FromHours(1));
-        await _factory.InsertAsync(oldEvent, eventAtCutoff, goneKey, keyAtCutoff, publishedKey);
+        await Factory.InsertAsync(oldEvent, eventAtCutoff, goneKey, keyAtCutoff, publishedKey);
 
-        var result = await _factory.PruneAsync();
+        var result = await Factory.PruneAsync();
 
-        var (events, keys) = await _factory.WithServicesAsync(async s =>
+        var (events, keys) = await Factory.WithServicesAsync(async s =>
         {
             var db = s.GetRequiredService<AuthServerDbContext>();
             return (await db.AuditEvents.Select(e => e.Id).ToListAsync(TestContext.Current.CancellationToken),
@@ -149,7 +140,7 @@ public abstract class PruningBoundaryTests(DatabaseProvider provider) : IAsyncLi
     [Fact]
     public async Task A_run_stops_at_its_batch_cap_and_the_next_run_continues()
     {
-        await using var capped = await AuthServerFactory.CreateAsync(provider, new Dictionary<string, string?>
+        await using var capped = await AuthServerFactory.CreateAsync(Provider, new Dictionary<string, string?>
         {
             ["Pruning:BatchSize"] = "3",
             ["Pruning:MaxBatchesPerRun"] = "7",

@@ -9,24 +9,14 @@ namespace AuthServer.Tests.Pruning;
 /// <summary>Thousands of tokens in random states (expiry, single revocation, renewal, bulk
 /// revocation watermarks), pruned at random clock positions in small batches: after every run
 /// exactly the tokens a simple model says are prunable are gone, and never a valid, unexpired one.</summary>
-public abstract class PruningPropertyTests(DatabaseProvider provider) : IAsyncLifetime
+public abstract class PruningPropertyTests(DatabaseProvider provider) : ServerTest(provider, new Dictionary<string, string?>
+    {
+        ["Pruning:Retention"] = "00:10:00",
+        ["Pruning:BatchSize"] = "97",
+        ["Pruning:MaxBatchesPerRun"] = "100000",
+    })
 {
     private static readonly TimeSpan Retention = TimeSpan.FromMinutes(10);
-    private AuthServerFactory _factory = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _factory = await AuthServerFactory.CreateAsync(provider, new Dictionary<string, string?>
-        {
-            ["Pruning:Retention"] = "00:10:00",
-            ["Pruning:BatchSize"] = "97",
-            ["Pruning:MaxBatchesPerRun"] = "100000",
-        });
-        _ = _factory.Server;
-    }
-
-    public async ValueTask DisposeAsync() => await _factory.DisposeAsync();
-
     private sealed record OrgState(string Id)
     {
         public long Watermark { get; set; }
@@ -39,13 +29,13 @@ public abstract class PruningPropertyTests(DatabaseProvider provider) : IAsyncLi
     public async Task Exactly_the_prunable_tokens_go_and_no_valid_token_ever_does(int seed)
     {
         var random = new Random(seed);
-        var start = _factory.Time.GetUtcNow();
+        var start = Factory.Time.GetUtcNow();
         TimeSpan Minutes(double max) => TimeSpan.FromMinutes(random.NextDouble() * max);
 
         var orgs = new List<OrgState>();
         for (var i = 0; i < 4; i++)
         {
-            orgs.Add(new OrgState((await _factory.OrganisationAsync()).Id));
+            orgs.Add(new OrgState((await Factory.OrganisationAsync()).Id));
         }
 
         // Times spread over [-60 min, +60 min] around the start; the clock then moves up to 90 minutes on.
@@ -63,7 +53,7 @@ public abstract class PruningPropertyTests(DatabaseProvider provider) : IAsyncLi
             tokens.Add(token);
         }
 
-        await _factory.InsertAsync([.. tokens]);
+        await Factory.InsertAsync([.. tokens]);
         var maxSequence = tokens.Max(t => t.Sequence);
         var survivors = tokens.ToDictionary(t => t.Id);
 
@@ -73,24 +63,24 @@ public abstract class PruningPropertyTests(DatabaseProvider provider) : IAsyncLi
             foreach (var org in orgs.Where(_ => random.Next(3) == 0))
             {
                 org.Watermark = Math.Max(org.Watermark, random.NextInt64(maxSequence + 1));
-                org.RevokedAt = _factory.Time.GetUtcNow() - Minutes(30);
-                await _factory.SetWatermarkAsync(org.Id, org.Watermark, org.RevokedAt.Value);
+                org.RevokedAt = Factory.Time.GetUtcNow() - Minutes(30);
+                await Factory.SetWatermarkAsync(org.Id, org.Watermark, org.RevokedAt.Value);
             }
 
-            _factory.Time.Advance(Minutes(12));
-            var now = _factory.Time.GetUtcNow();
+            Factory.Time.Advance(Minutes(12));
+            var now = Factory.Time.GetUtcNow();
             var cutoff = now - Retention;
             var byId = orgs.ToDictionary(o => o.Id);
             var validBefore = survivors.Values.Where(t => IsValid(t, byId[t.OrganisationId], now)).Select(t => t.Id).ToList();
 
-            await _factory.PruneAsync();
+            await Factory.PruneAsync();
 
             foreach (var token in survivors.Values.Where(t => IsPrunable(t, byId[t.OrganisationId], cutoff)).ToList())
             {
                 survivors.Remove(token.Id);
             }
 
-            var left = await _factory.TokenIdsAsync();
+            var left = await Factory.TokenIdsAsync();
             Assert.All(validBefore, id => Assert.Contains(id, left));
             Assert.Equal(survivors.Keys.Order(), left.Order());
         }
