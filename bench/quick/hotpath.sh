@@ -67,8 +67,9 @@ make_client rs256 --algorithm RS256
 make_client reference --token-format reference
 make_client introspector --introspection
 
-# PERF=1: JIT symbol maps for perf, and a 5 s CPU profile during the first measured run.
-[[ -n "${PERF:-}" ]] && export DOTNET_PerfMapEnabled=1
+# PERF=1: JIT symbol maps for perf, and a 5 s CPU profile during the first measured run (or the
+# first whose label contains PERF_LABEL, e.g. PERF_LABEL=introspect).
+[[ -n "${PERF:-}" ]] && export DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0
 ASPNETCORE_URLS="http://127.0.0.1:$port" "$app/AuthServer" >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 150); do curl -sf "http://127.0.0.1:$port/.well-known/jwks" >/dev/null && break; sleep 0.2; done
@@ -85,7 +86,7 @@ cpu_snapshot() { # mid-run CPU split (% of one core) between this server, this w
 run() { # label, lua, env...
   local label=$1 lua=$2; shift 2
   cpu_snapshot > "$work/cpu" & local cpu_pid=$!
-  if [[ -n "${PERF:-}" && ! -f /tmp/authserver-hotpath-perf.data ]]; then
+  if [[ -n "${PERF:-}" && ! -f /tmp/authserver-hotpath-perf.data && "$label" == *"${PERF_LABEL:-}"* ]]; then
     # Read it with: perf report -i /tmp/authserver-hotpath-perf.data --no-children --sort dso,sym
     (sleep 1; perf record -F 999 -g -p "$server_pid" -o /tmp/authserver-hotpath-perf.data -- sleep 5 >/dev/null 2>&1) &
   fi
