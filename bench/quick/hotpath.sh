@@ -103,6 +103,9 @@ for f in "${formats[@]}"; do
 done
 last=${formats[-1]}
 run "introspect $last" tokens.lua AUTH="$(basic introspector)" TOKENS="$work/tokens-$last" PATHNAME=/connect/introspect
+echo "  sample answer: $(curl -s -H "Authorization: Basic $(basic introspector)" --data-urlencode "token=$(head -1 "$work/tokens-$last.1")" "http://127.0.0.1:$port/connect/introspect" | cut -c1-60)"
 run "revoke $last" tokens.lua AUTH="$(basic "$last")" TOKENS="$work/tokens-$last" PATHNAME=/connect/revoke
 echo "tokens saved: $(cat "$work"/tokens-* | wc -l); server VmHWM: $(awk '/VmHWM/ {print $2/1024 " MB"}' /proc/$server_pid/status)"
 grep -ci -E 'fail|exception' "$work/server.log" | sed 's/^/server log errors: /' || true
+# METRICS=1: the server's group-commit histograms after the runs.
+[[ -n "${METRICS:-}" ]] && curl -s "http://127.0.0.1:$port/metrics" | grep -E '^authserver_token_writer' | grep -v '_bucket' || true

@@ -2,6 +2,7 @@ using AuthServer.ApiKeys;
 using AuthServer.Audit;
 using AuthServer.Caching;
 using AuthServer.Tokens.GroupCommit;
+using AuthServer.Tokens.GroupRead;
 using AuthServer.Keys;
 using AuthServer.Management;
 using AuthServer.Tokens;
@@ -67,6 +68,7 @@ public static class ServiceRegistration
         builder.Services.AddScoped<SigningKeyService>();
 
         builder.Services.AddScoped<TokenStore>();
+        builder.Services.AddSingleton<TokenLookup>();
         builder.Services.AddScoped<TokenIssuer>();
         builder.Services.AddScoped<TokenValidator>();
         builder.Services.AddScoped<TokenRevoker>();

@@ -25,6 +25,12 @@ public sealed class AuthServerMetrics
             "Tokens that a revocation moved from active to revoked, by kind: single, selected, client, all.");
         TokensIntrospected = Meter.CreateCounter<long>("authserver.tokens.introspected", "{request}",
             "Introspection answers, by active (true, false).");
+        WriterBatchSize = Meter.CreateHistogram<long>("authserver.token_writer.batch_size", "{change}",
+            "Token changes (issued tokens, single revocations) committed together in one transaction (group commit).",
+            advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256] });
+        WriterCommitDuration = Meter.CreateHistogram<double>("authserver.token_writer.commit_duration", "s",
+            "How long one group-commit transaction took, from opening it to COMMIT.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1] });
     }
 
     public Meter Meter { get; }
@@ -37,4 +43,7 @@ public sealed class AuthServerMetrics
     public Counter<long> TokensIssued { get; }
     public Counter<long> TokensRevoked { get; }
     public Counter<long> TokensIntrospected { get; }
+
+    public Histogram<long> WriterBatchSize { get; }
+    public Histogram<double> WriterCommitDuration { get; }
 }

@@ -4,7 +4,10 @@ using Microsoft.EntityFrameworkCore;
 
 namespace AuthServer.Tokens;
 
-/// <summary>Reads tokens together with their organisation's watermark, in one query.</summary>
+/// <summary>Reads tokens together with their organisation's watermark, in one query, through EF
+/// (management reads and listings). The per-request lookups of the protocol endpoints go through
+/// <see cref="GroupRead.TokenLookup"/>, which reads the same columns by raw SQL; GroupReadTests keep
+/// the two equal.</summary>
 public sealed class TokenStore(AuthServerDbContext db)
 {
     public Task<StoredToken?> FindByIdAsync(Guid id, CancellationToken cancellationToken)

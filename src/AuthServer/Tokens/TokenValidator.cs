@@ -1,6 +1,7 @@
 using AuthServer.Configuration;
 using AuthServer.Keys;
 using AuthServer.Security;
+using AuthServer.Tokens.GroupRead;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -9,8 +10,9 @@ namespace AuthServer.Tokens;
 
 /// <summary>Turns a presented access token (JWT or reference handle) into its stored record.
 /// A JWT must carry a valid signature from a published key of ours and our issuer; then the
-/// stored record decides, so a revocation wins over a valid signature.</summary>
-public sealed class TokenValidator(TokenStore store, KeyRing keys, IOptions<AuthServerOptions> options)
+/// stored record decides, so a revocation wins over a valid signature. The record is read by the
+/// group-read <see cref="TokenLookup"/> (one batched query for concurrent requests).</summary>
+public sealed class TokenValidator(TokenLookup store, KeyRing keys, IOptions<AuthServerOptions> options)
 {
     /// <summary>Longer inputs are not tokens of ours; they are refused before any parsing.</summary>
     public const int MaxTokenLength = 8192;

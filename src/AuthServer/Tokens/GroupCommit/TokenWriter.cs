@@ -1,5 +1,7 @@
 using System.Threading.Channels;
+using System.Diagnostics;
 using AuthServer.Configuration;
+using AuthServer.Observability;
 using AuthServer.Storage;
 using AuthServer.Storage.Entities;
 using Microsoft.EntityFrameworkCore;
@@ -19,12 +21,14 @@ public sealed class TokenWriter : IHostedLifecycleService, IAsyncDisposable
     private readonly IServiceScopeFactory _scopes;
     private readonly TimeProvider _time;
     private readonly ILogger<TokenWriter> _logger;
+    private readonly AuthServerMetrics _metrics;
     private readonly TokenWriterOptions _options;
     private readonly Channel<PendingWrite> _queue;
     private readonly Task _loop;
 
-    public TokenWriter(IServiceScopeFactory scopes, TimeProvider time, IOptions<AuthServerOptions> options, ILogger<TokenWriter> logger)
+    public TokenWriter(IServiceScopeFactory scopes, TimeProvider time, IOptions<AuthServerOptions> options, AuthServerMetrics metrics, ILogger<TokenWriter> logger)
     {
+        _metrics = metrics;
         _scopes = scopes;
         _time = time;
         _logger = logger;
@@ -84,9 +88,12 @@ public sealed class TokenWriter : IHostedLifecycleService, IAsyncDisposable
                 Fill(batch);
             }
 
+            var started = Stopwatch.GetTimestamp();
+            _metrics.WriterBatchSize.Record(batch.Count);
             try
             {
                 var revoked = await CommitAsync(batch);
+                _metrics.WriterCommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
                 foreach (var pending in batch)
                 {
                     pending.Committed.TrySetResult(pending is not PendingRevocation r || revoked.Contains(r.Row));
