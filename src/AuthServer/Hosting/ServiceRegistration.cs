@@ -43,8 +43,9 @@ public static class ServiceRegistration
             .Validate(o => o.RateLimiting.Window >= TimeSpan.FromSeconds(1) && o.RateLimiting.Window <= TimeSpan.FromDays(1),
                 "AuthServer:RateLimiting:Window must lie in 00:00:01..1.00:00:00.")
             .Validate(o => o.TokenWriter.MaxBatchSize is >= 1 and <= 1000 && o.TokenWriter.MaxWaitMilliseconds is >= 0 and <= 100
-                    && o.TokenWriter.QueueCapacity >= o.TokenWriter.MaxBatchSize && o.TokenWriter.QueueCapacity <= 100_000,
-                "AuthServer:TokenWriter: MaxBatchSize must lie in 1..1000, MaxWaitMilliseconds in 0..100, QueueCapacity in MaxBatchSize..100000.")
+                    && o.TokenWriter.QueueCapacity >= o.TokenWriter.MaxBatchSize && o.TokenWriter.QueueCapacity <= 100_000
+                    && o.TokenWriter.ConcurrentBatches is >= 0 and <= 8,
+                "AuthServer:TokenWriter: MaxBatchSize must lie in 1..1000, MaxWaitMilliseconds in 0..100, QueueCapacity in MaxBatchSize..100000, ConcurrentBatches in 0..8.")
             .Validate(o => o.Caching.Seconds is >= 0 and <= 60 && o.Caching.MaxEntries is >= 1 and <= 1_000_000,
                 "AuthServer:Caching: Seconds must lie in 0..60 and MaxEntries in 1..1000000.")
             .ValidateOnStart();

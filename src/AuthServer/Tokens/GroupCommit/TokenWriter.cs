@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using System.Data.Common;
 using System.Diagnostics;
 using AuthServer.Configuration;
 using AuthServer.Observability;
@@ -22,12 +23,14 @@ public sealed class TokenWriter : IHostedLifecycleService, IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger<TokenWriter> _logger;
     private readonly AuthServerMetrics _metrics;
+    private readonly StorageInfo _storage;
     private readonly TokenWriterOptions _options;
     private readonly Channel<PendingWrite> _queue;
     private readonly Task _loop;
 
-    public TokenWriter(IServiceScopeFactory scopes, TimeProvider time, IOptions<AuthServerOptions> options, AuthServerMetrics metrics, ILogger<TokenWriter> logger)
+    public TokenWriter(IServiceScopeFactory scopes, TimeProvider time, IOptions<AuthServerOptions> options, AuthServerMetrics metrics, StorageInfo storage, ILogger<TokenWriter> logger)
     {
+        _storage = storage;
         _metrics = metrics;
         _scopes = scopes;
         _time = time;
@@ -35,7 +38,6 @@ public sealed class TokenWriter : IHostedLifecycleService, IAsyncDisposable
         _options = options.Value.TokenWriter;
         _queue = Channel.CreateBounded<PendingWrite>(new BoundedChannelOptions(_options.QueueCapacity)
         {
-            SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
         _loop = Task.Run(RunAsync);
@@ -78,10 +80,25 @@ public sealed class TokenWriter : IHostedLifecycleService, IAsyncDisposable
 
     private async Task RunAsync()
     {
+        var postgres = _storage.IsPostgreSql;
+        // SQLite has one writer at a time; on PostgreSQL a second batch can be written while the
+        // first one's COMMIT waits for its WAL flush.
+        var loops = postgres ? (_options.ConcurrentBatches == 0 ? 2 : _options.ConcurrentBatches) : 1;
+        await Task.WhenAll(Enumerable.Range(0, loops).Select(_ => Task.Run(() => RunLoopAsync(postgres))));
+    }
+
+    private async Task RunLoopAsync(bool postgres)
+    {
         var batch = new List<PendingWrite>(_options.MaxBatchSize);
+        await using var connection = new WriterConnection(_scopes, postgres);
         while (await _queue.Reader.WaitToReadAsync())
         {
             Fill(batch);
+            if (batch.Count == 0)
+            {
+                continue; // another loop took it
+            }
+
             if (_options.MaxWaitMilliseconds > 0 && batch.Count < _options.MaxBatchSize)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(_options.MaxWaitMilliseconds), _time);
@@ -92,7 +109,7 @@ public sealed class TokenWriter : IHostedLifecycleService, IAsyncDisposable
             _metrics.WriterBatchSize.Record(batch.Count);
             try
             {
-                var revoked = await CommitAsync(batch);
+                var revoked = await CommitAsync(connection, batch);
                 _metrics.WriterCommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
                 foreach (var pending in batch)
                 {
@@ -121,22 +138,83 @@ public sealed class TokenWriter : IHostedLifecycleService, IAsyncDisposable
         }
     }
 
-    /// <summary>Commits the batch; returns the revocations that changed a token.</summary>
-    private async Task<HashSet<RevocationRow>> CommitAsync(List<PendingWrite> batch)
+    /// <summary>Commits the batch; returns the revocations that changed a token. A batch that
+    /// PostgreSQL chose as a deadlock victim (two batches revoking the same tokens) was rolled back
+    /// whole and is written again.</summary>
+    private static async Task<HashSet<RevocationRow>> CommitAsync(WriterConnection connection, List<PendingWrite> batch)
     {
-        await using var scope = _scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<AuthServerDbContext>();
-        var postgres = scope.ServiceProvider.GetRequiredService<StorageInfo>().IsPostgreSql;
-        await db.Database.OpenConnectionAsync();
-        await using var transaction = await db.Database.BeginTransactionAsync();
-        var sql = new TokenBatchSql(db.Database.GetDbConnection(), transaction.GetDbTransaction(), db.Database.GetCommandTimeout() ?? 30, postgres);
-        var issued = batch.OfType<PendingToken>().ToList();
-        await sql.InsertTokensAsync(issued.ConvertAll(p => p.Token));
-        var revoked = await sql.RevokeAsync(batch.OfType<PendingRevocation>().Select(p => p.Row).ToList());
-        // Audit entries only for what changed, in the same transaction.
-        await sql.InsertAuditsAsync([.. issued.Select(p => p.Audit), .. revoked.Select(r => r.Audit)]);
-        await transaction.CommitAsync();
-        return revoked;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var (sql, db) = await connection.OpenAsync();
+                await using var transaction = await db.BeginTransactionAsync();
+                var issued = batch.OfType<PendingToken>().ToList();
+                await sql.InsertTokensAsync(transaction, issued.ConvertAll(p => p.Token));
+                var revoked = await sql.RevokeAsync(transaction, batch.OfType<PendingRevocation>().Select(p => p.Row).ToList());
+                // Audit entries only for what changed, in the same transaction.
+                await sql.InsertAuditsAsync(transaction, [.. issued.Select(p => p.Audit), .. revoked.Select(r => r.Audit)]);
+                await transaction.CommitAsync();
+                return revoked;
+            }
+            catch (DbException exception) when (attempt < 3 && exception.SqlState is "40P01" or "40001")
+            {
+                await connection.CloseAsync();
+            }
+            catch
+            {
+                // A broken connection is not reused: the next batch opens a new one.
+                await connection.CloseAsync();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>One writer loop's open connection with its prepared statements, reopened after a failure.</summary>
+    private sealed class WriterConnection(IServiceScopeFactory scopes, bool postgres) : IAsyncDisposable
+    {
+        private AsyncServiceScope? _scope;
+        private TokenBatchSql? _sql;
+        private DbConnection? _connection;
+
+        public async Task<(TokenBatchSql Sql, DbConnection Connection)> OpenAsync()
+        {
+            if (_sql is null || _connection is null)
+            {
+                var scope = scopes.CreateAsyncScope();
+                _scope = scope;
+                var db = scope.ServiceProvider.GetRequiredService<AuthServerDbContext>();
+                await db.Database.OpenConnectionAsync();
+                _connection = db.Database.GetDbConnection();
+                _sql = new TokenBatchSql(_connection, db.Database.GetCommandTimeout() ?? 30, postgres);
+            }
+
+            return (_sql, _connection);
+        }
+
+        public async Task CloseAsync()
+        {
+            try
+            {
+                if (_sql is not null)
+                {
+                    await _sql.DisposeAsync();
+                }
+
+                if (_scope is { } scope)
+                {
+                    await scope.DisposeAsync();
+                }
+            }
+            catch (Exception)
+            {
+                // Closing a broken connection may fail too; the pool discards it.
+            }
+
+            (_sql, _scope, _connection) = (null, null, null);
+        }
+
+        public async ValueTask DisposeAsync() => await CloseAsync();
     }
 
     /// <summary>Stops taking work and waits until the queued changes are committed (or failed).</summary>

@@ -11,6 +11,11 @@ public sealed class TokenWriterOptions
     /// grows with the load and adds no latency when the server is idle.</summary>
     public int MaxWaitMilliseconds { get; set; }
 
+    /// <summary>Batches written at the same time on PostgreSQL, each on its own connection
+    /// (1..8; 0 = the default, 2): while one batch's COMMIT waits for its WAL flush, the next is
+    /// written. SQLite always writes one batch at a time.</summary>
+    public int ConcurrentBatches { get; set; }
+
     /// <summary>Tokens waiting for their commit; issuing requests wait when it is full (backpressure). Default 4096.</summary>
     public int QueueCapacity { get; set; } = 4096;
 }
