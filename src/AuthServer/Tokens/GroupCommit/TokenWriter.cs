@@ -147,14 +147,9 @@ public sealed class TokenWriter : IHostedLifecycleService, IAsyncDisposable
         {
             try
             {
-                var (sql, db) = await connection.OpenAsync();
-                await using var transaction = await db.BeginTransactionAsync();
-                var issued = batch.OfType<PendingToken>().ToList();
-                await sql.InsertTokensAsync(transaction, issued.ConvertAll(p => p.Token));
-                var revoked = await sql.RevokeAsync(transaction, batch.OfType<PendingRevocation>().Select(p => p.Row).ToList());
-                // Audit entries only for what changed, in the same transaction.
-                await sql.InsertAuditsAsync(transaction, [.. issued.Select(p => p.Audit), .. revoked.Select(r => r.Audit)]);
-                await transaction.CommitAsync();
+                var sql = await connection.OpenAsync();
+                var issued = batch.OfType<PendingToken>().Select(p => (p.Token, p.Audit)).ToList();
+                var revoked = await sql.CommitAsync(issued, batch.OfType<PendingRevocation>().Select(p => p.Row).ToList());
                 return revoked;
             }
             catch (DbException exception) when (attempt < 3 && exception.SqlState is "40P01" or "40001")
@@ -175,21 +170,19 @@ public sealed class TokenWriter : IHostedLifecycleService, IAsyncDisposable
     {
         private AsyncServiceScope? _scope;
         private TokenBatchSql? _sql;
-        private DbConnection? _connection;
 
-        public async Task<(TokenBatchSql Sql, DbConnection Connection)> OpenAsync()
+        public async Task<TokenBatchSql> OpenAsync()
         {
-            if (_sql is null || _connection is null)
+            if (_sql is null)
             {
                 var scope = scopes.CreateAsyncScope();
                 _scope = scope;
                 var db = scope.ServiceProvider.GetRequiredService<AuthServerDbContext>();
                 await db.Database.OpenConnectionAsync();
-                _connection = db.Database.GetDbConnection();
-                _sql = new TokenBatchSql(_connection, db.Database.GetCommandTimeout() ?? 30, postgres);
+                _sql = new TokenBatchSql(db.Database.GetDbConnection(), db.Database.GetCommandTimeout() ?? 30, postgres);
             }
 
-            return (_sql, _connection);
+            return _sql;
         }
 
         public async Task CloseAsync()
@@ -211,7 +204,7 @@ public sealed class TokenWriter : IHostedLifecycleService, IAsyncDisposable
                 // Closing a broken connection may fail too; the pool discards it.
             }
 
-            (_sql, _scope, _connection) = (null, null, null);
+            (_sql, _scope) = (null, null);
         }
 
         public async ValueTask DisposeAsync() => await CloseAsync();
