@@ -27,14 +27,17 @@ internal sealed class TokenBatchSql(DbConnection connection, int timeoutSeconds,
     /// <summary>@p0..@p12 the tokens, @p13..@p15 the revocations, @p16..@p24 the audit entries (the
     /// last array: the revoked sequence an entry belongs to, or null for an issued token's entry,
     /// which is always written). Answers (0, sequence, id) per inserted token and (1, sequence,
-    /// null) per token this batch revoked.</summary>
+    /// null) per token this batch revoked. The revocations' "sequence = ANY(...)" is redundant
+    /// with the join but lets the planner of the prepared (generic) statement, which cannot know
+    /// how many rows unnest gives, find the tokens by primary key instead of scanning the table.</summary>
     private const string PostgresBatch =
         "WITH t AS (INSERT INTO \"tokens\" (" + TokenColumns + ") SELECT * FROM unnest(@p0::uuid[], @p1::varchar[], @p2::varchar[], " +
         "@p3::varchar[], @p4::varchar[], @p5::varchar[], @p6::varchar[], @p7::varchar[], @p8::varchar[], @p9::bigint[], @p10::bigint[], " +
         "@p11::uuid[], @p12::bytea[]) RETURNING \"sequence\", \"id\"), " +
         "r AS (UPDATE \"tokens\" SET \"status\" = '" + Revoked + "', \"revoked_at\" = v.at_ms, \"revoked_by\" = v.actor " +
         "FROM unnest(@p13::bigint[], @p14::bigint[], @p15::varchar[]) AS v(seq, at_ms, actor) " +
-        "WHERE \"tokens\".\"sequence\" = v.seq AND \"tokens\".\"status\" <> '" + Revoked + "' RETURNING \"tokens\".\"sequence\"), " +
+        "WHERE \"tokens\".\"sequence\" = v.seq AND \"tokens\".\"sequence\" = ANY(@p13::bigint[]) " +
+        "AND \"tokens\".\"status\" <> '" + Revoked + "' RETURNING \"tokens\".\"sequence\"), " +
         "a AS (INSERT INTO \"audit_events\" (" + AuditColumns + ") SELECT x.occurred_at, x.action, x.actor_org, x.actor_credential, " +
         "x.target_org, x.target_token, x.count, x.detail FROM unnest(@p16::bigint[], @p17::varchar[], @p18::varchar[], @p19::varchar[], " +
         "@p20::varchar[], @p21::uuid[], @p22::integer[], @p23::varchar[], @p24::bigint[]) " +
