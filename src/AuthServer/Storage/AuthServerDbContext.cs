@@ -102,10 +102,9 @@ public sealed class AuthServerDbContext(DbContextOptions<AuthServerDbContext> op
             e.HasIndex(x => new { x.OrganisationId, x.Status, x.Sequence, x.ExpiresAt });
             // Revoking by client, or by subject of one client, within an organisation.
             e.HasIndex(x => new { x.OrganisationId, x.ClientId, x.Subject });
-            // Pruning, ordered by indexed columns.
+            // Pruning, ordered by indexed columns; only revoked tokens have a revoked_at (migration 0003).
             e.HasIndex(x => x.ExpiresAt);
-            e.HasIndex(x => x.RevokedAt);
-            e.HasIndex(x => x.RenewedAt);
+            e.HasIndex(x => x.RevokedAt).HasFilter("revoked_at IS NOT NULL");
         });
 
         modelBuilder.Entity<SigningKey>(e =>
