@@ -14,8 +14,10 @@ public static class DatabaseFailure
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {
-            // TokenWriteException: the group-commit writer could not store the change (or has stopped).
-            if (e is DbException or DbUpdateException or TimeoutException or RetryLimitExceededException or Tokens.GroupCommit.TokenWriteException)
+            // TokenWriteException: the group-commit writer could not store the change (or has stopped);
+            // TokenLookupException: the group-read lookup has stopped.
+            if (e is DbException or DbUpdateException or TimeoutException or RetryLimitExceededException
+                or Tokens.GroupCommit.TokenWriteException or Tokens.GroupRead.TokenLookupException)
             {
                 return true;
             }

@@ -113,6 +113,18 @@ public abstract class GroupReadTests : ProtocolTestBase, IAsyncLifetime
         Assert.True((await JsonAsync(after)).GetProperty("active").GetBoolean());
     }
 
+    [Fact]
+    public async Task Once_the_lookup_has_stopped_requests_get_503_not_500()
+    {
+        var introspector = await NewClientAsync(introspection: true);
+        var token = await TokenAsync(await NewClientAsync(TokenFormat.Reference));
+
+        await Factory.Services.GetRequiredService<AuthServer.Tokens.GroupRead.TokenLookup>().DisposeAsync();
+
+        using var response = await PostAsync("/connect/introspect", [("token", token)], introspector);
+        await AssertErrorAsync(response, HttpStatusCode.ServiceUnavailable, "temporarily_unavailable");
+    }
+
     /// <summary>A reference-like handle that matches no token (same length, other characters).</summary>
     private static string TokenAsJwtOfAnotherId(string token) => token.Contains('.') ? new string('a', 43) : new string('b', 43);
 

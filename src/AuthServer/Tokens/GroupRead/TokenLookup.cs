@@ -57,7 +57,7 @@ public sealed class TokenLookup : IAsyncDisposable
         }
         catch (ChannelClosedException)
         {
-            throw new OperationCanceledException("The server is stopping.");
+            throw new TokenLookupException("The token lookup has stopped: the server is stopping.");
         }
 
         return await pending.Found.Task.WaitAsync(cancellationToken);
