@@ -41,6 +41,7 @@ public sealed record TestClient(Organisation Organisation, string Scope, Client 
 /// <summary>HTTP helpers shared by the endpoint tests.</summary>
 public abstract class ProtocolTestBase(ProtocolFixture fixture)
 {
+    protected ProtocolFixture Fixture => fixture;
     protected AuthServerFactory Factory => fixture.Factory;
     protected HttpClient Http => fixture.Http;
     protected static CancellationToken Cancel => TestContext.Current.CancellationToken;
@@ -115,4 +116,13 @@ public abstract class ProtocolTestBase(ProtocolFixture fixture)
         Assert.True(response.Headers.CacheControl?.NoStore, "Cache-Control: no-store expected");
         Assert.Contains("no-cache", response.Headers.Pragma.Select(p => p.Name));
     }
+}
+
+/// <summary><see cref="ProtocolTestBase"/> with a server and database of its own for every test,
+/// for tests that break or stop part of the server.</summary>
+public abstract class IsolatedProtocolTestBase(ProtocolFixture fixture) : ProtocolTestBase(fixture), IAsyncLifetime
+{
+    public ValueTask InitializeAsync() => Fixture.InitializeAsync();
+
+    public ValueTask DisposeAsync() => Fixture.DisposeAsync();
 }

@@ -14,16 +14,8 @@ namespace AuthServer.Tests.Tokens;
 /// <summary>The group-commit token writer: every token a request got back is stored (with its
 /// audit entry), a failed commit fails every request of its batch, and shutdown drains the queue.
 /// Each test has its own server and database, because it breaks or stops the writer.</summary>
-public abstract class GroupCommitTests : ProtocolTestBase, IAsyncLifetime
+public abstract class GroupCommitTests(ProtocolFixture fixture) : IsolatedProtocolTestBase(fixture)
 {
-    private readonly ProtocolFixture _fixture;
-
-    protected GroupCommitTests(ProtocolFixture fixture) : base(fixture) => _fixture = fixture;
-
-    public ValueTask InitializeAsync() => _fixture.InitializeAsync();
-
-    public ValueTask DisposeAsync() => _fixture.DisposeAsync();
-
     [Fact]
     public async Task Concurrent_requests_get_only_tokens_that_are_stored()
     {

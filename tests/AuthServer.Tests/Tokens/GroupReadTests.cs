@@ -14,16 +14,8 @@ namespace AuthServer.Tests.Tokens;
 /// batches by raw SQL, and each caller must get exactly its own token, read exactly as the EF
 /// model reads it; a failed batch fails its requests with 503 and the next batch reconnects.
 /// Each test has its own server and database, because one breaks the schema.</summary>
-public abstract class GroupReadTests : ProtocolTestBase, IAsyncLifetime
+public abstract class GroupReadTests(ProtocolFixture fixture) : IsolatedProtocolTestBase(fixture)
 {
-    private readonly ProtocolFixture _fixture;
-
-    protected GroupReadTests(ProtocolFixture fixture) : base(fixture) => _fixture = fixture;
-
-    public ValueTask InitializeAsync() => _fixture.InitializeAsync();
-
-    public ValueTask DisposeAsync() => _fixture.DisposeAsync();
-
     [Fact]
     public async Task Concurrent_lookups_each_get_their_own_token_exactly_as_stored()
     {

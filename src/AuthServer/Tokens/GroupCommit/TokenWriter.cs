@@ -5,8 +5,6 @@ using AuthServer.Configuration;
 using AuthServer.Observability;
 using AuthServer.Storage;
 using AuthServer.Storage.Entities;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
 
 namespace AuthServer.Tokens.GroupCommit;
@@ -90,7 +88,7 @@ public sealed class TokenWriter : IHostedLifecycleService, IAsyncDisposable
     private async Task RunLoopAsync(bool postgres)
     {
         var batch = new List<PendingWrite>(_options.MaxBatchSize);
-        await using var connection = new WriterConnection(_scopes, postgres);
+        await using var connection = new DedicatedConnection<TokenBatchSql>(_scopes, (c, timeout) => new TokenBatchSql(c, timeout, postgres));
         while (await _queue.Reader.WaitToReadAsync())
         {
             Fill(batch);
@@ -141,7 +139,7 @@ public sealed class TokenWriter : IHostedLifecycleService, IAsyncDisposable
     /// <summary>Commits the batch; returns the revocations that changed a token. A batch that
     /// PostgreSQL chose as a deadlock victim (two batches revoking the same tokens) was rolled back
     /// whole and is written again.</summary>
-    private static async Task<HashSet<RevocationRow>> CommitAsync(WriterConnection connection, List<PendingWrite> batch)
+    private static async Task<HashSet<RevocationRow>> CommitAsync(DedicatedConnection<TokenBatchSql> connection, List<PendingWrite> batch)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -163,51 +161,6 @@ public sealed class TokenWriter : IHostedLifecycleService, IAsyncDisposable
                 throw;
             }
         }
-    }
-
-    /// <summary>One writer loop's open connection with its prepared statements, reopened after a failure.</summary>
-    private sealed class WriterConnection(IServiceScopeFactory scopes, bool postgres) : IAsyncDisposable
-    {
-        private AsyncServiceScope? _scope;
-        private TokenBatchSql? _sql;
-
-        public async Task<TokenBatchSql> OpenAsync()
-        {
-            if (_sql is null)
-            {
-                var scope = scopes.CreateAsyncScope();
-                _scope = scope;
-                var db = scope.ServiceProvider.GetRequiredService<AuthServerDbContext>();
-                await db.Database.OpenConnectionAsync();
-                _sql = new TokenBatchSql(db.Database.GetDbConnection(), db.Database.GetCommandTimeout() ?? 30, postgres);
-            }
-
-            return _sql;
-        }
-
-        public async Task CloseAsync()
-        {
-            try
-            {
-                if (_sql is not null)
-                {
-                    await _sql.DisposeAsync();
-                }
-
-                if (_scope is { } scope)
-                {
-                    await scope.DisposeAsync();
-                }
-            }
-            catch (Exception)
-            {
-                // Closing a broken connection may fail too; the pool discards it.
-            }
-
-            (_sql, _scope) = (null, null);
-        }
-
-        public async ValueTask DisposeAsync() => await CloseAsync();
     }
 
     /// <summary>Stops taking work and waits until the queued changes are committed (or failed).</summary>

@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using AuthServer.Storage;
-using Microsoft.EntityFrameworkCore;
 
 namespace AuthServer.Tokens.GroupRead;
 
@@ -16,8 +15,6 @@ public sealed class TokenLookup : IAsyncDisposable
     /// <summary>Keys per batch; the PostgreSQL statement takes them as one array parameter.</summary>
     public const int MaxBatchSize = 64;
 
-    private readonly IServiceScopeFactory _scopes;
-    private readonly bool _postgres;
     private readonly ILogger<TokenLookup> _logger;
     private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(4096)
     {
@@ -26,13 +23,12 @@ public sealed class TokenLookup : IAsyncDisposable
     });
 
     private readonly Task _loop;
-    private AsyncServiceScope? _scope;
-    private TokenLookupSql? _sql;
+    private readonly DedicatedConnection<TokenLookupSql> _connection;
 
     public TokenLookup(IServiceScopeFactory scopes, StorageInfo storage, ILogger<TokenLookup> logger)
     {
-        _scopes = scopes;
-        _postgres = storage.IsPostgreSql;
+        var postgres = storage.IsPostgreSql;
+        _connection = new DedicatedConnection<TokenLookupSql>(scopes, (c, timeout) => new TokenLookupSql(c, timeout, postgres));
         _logger = logger;
         _loop = Task.Run(RunAsync);
     }
@@ -77,7 +73,7 @@ public sealed class TokenLookup : IAsyncDisposable
 
             try
             {
-                var sql = await ConnectAsync();
+                var sql = await _connection.OpenAsync();
                 var found = await sql.FindAsync(keys);
                 foreach (var pending in batch)
                 {
@@ -93,51 +89,14 @@ public sealed class TokenLookup : IAsyncDisposable
                     pending.Found.TrySetException(exception);
                 }
 
-                await DisconnectAsync();
+                await _connection.CloseAsync();
             }
 
             batch.Clear();
             keys.Clear();
         }
 
-        await DisconnectAsync();
-    }
-
-    private async Task<TokenLookupSql> ConnectAsync()
-    {
-        if (_sql is not null)
-        {
-            return _sql;
-        }
-
-        var scope = _scopes.CreateAsyncScope();
-        _scope = scope;
-        var db = scope.ServiceProvider.GetRequiredService<AuthServerDbContext>();
-        await db.Database.OpenConnectionAsync();
-        _sql = new TokenLookupSql(db.Database.GetDbConnection(), db.Database.GetCommandTimeout() ?? 30, _postgres);
-        return _sql;
-    }
-
-    private async Task DisconnectAsync()
-    {
-        try
-        {
-            if (_sql is not null)
-            {
-                await _sql.DisposeAsync();
-            }
-
-            if (_scope is { } scope)
-            {
-                await scope.DisposeAsync();
-            }
-        }
-        catch (Exception exception)
-        {
-            _logger.LogWarning(exception, "Closing the token lookup's connection failed.");
-        }
-
-        (_sql, _scope) = (null, null);
+        await _connection.CloseAsync();
     }
 
     public async ValueTask DisposeAsync()
