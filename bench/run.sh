@@ -12,7 +12,8 @@
 # issues at N tokens/s instead of half the measured reference-token throughput; BENCH_PRUNE_ONLY=1
 # runs only that cell (and the reference-token cell it takes its rate from, unless
 # BENCH_PRUNE_RATE is set) and writes to .artifacts/bench/benchmarks-prune.md; BENCH_PG_OPTS adds
-# PostgreSQL settings ("-c name=value ..."); Pruning__* variables reach the server as usual.
+# PostgreSQL settings ("-c name=value ..."); Pruning__* variables reach the server as usual, and
+# BENCH_PRUNE_SERVER_ENV="NAME=VALUE ..." reaches only the pruning cell's server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -89,10 +90,12 @@ as_postgres() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# Below Linux's ephemeral range (32768-60999): a port in it may be the local end of one of this
+# run's own client connections, which a connect test sees as free but bind() refuses.
 free_port() {
   local port
   while true; do
-    port=$((20000 + RANDOM % 40000))
+    port=$((20000 + RANDOM % 12000))
     (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
   done
 }
@@ -254,7 +257,7 @@ prune_cell() {
   fact "$provider" prune_settings "cron '$cron' (UTC), MaxStartDelay 0, MaxBatchesPerRun 100000, BatchSize $batch_size, BatchPause $batch_pause"
   log "pruning: server with the job scheduled at $(date -u -d "@$fire" '+%H:%M:%S') UTC; issuance at ${rate}/s open loop ($basis)"
   start_server "$provider-pruning" Pruning__Enabled=true "Pruning__Schedule=$cron" Pruning__MaxStartDelay=00:00:00 \
-    Pruning__MaxBatchesPerRun=100000 Logging__LogLevel__AuthServer.Pruning=Information
+    Pruning__MaxBatchesPerRun=100000 Logging__LogLevel__AuthServer.Pruning=Information ${BENCH_PRUNE_SERVER_ENV:-}
   # A fresh process: first the same closed-loop warm-up as every cell (16 connections, $warmup s,
   # not recorded), so that the hot path is compiled (tiered JIT) before anything is measured; then
   # the rate command, whose own first $warmup s (its start-up) fall before the idle window.
@@ -264,17 +267,26 @@ prune_cell() {
   local samples="$work/prune-samples.csv" stop_file="$work/prune-stop" server_log="$work/server-$provider-pruning.log" statements=0
   rm -f "$stop_file"
   # Diagnosis: with BENCH_PG_OPTS="-c shared_preload_libraries=pg_stat_statements", the statements'
-  # times, WAL and full-page images from the fire time to the end go to prune-statements.txt.
+  # times, WAL and full-page images go to prune-statements-idle.txt (from the end of the warm-up to
+  # the fire time) and prune-statements.txt (from the fire time to the end of the run).
   if psql_value "SHOW shared_preload_libraries" | grep -q pg_stat_statements; then
     psql_value "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
     statements=1
   fi
+  statements_to() {
+    [ "$statements" = 0 ] && return 0
+    psql_value "SELECT calls, round(total_exec_time) AS total_ms, round(mean_exec_time::numeric, 3) AS mean_ms,
+      round(max_exec_time::numeric, 1) AS max_ms, wal_records, wal_fpi, round(wal_bytes / 1048576) AS wal_mb, left(regexp_replace(query, '\s+', ' ', 'g'), 140)
+      FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 25" >"$1"
+    psql_value "SELECT pg_stat_statements_reset()" >/dev/null
+  }
   dotnet "$helper_dll" rate --url "http://127.0.0.1:$port" --path /connect/token --auth "$auth" --body "$form" --rate "$rate" \
     --connections 16 --stop-file "$stop_file" --max-duration 900 --timeout 10 --samples "$samples" >"$work/prune-rate.json" 2>"$work/prune-rate.err" &
   load_pid=$!
   local cpu_idle cpu_start="" cpu_end pg_start="" pg_end deadline=$((fire + 600)) done_pattern='"Message":"Pruning (completed|failed|cancelled)'
   sleep "$warmup"
   cpu_idle=$(cpu_snapshot "$load_pid")
+  statements_to /dev/null
   until grep -Eq "$done_pattern" "$server_log"; do
     kill -0 "$server_pid" 2>/dev/null || { tail -20 "$server_log"; die "server exited during the pruning cell"; }
     kill -0 "$load_pid" 2>/dev/null || { cat "$work/prune-rate.err"; die "the rate command exited during the pruning cell"; }
@@ -282,15 +294,13 @@ prune_cell() {
     if [ -z "$cpu_start" ] && [ "$(date +%s)" -ge "$fire" ]; then
       cpu_start=$(cpu_snapshot "$load_pid")
       pg_start=$(pg_counters)
-      [ "$statements" = 0 ] || psql_value "SELECT pg_stat_statements_reset()" >/dev/null
+      statements_to "$work/prune-statements-idle.txt"
     fi
     sleep 0.2
   done
   cpu_end=$(cpu_snapshot "$load_pid")
   pg_end=$(pg_counters)
-  [ "$statements" = 0 ] || psql_value "SELECT calls, round(total_exec_time) AS total_ms, round(mean_exec_time::numeric, 3) AS mean_ms,
-    round(max_exec_time::numeric, 1) AS max_ms, wal_records, wal_fpi, round(wal_bytes / 1048576) AS wal_mb, left(regexp_replace(query, '\s+', ' ', 'g'), 140)
-    FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 20" >"$work/prune-statements.txt"
+  statements_to "$work/prune-statements.txt"
   [ -n "$cpu_start" ] || { cpu_start=$cpu_end; pg_start=$pg_end; }
   sleep 1
   touch "$stop_file"
