@@ -7,7 +7,13 @@
 # Seeds through the CLI (organisations, scopes, clients, API keys) and bench/AuthServer.Bench
 # (token rows). Stops everything it started. Installs wrk/PostgreSQL/curl from Debian if missing.
 # For working on the tool: BENCH_PROVIDERS="postgresql" runs one database only, BENCH_KEEP=1
-# keeps the temporary directory (logs, wrk output), BENCH_OUTPUT=FILE writes the report there.
+# keeps the temporary directory (logs, wrk output, the pruning cell's per-request samples),
+# BENCH_OUTPUT=FILE writes the report there. The pruning cell (PostgreSQL): BENCH_PRUNE_RATE=N
+# issues at N tokens/s instead of half the measured reference-token throughput; BENCH_PRUNE_ONLY=1
+# runs only that cell (and the reference-token cell it takes its rate from, unless
+# BENCH_PRUNE_RATE is set) and writes to .artifacts/bench/benchmarks-prune.md; BENCH_PG_OPTS adds
+# PostgreSQL settings ("-c name=value ..."); Pruning__* variables reach the server as usual, and
+# BENCH_PRUNE_SERVER_ENV="NAME=VALUE ..." reaches only the pruning cell's server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -20,13 +26,16 @@ case "${1:-}" in
   *) echo "usage: bash bench/run.sh [--quick]" >&2; exit 2 ;;
 esac
 
+prune_only=${BENCH_PRUNE_ONLY:-0}
 if [ "$quick" = 1 ]; then
-  duration=2; warmup=1; bulk_tokens=20000; sample=50; pool_rate=4000; introspect_pool=2000
+  duration=2; warmup=1; bulk_tokens=20000; sample=50; pool_rate=4000; introspect_pool=2000; prune_idle=2
   output=${BENCH_OUTPUT:-$root/.artifacts/bench/benchmarks.md}
 else
-  duration=8; warmup=3; bulk_tokens=1000000; sample=200; pool_rate=20000; introspect_pool=20000
+  duration=8; warmup=3; bulk_tokens=1000000; sample=200; pool_rate=20000; introspect_pool=20000; prune_idle=30
   output=${BENCH_OUTPUT:-$root/docs/benchmarks.md}
 fi
+prune_idle=${BENCH_PRUNE_IDLE:-$prune_idle}
+[ "$prune_only" = 1 ] && output=${BENCH_OUTPUT:-$root/.artifacts/bench/benchmarks-prune.md}
 wrk_threads=2
 connections=(16 64)
 # Revocation needs a distinct token per request: pool_rate (requests/s) x seconds per cell.
@@ -64,8 +73,9 @@ cleanup() {
     kill "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
   fi
-  if [ -n "${wrk_bg_pid:-}" ] && kill -0 "$wrk_bg_pid" 2>/dev/null; then
-    kill "$wrk_bg_pid" 2>/dev/null || true
+  if [ -n "${load_pid:-}" ] && kill -0 "$load_pid" 2>/dev/null; then
+    kill "$load_pid" 2>/dev/null || true
+    wait "$load_pid" 2>/dev/null || true
   fi
   if [ "$pg_started" = 1 ]; then
     as_postgres "$pgbin/pg_ctl" stop -D "$pgdata" -m fast -w >/dev/null 2>&1 || true
@@ -80,10 +90,12 @@ as_postgres() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# Below Linux's ephemeral range (32768-60999): a port in it may be the local end of one of this
+# run's own client connections, which a connect test sees as free but bind() refuses.
 free_port() {
   local port
   while true; do
-    port=$((20000 + RANDOM % 40000))
+    port=$((20000 + RANDOM % 12000))
     (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
   done
 }
@@ -108,7 +120,9 @@ pg_port=$(free_port)
 as_postgres "$pgbin/initdb" -D "$pgdata" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$work/initdb.log" 2>&1 || { cat "$work/initdb.log"; die "initdb"; }
 # Durable defaults (fsync, synchronous_commit, full_page_writes on): every token is committed
 # before it is returned. Larger shared_buffers/max_wal_size, as a production server would have.
-pg_opts="-p $pg_port -c listen_addresses=127.0.0.1 -k $work/pg -c max_connections=300 -c shared_buffers=512MB -c max_wal_size=4GB"
+# Autovacuum runs are logged (log_autovacuum_min_duration=0: a line each, no other effect), so that
+# the pruning cell can tell whether one ran during its window.
+pg_opts="-p $pg_port -c listen_addresses=127.0.0.1 -k $work/pg -c max_connections=300 -c shared_buffers=512MB -c max_wal_size=4GB -c log_autovacuum_min_duration=0 ${BENCH_PG_OPTS:-}"
 as_postgres "$pgbin/pg_ctl" start -D "$pgdata" -w -t 60 -l "$work/pg/server.log" -o "$pg_opts" >/dev/null || { cat "$work/pg/server.log"; die "pg_ctl start"; }
 pg_started=1
 pg_pid=$(head -1 "$pgdata/postmaster.pid")
@@ -156,9 +170,10 @@ run_wrk() {
 
 basic() { printf 'Basic %s' "$(printf '%s:%s' "$1" "$2" | base64 -w0)"; }
 
+# start_server NAME [VARIABLE=VALUE ...]: the extra variables for this server process only.
 start_server() {
   port=$(free_port)
-  dotnet "$server_dll" --urls "http://127.0.0.1:$port" >"$work/server-$1.log" 2>&1 &
+  env "${@:2}" dotnet "$server_dll" --urls "http://127.0.0.1:$port" >"$work/server-$1.log" 2>&1 &
   server_pid=$!
   local deadline=$(($(date +%s) + 90))
   until curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1; do
@@ -175,6 +190,161 @@ stop_server() {
 }
 
 cli() { dotnet "$server_dll" "$@" 2>>"$work/cli.log" || die "CLI: $*"; }
+
+psql_value() { "$pgbin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -d authserver_bench -XAtq -c "$1"; }
+
+# One line of counters: WAL position (bytes), checkpoints, autovacuums and dead rows of tokens, commits.
+pg_counters() {
+  psql_value "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint, (SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter),
+    (SELECT autovacuum_count FROM pg_stat_user_tables WHERE relname = 'tokens'), (SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = 'tokens'),
+    (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database())" | tr '|' ' '
+}
+
+# cpu_snapshot [LOAD_PID]: "server postgresql load machine" CPU ticks and the time (ns) now.
+cpu_snapshot() { echo "$(ticks_of "$server_pid") $(pg_ticks) $(ticks_of "${1:-}") $(machine_ticks) $(date +%s%N)"; }
+
+# cpu_row PROVIDER CELL RPS P50 P99 ERRORS SNAPSHOT_BEFORE SNAPSHOT_AFTER: a results.tsv row for a
+# cell measured by the rate command rather than wrk (the load column is the rate command).
+cpu_row() {
+  awk -v provider="$1" -v cell="$2" -v rps="$3" -v p50="$4" -v p99="$5" -v errors="$6" -v a="$7" -v b="$8" -v hz="$hz" 'BEGIN {
+    split(a, x, " "); split(b, y, " "); secs = (y[5] - x[5]) / 1e9; if (secs <= 0) secs = 1
+    server = (y[1] - x[1]) / hz / secs; pg = (y[2] - x[2]) / hz / secs; load = (y[3] - x[3]) / hz / secs
+    other = (y[4] - x[4]) / hz / secs - server - pg - load; if (other < 0) other = 0
+    printf "%s\t%s\t16\t%.0f\t%.2f\t%.2f\t%d\t0\t%.2f\t%.2f\t%.2f\t%.2f\n", provider, cell, rps, p50, p99, errors, server, pg, load, other
+  }' >>"$results"
+}
+
+# ---------------------------------------------------------------- pruning under load (issue 5)
+# The scheduled job inside the server, as in production (not the prune command: a second .NET
+# process whose start-up would fall inside the window), while reference tokens are issued at a
+# fixed rate, open loop (bench/AuthServer.Bench rate: latency from each request's due time, so a
+# stall is charged to every request it delayed). The server is restarted with pruning enabled and
+# a cron for one UTC instant a little ahead; the load starts as soon as it is ready and runs through
+# the whole run. Idle = the requests due in the $prune_idle s before the run started (about as long
+# as the run, so that both p99s cover as many requests and the same rare events), during = those
+# due between its start and its end, both from the job's row in prune_runs (started_at and
+# finished_at, in ms). Same process, connections, table and rate for both: only the pruning differs.
+# A checkpoint first, so that every run starts from the same point of PostgreSQL's checkpoint cycle
+# (the next timed one is 5 minutes away): the run's first change to each page writes a full-page
+# image, as an hourly run deleting tokens that expired weeks ago does in production.
+prune_cell() {
+  local provider=$1 auth=$2 form=$3
+  local ref_rps rate basis
+  ref_rps=$(awk -F'\t' -v p="$provider" '$1 == p && $2 == "token_reference" && $3 == 16 { print $4 }' "$results")
+  if [ -n "${BENCH_PRUNE_RATE:-}" ]; then
+    rate=$BENCH_PRUNE_RATE
+    basis="set by BENCH_PRUNE_RATE"
+  else
+    [ -n "$ref_rps" ] || die "no reference-token cell at 16 connections to take the pruning rate from (set BENCH_PRUNE_RATE)"
+    rate=$((ref_rps / 2))
+    basis="half the reference-token throughput this run measured at 16 connections (${ref_rps}/s, closed loop at saturation): an operating point with headroom, where a p99 measures interference rather than queueing"
+  fi
+  [ "$rate" -gt 0 ] 2>/dev/null || die "pruning rate '$rate' is not a positive whole number"
+  fact "$provider" prune_rate "$rate"
+  fact "$provider" prune_rate_basis "$basis"
+
+  # Peak memory is the larger of the two server processes'.
+  hwm_first=$(awk '/^VmHWM/{print $2}' "/proc/$server_pid/status")
+  stop_server
+  psql_value "CHECKPOINT" >/dev/null
+
+  # The fire time leaves room for start-up (startup_allowance s), two warm-ups and a full idle
+  # window before the run; Quartz cron, seconds first, in UTC.
+  local startup_allowance=12 fire cron
+  fire=$(($(date +%s) + startup_allowance + 2 * warmup + prune_idle))
+  cron="$(date -u -d "@$fire" '+%-S %-M %-H') * * ?"
+  local batch_size=${Pruning__BatchSize:-250} batch_pause=${Pruning__BatchPause:-00:00:00.005}
+  fact "$provider" prune_settings "cron '$cron' (UTC), MaxStartDelay 0, MaxBatchesPerRun 100000, BatchSize $batch_size, BatchPause $batch_pause"
+  log "pruning: server with the job scheduled at $(date -u -d "@$fire" '+%H:%M:%S') UTC; issuance at ${rate}/s open loop ($basis)"
+  start_server "$provider-pruning" Pruning__Enabled=true "Pruning__Schedule=$cron" Pruning__MaxStartDelay=00:00:00 \
+    Pruning__MaxBatchesPerRun=100000 Logging__LogLevel__AuthServer.Pruning=Information ${BENCH_PRUNE_SERVER_ENV:-}
+  # A fresh process: first the same closed-loop warm-up as every cell (16 connections, $warmup s,
+  # not recorded), so that the hot path is compiled (tiered JIT) before anything is measured; then
+  # the rate command, whose own first $warmup s (its start-up) fall before the idle window.
+  run_wrk "$provider" token_reference 16 "$warmup" /connect/token "$auth" "$form" "" 0 warmup
+  [ "$(date +%s)" -le "$((fire - warmup - prune_idle))" ] || log "  warning: the server took longer than ${startup_allowance} s to start; the idle window overlaps the warm-up"
+
+  local samples="$work/prune-samples.csv" stop_file="$work/prune-stop" server_log="$work/server-$provider-pruning.log" statements=0
+  rm -f "$stop_file"
+  # Diagnosis: with BENCH_PG_OPTS="-c shared_preload_libraries=pg_stat_statements", the statements'
+  # times, WAL and full-page images go to prune-statements-idle.txt (from the end of the warm-up to
+  # the fire time) and prune-statements.txt (from the fire time to the end of the run).
+  if psql_value "SHOW shared_preload_libraries" | grep -q pg_stat_statements; then
+    psql_value "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+    statements=1
+  fi
+  statements_to() {
+    [ "$statements" = 0 ] && return 0
+    psql_value "SELECT calls, round(total_exec_time) AS total_ms, round(mean_exec_time::numeric, 3) AS mean_ms,
+      round(max_exec_time::numeric, 1) AS max_ms, wal_records, wal_fpi, round(wal_bytes / 1048576) AS wal_mb, left(regexp_replace(query, '\s+', ' ', 'g'), 140)
+      FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 25" >"$1"
+    psql_value "SELECT pg_stat_statements_reset()" >/dev/null
+  }
+  dotnet "$helper_dll" rate --url "http://127.0.0.1:$port" --path /connect/token --auth "$auth" --body "$form" --rate "$rate" \
+    --connections 16 --stop-file "$stop_file" --max-duration 900 --timeout 10 --samples "$samples" >"$work/prune-rate.json" 2>"$work/prune-rate.err" &
+  load_pid=$!
+  local cpu_idle cpu_start="" cpu_end pg_start="" pg_end deadline=$((fire + 600)) done_pattern='"Message":"Pruning (completed|failed|cancelled)'
+  sleep "$warmup"
+  cpu_idle=$(cpu_snapshot "$load_pid")
+  statements_to /dev/null
+  until grep -Eq "$done_pattern" "$server_log"; do
+    kill -0 "$server_pid" 2>/dev/null || { tail -20 "$server_log"; die "server exited during the pruning cell"; }
+    kill -0 "$load_pid" 2>/dev/null || { cat "$work/prune-rate.err"; die "the rate command exited during the pruning cell"; }
+    [ "$(date +%s)" -lt "$deadline" ] || die "the pruning job did not finish within 600 s of its fire time (did it fire? see $server_log)"
+    if [ -z "$cpu_start" ] && [ "$(date +%s)" -ge "$fire" ]; then
+      cpu_start=$(cpu_snapshot "$load_pid")
+      pg_start=$(pg_counters)
+      statements_to "$work/prune-statements-idle.txt"
+    fi
+    sleep 0.2
+  done
+  cpu_end=$(cpu_snapshot "$load_pid")
+  pg_end=$(pg_counters)
+  statements_to "$work/prune-statements.txt"
+  [ -n "$cpu_start" ] || { cpu_start=$cpu_end; pg_start=$pg_end; }
+  sleep 1
+  touch "$stop_file"
+  wait "$load_pid" || { cat "$work/prune-rate.err"; die "the rate command failed"; }
+  load_pid=""
+
+  local run started finished deleted batches error line
+  run=$(psql_value "SELECT started_at, finished_at, tokens_deleted, batches, coalesce(error, '') FROM prune_runs ORDER BY slot DESC LIMIT 1")
+  IFS='|' read -r started finished deleted batches error <<<"$run"
+  [ -n "$finished" ] || die "prune_runs has no finished run: '$run'"
+  [ -z "$error" ] || die "the pruning run failed: $error"
+  line=$(grep -E "$done_pattern" "$server_log" | tail -1)
+  fact "$provider" prune_ms $((finished - started))
+  fact "$provider" prune_job_ms "$(json_field DurationMs <<<"$line")"
+  fact "$provider" prune_deleted "$deleted"
+  fact "$provider" prune_batches "$batches"
+  fact "$provider" prune_outcome "$(json_field Outcome <<<"$line")"
+  log "  pruned: $deleted tokens in $batches batches, $((finished - started)) ms"
+
+  local idle during window
+  idle=$(dotnet "$helper_dll" summarize --samples "$samples" --from $((started - prune_idle * 1000)) --to "$started" --rate "$rate" --connections 16)
+  during=$(dotnet "$helper_dll" summarize --samples "$samples" --from "$started" --to "$finished" --rate "$rate" --connections 16)
+  for window in idle during; do
+    local json=${!window} key
+    for key in sent ok errors achievedRate p50Ms p90Ms p99Ms p999Ms maxMs seconds; do
+      fact "$provider" "prune_${window}_$key" "$(json_field "$key" <<<"$json")"
+    done
+    log "  $window: $json"
+  done
+  fact "$provider" prune_load_lag_p99_ms "$(json_field lagP99Ms <"$work/prune-rate.json")"
+  cpu_row "$provider" issue_at_rate_idle "$(json_field achievedRate <<<"$idle")" "$(json_field p50Ms <<<"$idle")" "$(json_field p99Ms <<<"$idle")" \
+    "$(json_field errors <<<"$idle")" "$cpu_idle" "$cpu_start"
+  cpu_row "$provider" issue_at_rate_pruning "$(json_field achievedRate <<<"$during")" "$(json_field p50Ms <<<"$during")" "$(json_field p99Ms <<<"$during")" \
+    "$(json_field errors <<<"$during")" "$cpu_start" "$cpu_end"
+  # What the database did during the run (from the fire time to the end, within 0.2 s).
+  local a b
+  read -r -a a <<<"$pg_start"; read -r -a b <<<"$pg_end"
+  fact "$provider" prune_wal_mb "$(awk -v a="${a[0]}" -v b="${b[0]}" 'BEGIN { printf "%.0f", (b - a) / 1048576 }')"
+  fact "$provider" prune_checkpoints $((b[1] - a[1]))
+  fact "$provider" prune_autovacuums_tokens $((b[2] - a[2]))
+  fact "$provider" prune_dead_rows_after "${b[3]}"
+  fact "$provider" prune_commits $((b[4] - a[4]))
+  fact "$provider" prune_autovacuum_log "$(grep -c 'automatic vacuum of table "authserver_bench.public.tokens"' "$work/pg/server.log" || true)"
+}
 
 # ---------------------------------------------------------------- one provider
 bench_provider() {
@@ -219,18 +389,22 @@ bench_provider() {
   local intro_plain
   intro_plain="$(json_field clientId <<<"$intro"):$(json_field clientSecret <<<"$intro")"
 
-  log "seeding tokens: $bulk_tokens active in the bulk organisation$([ "$provider" = postgresql ] && echo " + $bulk_tokens prunable"), $revoke_pool to revoke, $introspect_pool to introspect"
   local expired=0
   [ "$provider" = postgresql ] && expired=$bulk_tokens
+  [ "$prune_only" = 1 ] && { revoke_pool=0; introspect_pool=0; }
+  log "seeding tokens: $bulk_tokens active in the bulk organisation$([ "$provider" = postgresql ] && echo " + $bulk_tokens prunable"), $revoke_pool to revoke, $introspect_pool to introspect"
   local seeded
   seeded=$(dotnet "$helper_dll" seed-tokens --provider "$provider" --connection "$cs" --organisation "$merchant" --client "$bulk_client" \
     --valid "$bulk_tokens" --expired "$expired" --handles "$work/bulk-sample.txt" --handles-count "$sample") || die "seeding"
   fact "$provider" seed_bulk_seconds "$(json_field seconds <<<"$seeded")"
-  dotnet "$helper_dll" seed-tokens --provider "$provider" --connection "$cs" --organisation "$partner" --client "$ref_id" \
-    --valid "$revoke_pool" --handles "$work/revoke.txt" >/dev/null || die "seeding"
-  dotnet "$helper_dll" seed-tokens --provider "$provider" --connection "$cs" --organisation "$partner" --client "$ref_id" \
-    --valid "$introspect_pool" --handles "$work/introspect.txt" >/dev/null || die "seeding"
+  if [ "$prune_only" != 1 ]; then
+    dotnet "$helper_dll" seed-tokens --provider "$provider" --connection "$cs" --organisation "$partner" --client "$ref_id" \
+      --valid "$revoke_pool" --handles "$work/revoke.txt" >/dev/null || die "seeding"
+    dotnet "$helper_dll" seed-tokens --provider "$provider" --connection "$cs" --organisation "$partner" --client "$ref_id" \
+      --valid "$introspect_pool" --handles "$work/introspect.txt" >/dev/null || die "seeding"
+  fi
   dotnet "$helper_dll" vacuum --provider "$provider" --connection "$cs" >/dev/null || die "vacuum"
+  touch "$work/revoke.txt"
   sed -n "1,${revoke_warm}p" "$work/revoke.txt" >"$work/revoke-warm.txt"
   local i=0 c
   for c in "${connections[@]}"; do
@@ -242,40 +416,25 @@ bench_provider() {
   log "server pid $server_pid on port $port"
   local form="grant_type=client_credentials&scope=payments"
   local cell auth
-  for cell in token_rs256 token_es256 token_reference; do
-    case $cell in token_rs256) auth=$rs_auth ;; token_es256) auth=$es_auth ;; *) auth=$ref_auth ;; esac
-    run_wrk "$provider" "$cell" 16 "$warmup" /connect/token "$auth" "$form" "" 0 warmup
-    for c in "${connections[@]}"; do run_wrk "$provider" "$cell" "$c" "$duration" /connect/token "$auth" "$form" "" 0; done
-  done
-  run_wrk "$provider" introspect 16 "$warmup" /connect/introspect "$intro_auth" "" "$work/introspect.txt" 0 warmup
-  for c in "${connections[@]}"; do run_wrk "$provider" introspect "$c" "$duration" /connect/introspect "$intro_auth" "" "$work/introspect.txt" 0; done
-  run_wrk "$provider" revoke 16 "$warmup" /connect/revoke "$ref_auth" "" "$work/revoke-warm.txt" 1 warmup
-  for c in "${connections[@]}"; do run_wrk "$provider" revoke "$c" "$duration" /connect/revoke "$ref_auth" "" "$work/revoke-$c.txt" 1; done
+  if [ "$prune_only" = 1 ]; then
+    if [ -z "${BENCH_PRUNE_RATE:-}" ]; then
+      run_wrk "$provider" token_reference 16 "$warmup" /connect/token "$ref_auth" "$form" "" 0 warmup
+      run_wrk "$provider" token_reference 16 "$duration" /connect/token "$ref_auth" "$form" "" 0
+    fi
+  else
+    for cell in token_rs256 token_es256 token_reference; do
+      case $cell in token_rs256) auth=$rs_auth ;; token_es256) auth=$es_auth ;; *) auth=$ref_auth ;; esac
+      run_wrk "$provider" "$cell" 16 "$warmup" /connect/token "$auth" "$form" "" 0 warmup
+      for c in "${connections[@]}"; do run_wrk "$provider" "$cell" "$c" "$duration" /connect/token "$auth" "$form" "" 0; done
+    done
+    run_wrk "$provider" introspect 16 "$warmup" /connect/introspect "$intro_auth" "" "$work/introspect.txt" 0 warmup
+    for c in "${connections[@]}"; do run_wrk "$provider" introspect "$c" "$duration" /connect/introspect "$intro_auth" "" "$work/introspect.txt" 0; done
+    run_wrk "$provider" revoke 16 "$warmup" /connect/revoke "$ref_auth" "" "$work/revoke-warm.txt" 1 warmup
+    for c in "${connections[@]}"; do run_wrk "$provider" revoke "$c" "$duration" /connect/revoke "$ref_auth" "" "$work/revoke-$c.txt" 1; done
+  fi
 
   if [ "$provider" = postgresql ]; then
-    # Pruning of the prunable half while tokens are issued alongside (issue 5): reference tokens,
-    # the most database-bound issuance, at 16 connections; idle p99 first.
-    log "pruning: idle issuance, then the prune command with issuance alongside"
-    run_wrk "$provider" issue_idle 16 "$duration" /connect/token "$ref_auth" "$form" "" 0
-    BENCH_PATH=/connect/token BENCH_AUTH=$ref_auth BENCH_BODY=$form BENCH_HANDLES="" BENCH_ONCE=0 BENCH_THREADS=$wrk_threads \
-      wrk -t "$wrk_threads" -c 16 -d 600s --timeout 10s -s "$root/bench/wrk/post.lua" "http://127.0.0.1:$port" >"$work/wrk-prune.txt" 2>&1 &
-    wrk_bg_pid=$!
-    sleep 1
-    local t0 t1 pruned
-    t0=$(date +%s%N)
-    pruned=$(Pruning__MaxBatchesPerRun=100000 Pruning__BatchSize=${BENCH_PRUNE_BATCH:-250} cli prune)
-    t1=$(date +%s%N)
-    kill -INT "$wrk_bg_pid"; wait "$wrk_bg_pid" || true
-    wrk_bg_pid=""
-    fact "$provider" prune_deleted "$(json_field tokensDeleted <<<"$pruned")"
-    fact "$provider" prune_ms "$(json_field durationMs <<<"$pruned")"
-    fact "$provider" prune_wall_ms $(((t1 - t0) / 1000000))
-    local line
-    line=$(grep '^BENCHRESULT' "$work/wrk-prune.txt") || { cat "$work/wrk-prune.txt"; die "wrk during pruning printed no result"; }
-    fact "$provider" prune_issue_p99_ms "$(awk -v l="$line" 'BEGIN { n = split(l, kv, " "); for (i = 2; i <= n; i++) { split(kv[i], x, "="); v[x[1]] = x[2] } printf "%.2f", v["p99_us"] / 1000 }')"
-    fact "$provider" prune_issue_rps "$(awk -v l="$line" 'BEGIN { n = split(l, kv, " "); for (i = 2; i <= n; i++) { split(kv[i], x, "="); v[x[1]] = x[2] } printf "%.0f", v["requests"] / (v["duration_us"] / 1e6) }')"
-    fact "$provider" prune_issue_errors "$(awk -v l="$line" 'BEGIN { n = split(l, kv, " "); for (i = 2; i <= n; i++) { split(kv[i], x, "="); v[x[1]] = x[2] } print v["connect"] + v["read"] + v["write"] + v["status"] + v["timeout"] }')"
-    log "  pruned: $pruned"
+    prune_cell "$provider" "$ref_auth" "$form"
     # The steady state after a pruning run: autovacuum would follow the deletes.
     dotnet "$helper_dll" vacuum --provider "$provider" --connection "$cs" >/dev/null || die "vacuum"
   fi
@@ -291,7 +450,11 @@ bench_provider() {
   fact "$provider" bulk_active_before "$(json_field sampleActiveBefore <<<"$bulk")"
   fact "$provider" bulk_active_after "$(json_field sampleActiveAfter <<<"$bulk")"
 
-  fact "$provider" peak_rss_kb "$(awk '/^VmHWM/{print $2}' "/proc/$server_pid/status")"
+  local hwm
+  hwm=$(awk '/^VmHWM/{print $2}' "/proc/$server_pid/status")
+  [ -n "${hwm_first:-}" ] && [ "$hwm_first" -gt "$hwm" ] && hwm=$hwm_first
+  hwm_first=""
+  fact "$provider" peak_rss_kb "$hwm"
   stop_server
 }
 
@@ -303,7 +466,7 @@ done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 total=$(($(date +%s) - run_started))
 mkdir -p "$(dirname "$output")"
-bash "$root/bench/report.sh" "$results" "$facts" "$quick" "$load_before" "$load_after" "$total" "$bulk_tokens" "$pg_version" "$duration" >"$work/report.md"
+bash "$root/bench/report.sh" "$results" "$facts" "$quick" "$load_before" "$load_after" "$total" "$bulk_tokens" "$pg_version" "$duration" "$prune_idle" >"$work/report.md"
 cp "$work/report.md" "$output"
 cat "$work/report.md"
 log "written to ${output#"$root"/}; total ${total} s"

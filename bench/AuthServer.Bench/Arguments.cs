@@ -26,4 +26,7 @@ internal sealed class Arguments(Dictionary<string, string> values)
 
     public int Int(string name, int fallback) =>
         values.TryGetValue(name, out var value) ? int.Parse(value, System.Globalization.CultureInfo.InvariantCulture) : fallback;
+
+    public double Double(string name, double fallback) =>
+        values.TryGetValue(name, out var value) ? double.Parse(value, System.Globalization.CultureInfo.InvariantCulture) : fallback;
 }

@@ -5,6 +5,10 @@ using AuthServer.Bench;
 //                --valid N [--expired N] [--handles FILE] [--handles-count N]
 //   vacuum       --provider sqlite|postgresql --connection CS
 //   bulk-revoke  --url URL --api-key KEY --introspect-client ID:SECRET --sample FILE
+//   rate         --url URL --path PATH [--auth "Basic ..."] [--body FORM] --rate PER_SECOND
+//                [--connections 16] [--warmup S] (--duration S | --stop-file FILE) [--max-duration 900]
+//                [--timeout 10] [--samples FILE]      open-loop fixed-rate POSTs (see RateLoad.cs)
+//   summarize    --samples FILE [--from UNIX_MS] [--to UNIX_MS]   the same summary for a window
 try
 {
     var arguments = Arguments.Parse(args.Skip(1).ToArray());
@@ -13,7 +17,9 @@ try
         "seed-tokens" => await TokenSeeder.RunAsync(arguments),
         "vacuum" => await TokenSeeder.VacuumAsync(arguments),
         "bulk-revoke" => await BulkRevocationCheck.RunAsync(arguments),
-        _ => Fail("usage: AuthServer.Bench seed-tokens|vacuum|bulk-revoke --option value ..."),
+        "rate" => await RateLoad.RunAsync(arguments),
+        "summarize" => await RateLoad.SummarizeAsync(arguments),
+        _ => Fail("usage: AuthServer.Bench seed-tokens|vacuum|bulk-revoke|rate|summarize --option value ..."),
     };
 }
 catch (ArgumentException exception)

@@ -25,8 +25,9 @@ public sealed class PruningOptions
     public TimeSpan AuditRetention { get; set; } = TimeSpan.FromDays(90);
 
     /// <summary>Rows per delete statement (1..100000): each statement's locks and WAL flush are short.
-    /// Default 250 (issuance p99 during a 1,000,000-row prune: 39-48 ms against 43-50 ms with 1000;
-    /// see docs/benchmarks.md).</summary>
+    /// Default 250 (issuance p99 during a 1,000,000-row prune: 39-48 ms against 43-50 ms with 1000,
+    /// measured by the earlier closed-loop benchmark; the open-loop one in docs/benchmarks.md has not
+    /// compared batch sizes).</summary>
     public int BatchSize { get; set; } = 250;
 
     /// <summary>Delete statements per run (1..1000000); the next run continues where this stopped.</summary>
