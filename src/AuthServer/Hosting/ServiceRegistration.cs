@@ -56,7 +56,6 @@ public static class ServiceRegistration
         builder.Services.AddSingleton<ConfigurationCache>();
         builder.Services.AddSingleton<TokenWriter>();
         builder.Services.AddHostedService(services => services.GetRequiredService<TokenWriter>());
-        builder.Services.AddHostedService<SqliteCheckpointer>();
         builder.AddStorage();
         builder.Services.AddScoped<OrganisationService>();
         builder.Services.AddScoped<ScopeService>();

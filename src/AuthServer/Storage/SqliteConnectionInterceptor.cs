@@ -7,16 +7,10 @@ namespace AuthServer.Storage;
 /// foreign keys, and synchronous = FULL: every commit is fsynced, so a token that was returned or a
 /// revocation that returned survives an OS crash or power loss too (NORMAL in WAL mode would survive
 /// only an application crash). The group-commit token writer amortises that fsync over many tokens.
-/// WAL mode is set once by the first migration (it is persistent). Checkpoints run in the
-/// background (<see cref="SqliteCheckpointer"/>), with automatic ones as the safety net.</summary>
+/// WAL mode is set once by the first migration (it is persistent).</summary>
 internal sealed class SqliteConnectionInterceptor : DbConnectionInterceptor
 {
-    /// <summary>Log size (pages of 4 KiB) at which a committing connection checkpoints by itself;
-    /// normally <see cref="SqliteCheckpointer"/> keeps the log far below it.</summary>
-    public const int AutoCheckpointPages = 10000;
-
-    private static readonly string Pragmas = "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; " +
-        $"PRAGMA wal_autocheckpoint = {AutoCheckpointPages};";
+    private const string Pragmas = "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;";
 
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
     {
