@@ -28,10 +28,10 @@ esac
 
 prune_only=${BENCH_PRUNE_ONLY:-0}
 if [ "$quick" = 1 ]; then
-  duration=2; warmup=1; bulk_tokens=20000; sample=50; pool_rate=4000; introspect_pool=2000; prune_idle=2
+  duration=2; warmup=1; bulk_tokens=20000; sample=50; pool_rate=30000; introspect_pool=2000; prune_idle=2
   output=${BENCH_OUTPUT:-$root/.artifacts/bench/benchmarks.md}
 else
-  duration=8; warmup=3; bulk_tokens=1000000; sample=200; pool_rate=20000; introspect_pool=20000; prune_idle=30
+  duration=8; warmup=3; bulk_tokens=1000000; sample=200; pool_rate=30000; introspect_pool=20000; prune_idle=30
   output=${BENCH_OUTPUT:-$root/docs/benchmarks.md}
 fi
 prune_idle=${BENCH_PRUNE_IDLE:-$prune_idle}
