@@ -9,9 +9,10 @@ using Microsoft.Extensions.Options;
 
 namespace AuthServer.Tokens.GroupCommit;
 
-/// <summary>Group commit: one writer stores the new tokens and the single-token revocations (with
+/// <summary>Group commit: a writer loop stores the new tokens and the single-token revocations (with
 /// their audit entries) of concurrent requests in one transaction, so one database commit (one
-/// fsync) serves many requests. Each request's task completes only after COMMIT succeeded, and
+/// fsync) serves many requests (one loop on SQLite, <see cref="TokenWriterOptions.ConcurrentBatches"/>
+/// on PostgreSQL, each on its own open connection). Each request's task completes only after COMMIT succeeded, and
 /// faults with <see cref="TokenWriteException"/> when it did not; a token is therefore never
 /// returned unless it is stored, and a revocation never reported unless it holds. At shutdown the
 /// writer stops taking work and commits what is already queued.</summary>
@@ -147,8 +148,7 @@ public sealed class TokenWriter : IHostedLifecycleService, IAsyncDisposable
             {
                 var sql = await connection.OpenAsync();
                 var issued = batch.OfType<PendingToken>().Select(p => (p.Token, p.Audit)).ToList();
-                var revoked = await sql.CommitAsync(issued, batch.OfType<PendingRevocation>().Select(p => p.Row).ToList());
-                return revoked;
+                return await sql.CommitAsync(issued, batch.OfType<PendingRevocation>().Select(p => p.Row).ToList());
             }
             catch (DbException exception) when (attempt < 3 && exception.SqlState is "40P01" or "40001")
             {
