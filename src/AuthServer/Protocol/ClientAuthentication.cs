@@ -35,6 +35,22 @@ public sealed class ClientAuthentication(ClientService clients, FailedAuthentica
         return result;
     }
 
+    /// <summary>The start of the revocation and introspection endpoints: the form body, then the
+    /// client authenticated with it (RFC 7009 section 2.1, RFC 7662 section 2.1). Exactly one of
+    /// (form and client) or error is set.</summary>
+    public async Task<(OAuthForm? Form, Client? Client, OAuthError? Error)> ReadFormAndAuthenticateAsync(
+        HttpRequest request, int maxBodyBytes, CancellationToken cancellationToken)
+    {
+        var (form, formError) = await OAuthForm.ReadAsync(request, maxBodyBytes, cancellationToken);
+        if (form is null)
+        {
+            return (null, null, formError);
+        }
+
+        var (client, authError) = await AuthenticateAsync(request, form, cancellationToken);
+        return client is null ? (null, null, authError) : (form, client, null);
+    }
+
     private async Task<(Result Result, string? ClientId)> CheckAsync(HttpRequest request, OAuthForm form, CancellationToken cancellationToken)
     {
         var header = request.Headers.Authorization;

@@ -20,17 +20,11 @@ public static class IntrospectionEndpoint
         IOptions<AuthServerOptions> options,
         CancellationToken cancellationToken)
     {
-        var (form, formError) = await OAuthForm.ReadAsync(http.Request, options.Value.MaxRequestBodyBytes, cancellationToken);
-        if (form is null)
-        {
-            return formError!.ToResult();
-        }
-
         // RFC 7662 section 2.1 and 4: the caller must authenticate, so the endpoint cannot be used to scan for tokens.
-        var (client, authError) = await authentication.AuthenticateAsync(http.Request, form, cancellationToken);
-        if (client is null)
+        var (form, client, error) = await authentication.ReadFormAndAuthenticateAsync(http.Request, options.Value.MaxRequestBodyBytes, cancellationToken);
+        if (form is null || client is null)
         {
-            return authError!.ToResult();
+            return error!.ToResult();
         }
 
         // Valid credentials without the permission: 403, not 401/invalid_client, which would tell a

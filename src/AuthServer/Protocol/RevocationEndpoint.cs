@@ -16,17 +16,11 @@ public static class RevocationEndpoint
         IOptions<AuthServerOptions> options,
         CancellationToken cancellationToken)
     {
-        var (form, formError) = await OAuthForm.ReadAsync(http.Request, options.Value.MaxRequestBodyBytes, cancellationToken);
-        if (form is null)
-        {
-            return formError!.ToResult();
-        }
-
         // RFC 7009 section 2.1: the client authenticates first.
-        var (client, authError) = await authentication.AuthenticateAsync(http.Request, form, cancellationToken);
-        if (client is null)
+        var (form, client, error) = await authentication.ReadFormAndAuthenticateAsync(http.Request, options.Value.MaxRequestBodyBytes, cancellationToken);
+        if (form is null || client is null)
         {
-            return authError!.ToResult();
+            return error!.ToResult();
         }
 
         var presented = form["token"];
