@@ -16,7 +16,9 @@ public sealed record PruningNode(string Name)
 /// <summary>The database-backed guarantee that one scheduled trigger prunes on one node: every
 /// node fires the same cron schedule (UTC), and each node's job first inserts the trigger's
 /// scheduled fire time into <c>prune_runs</c>. The primary key admits exactly one insert; the
-/// other nodes see "already claimed" and skip. Works the same on SQLite and PostgreSQL.</summary>
+/// other nodes see "already claimed" and skip. Works the same on SQLite and PostgreSQL. Plain
+/// ADO.NET, like the pruner: a node's first scheduled run should not compile EF Core's command
+/// pipeline while it serves.</summary>
 public sealed class PruneRuns(AuthServerDbContext db, TimeProvider time)
 {
     /// <summary>Whole seconds, so that every node computes the same slot from its trigger.</summary>
@@ -25,31 +27,22 @@ public sealed class PruneRuns(AuthServerDbContext db, TimeProvider time)
     /// <summary>True for exactly one caller per slot, across all nodes.</summary>
     public async Task<bool> TryClaimAsync(DateTimeOffset slot, string node, CancellationToken cancellationToken)
     {
-        var inserted = await db.Database.ExecuteSqlRawAsync(
+        var inserted = await SqlCommands.ExecuteAsync(db,
             "INSERT INTO prune_runs (slot, node, started_at, tokens_deleted, audit_events_deleted, signing_keys_deleted, batches) " +
-            "VALUES ({0}, {1}, {2}, 0, 0, 0, 0) ON CONFLICT (slot) DO NOTHING",
-            [slot.ToUnixTimeMilliseconds(), node, time.GetUtcNow().ToUnixTimeMilliseconds()], cancellationToken);
+            "VALUES (@p0, @p1, @p2, 0, 0, 0, 0) ON CONFLICT (slot) DO NOTHING",
+            cancellationToken, slot.ToUnixTimeMilliseconds(), node, time.GetUtcNow().ToUnixTimeMilliseconds());
         return inserted == 1;
     }
 
-    public Task CompleteAsync(DateTimeOffset slot, PruneResult? result, string? error, CancellationToken cancellationToken)
-    {
-        var now = time.GetUtcNow();
-        return db.PruneRuns.Where(r => r.Slot == slot).ExecuteUpdateAsync(u =>
-        {
-            u.SetProperty(r => r.FinishedAt, now);
-            u.SetProperty(r => r.Error, error is null ? null : error[..Math.Min(error.Length, 2000)]);
-            if (result is not null)
-            {
-                u.SetProperty(r => r.TokensDeleted, result.TokensDeleted);
-                u.SetProperty(r => r.AuditEventsDeleted, result.AuditEventsDeleted);
-                u.SetProperty(r => r.SigningKeysDeleted, result.SigningKeysDeleted);
-                u.SetProperty(r => r.Batches, result.Batches);
-            }
-        }, cancellationToken);
-    }
+    public Task CompleteAsync(DateTimeOffset slot, PruneResult? result, string? error, CancellationToken cancellationToken) =>
+        SqlCommands.ExecuteAsync(db,
+            "UPDATE prune_runs SET finished_at = @p0, error = @p1, tokens_deleted = @p2, audit_events_deleted = @p3, " +
+            "signing_keys_deleted = @p4, batches = @p5 WHERE slot = @p6",
+            cancellationToken, time.GetUtcNow().ToUnixTimeMilliseconds(), error?[..Math.Min(error.Length, 2000)],
+            result?.TokensDeleted ?? 0, result?.AuditEventsDeleted ?? 0, result?.SigningKeysDeleted ?? 0, result?.Batches ?? 0,
+            slot.ToUnixTimeMilliseconds());
 
     /// <summary>The ledger itself is kept as long as the audit log.</summary>
     public Task<int> DeleteOlderThanAsync(DateTimeOffset cutoff, CancellationToken cancellationToken) =>
-        db.PruneRuns.Where(r => r.Slot < cutoff).ExecuteDeleteAsync(cancellationToken);
+        SqlCommands.ExecuteAsync(db, "DELETE FROM prune_runs WHERE slot < @p0", cancellationToken, cutoff.ToUnixTimeMilliseconds());
 }

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using AuthServer.Storage;
 using AuthServer.Storage.Entities;
 
 namespace AuthServer.Tokens.GroupCommit;
@@ -142,30 +143,9 @@ internal sealed class TokenBatchSql(DbConnection connection, int timeoutSeconds,
         await command.ExecuteNonQueryAsync();
     }
 
-    private DbCommand Prepare(string sql, int parameters)
-    {
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.CommandTimeout = timeoutSeconds;
-        for (var i = 0; i < parameters; i++)
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = $"@p{i}";
-            command.Parameters.Add(parameter);
-        }
+    private DbCommand Prepare(string sql, int parameters) => SqlCommands.Create(connection, sql, parameters, timeoutSeconds);
 
-        return command;
-    }
-
-    /// <summary>Sets the parameters' values in order; null is SQL NULL.</summary>
-    private static void Bind(DbCommand command, DbTransaction? transaction, params object?[] values)
-    {
-        command.Transaction = transaction;
-        for (var i = 0; i < values.Length; i++)
-        {
-            command.Parameters[i].Value = values[i] ?? DBNull.Value;
-        }
-    }
+    private static void Bind(DbCommand command, DbTransaction? transaction, params object?[] values) => SqlCommands.Bind(command, transaction, values);
 
     private static string Guid(Guid value) => value.ToString().ToUpperInvariant();
 
