@@ -122,7 +122,9 @@ as_postgres "$pgbin/initdb" -D "$pgdata" -U postgres --auth=trust --encoding=UTF
 # before it is returned. Larger shared_buffers/max_wal_size, as a production server would have.
 # Autovacuum runs are logged (log_autovacuum_min_duration=0: a line each, no other effect), so that
 # the pruning cell can tell whether one ran during its window.
-pg_opts="-p $pg_port -c listen_addresses=127.0.0.1 -k $work/pg -c max_connections=300 -c shared_buffers=512MB -c max_wal_size=4GB -c log_autovacuum_min_duration=0 ${BENCH_PG_OPTS:-}"
+# Plus the settings AuthServer deploys with (deploy/postgresql/authserver.conf), as -c options.
+deploy_pg_opts=$(awk '/^[[:space:]]*[a-z_]+[[:space:]]*=/ { split($0, kv, "="); gsub(/[[:space:]]/, "", kv[1]); gsub(/^[[:space:]]+|[[:space:]]+$/, "", kv[2]); printf " -c %s=%s", kv[1], kv[2] }' "$root/deploy/postgresql/authserver.conf")
+pg_opts="-p $pg_port -c listen_addresses=127.0.0.1 -k $work/pg -c max_connections=300 -c shared_buffers=512MB -c max_wal_size=4GB -c log_autovacuum_min_duration=0$deploy_pg_opts ${BENCH_PG_OPTS:-}"
 as_postgres "$pgbin/pg_ctl" start -D "$pgdata" -w -t 60 -l "$work/pg/server.log" -o "$pg_opts" >/dev/null || { cat "$work/pg/server.log"; die "pg_ctl start"; }
 pg_started=1
 pg_pid=$(head -1 "$pgdata/postmaster.pid")

@@ -103,6 +103,17 @@ for v in "${compose_vars[@]}"; do
   check "compose: \$$v is documented in $README" grep -qw -- "$v" "$README"
 done
 
+# ---------------------------------------------------------------- PostgreSQL settings
+# Each `name = value` of postgresql/authserver.conf reaches compose's postgres as `-c name=value`.
+pg_settings=$(awk '/^[[:space:]]*[a-z_]+[[:space:]]*=/ { split($0, kv, "="); gsub(/[[:space:]]/, "", kv[1]); gsub(/^[[:space:]]+|[[:space:]]+$/, "", kv[2]); print kv[1] "=" kv[2] }' "$DEPLOY_DIR/postgresql/authserver.conf")
+if [[ -z "$pg_settings" ]]; then
+  fail "postgresql/authserver.conf: no settings found"
+fi
+for setting in $pg_settings; do
+  check "compose: postgres runs with -c $setting (postgresql/authserver.conf)" \
+    grep -qE "^[[:space:]]*command:.*\"-c\", \"$setting\"" "$COMPOSE_FILE"
+done
+
 # ---------------------------------------------------------------- compose config
 compose_env=(POSTGRES_PASSWORD=dummy-password AUTHSERVER_KEY_PROTECTION_KEY=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=)
 compose_cmd=()

@@ -142,15 +142,30 @@ public sealed class TokenPruner(
 
     /// <summary>One kind's batch: at most BatchSize keys from the front of an indexed range, then
     /// a delete by key, as one statement prepared on the run's connection. <c>where</c> uses
-    /// @p0.. for the kind's arguments; the batch size is the last parameter.</summary>
+    /// @p0.. for the kind's arguments; the batch size is the last parameter.
+    /// <para>On PostgreSQL each batch commits asynchronously (SET LOCAL synchronous_commit = off,
+    /// so the setting ends with the batch's transaction): it does not wait for its WAL to reach
+    /// the disk, nor hold the WAL write lock that issuance commits queue on meanwhile. Safe
+    /// because pruning never changes whether a token is active: a crash can only forget the last
+    /// batches' deletions, and the next run repeats them.</para></summary>
     private sealed class BatchDelete(AuthServerDbContext db, int timeoutSeconds, StorageInfo storage, string table, string key, string where, string orderBy, int arguments)
         : IAsyncDisposable
     {
         private DbCommand? _command;
+        private DbCommand? _asynchronousCommit;
 
         public async Task<(int Deleted, bool More)> ExecuteAsync(int batchSize, CancellationToken cancellationToken, params object[] values)
         {
             var connection = await SqlCommands.OpenAsync(db, cancellationToken);
+            await using var transaction = storage.IsPostgreSql ? await connection.BeginTransactionAsync(cancellationToken) : null;
+            if (transaction is not null)
+            {
+                _asynchronousCommit ??= SqlCommands.Create(connection, "SET LOCAL synchronous_commit = off", 0, timeoutSeconds);
+                _asynchronousCommit.Transaction = transaction;
+                await _asynchronousCommit.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            var prepare = _command is null;
             if (_command is null)
             {
                 var select = $"SELECT {key} FROM {table} WHERE {where} ORDER BY {orderBy} LIMIT @p{arguments}";
@@ -158,19 +173,35 @@ public sealed class TokenPruner(
                     ? $"DELETE FROM {table} WHERE {key} = ANY(ARRAY({select} FOR UPDATE SKIP LOCKED))"
                     : $"DELETE FROM {table} WHERE {key} IN ({select})";
                 _command = SqlCommands.Create(connection, sql, arguments + 1, timeoutSeconds);
-                SqlCommands.Bind(_command, null, [.. values, batchSize]);
-                await _command.PrepareAsync(cancellationToken);
             }
-            else
+
+            SqlCommands.Bind(_command, transaction, [.. values, batchSize]);
+            if (prepare)
             {
-                SqlCommands.Bind(_command, null, [.. values, batchSize]);
+                await _command.PrepareAsync(cancellationToken);
             }
 
             var deleted = await _command.ExecuteNonQueryAsync(cancellationToken);
+            if (transaction is not null)
+            {
+                await transaction.CommitAsync(cancellationToken);
+            }
+
             return (deleted, deleted >= batchSize);
         }
 
-        public ValueTask DisposeAsync() => _command?.DisposeAsync() ?? ValueTask.CompletedTask;
+        public async ValueTask DisposeAsync()
+        {
+            if (_command is not null)
+            {
+                await _command.DisposeAsync();
+            }
+
+            if (_asynchronousCommit is not null)
+            {
+                await _asynchronousCommit.DisposeAsync();
+            }
+        }
     }
 
     private sealed class Source(string kind, string what, Func<CancellationToken, Task<(int Deleted, bool More)>> nextBatch)

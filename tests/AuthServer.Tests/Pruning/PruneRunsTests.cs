@@ -77,3 +77,32 @@ public abstract class PruneRunsTests(DatabaseProvider provider) : ServerTest(pro
 public sealed class PruneRunsOnSqlite() : PruneRunsTests(DatabaseProvider.Sqlite);
 
 public sealed class PruneRunsOnPostgreSql() : PruneRunsTests(DatabaseProvider.PostgreSQL);
+
+/// <summary>The pruner's batches commit asynchronously on PostgreSQL (SET LOCAL, inside each
+/// batch's transaction). Nothing else may: a bulk revocation that answered 200 must survive a
+/// crash. With a pool that does not reset sessions, a connection the pruner used would carry a
+/// session-level setting to the next request. (The test cluster runs with synchronous_commit off
+/// for speed; these sessions start with it on.)</summary>
+public sealed class PrunerCommitOnPostgreSql
+{
+    [Fact]
+    public async Task A_connection_the_pruner_used_commits_synchronously_afterwards()
+    {
+        await using var migrated = await AuthServerFactory.CreateAsync(DatabaseProvider.PostgreSQL);
+        await using var factory = new AuthServerFactory(DatabaseProvider.PostgreSQL,
+            migrated.ConnectionString + ";Maximum Pool Size=1;No Reset On Close=true;Options=-c synchronous_commit=on", new Dictionary<string, string?> { ["Pruning:BatchSize"] = "2" });
+        var org = await factory.OrganisationAsync();
+        var expired = Enumerable.Range(0, 5).Select(i => PruningTestData.NewToken(org.Id, factory.Time.GetUtcNow() - TimeSpan.FromDays(20 + i))).ToArray();
+        await factory.InsertAsync(expired);
+
+        var result = await factory.PruneAsync();
+
+        Assert.Equal(5, result.TokensDeleted);
+        var setting = await factory.WithServicesAsync(async s =>
+        {
+            var db = s.GetRequiredService<AuthServerDbContext>();
+            return await db.Database.SqlQueryRaw<string>("SELECT current_setting('synchronous_commit') AS \"Value\"").SingleAsync();
+        });
+        Assert.Equal("on", setting);
+    }
+}
