@@ -152,25 +152,17 @@ public sealed class TokenPruner(
         : IAsyncDisposable
     {
         private DbCommand? _command;
-        private DbCommand? _asynchronousCommit;
 
         public async Task<(int Deleted, bool More)> ExecuteAsync(int batchSize, CancellationToken cancellationToken, params object[] values)
         {
             var connection = await SqlCommands.OpenAsync(db, cancellationToken);
             await using var transaction = storage.IsPostgreSql ? await connection.BeginTransactionAsync(cancellationToken) : null;
-            if (transaction is not null)
-            {
-                _asynchronousCommit ??= SqlCommands.Create(connection, "SET LOCAL synchronous_commit = off", 0, timeoutSeconds);
-                _asynchronousCommit.Transaction = transaction;
-                await _asynchronousCommit.ExecuteNonQueryAsync(cancellationToken);
-            }
-
             var prepare = _command is null;
             if (_command is null)
             {
                 var select = $"SELECT {key} FROM {table} WHERE {where} ORDER BY {orderBy} LIMIT @p{arguments}";
                 var sql = storage.IsPostgreSql
-                    ? $"DELETE FROM {table} WHERE {key} = ANY(ARRAY({select} FOR UPDATE SKIP LOCKED))"
+                    ? $"SET LOCAL synchronous_commit = off; DELETE FROM {table} WHERE {key} = ANY(ARRAY({select} FOR UPDATE SKIP LOCKED))"
                     : $"DELETE FROM {table} WHERE {key} IN ({select})";
                 _command = SqlCommands.Create(connection, sql, arguments + 1, timeoutSeconds);
             }
@@ -181,6 +173,7 @@ public sealed class TokenPruner(
                 await _command.PrepareAsync(cancellationToken);
             }
 
+            // One round trip (BEGIN, SET LOCAL and the delete), then the commit.
             var deleted = await _command.ExecuteNonQueryAsync(cancellationToken);
             if (transaction is not null)
             {
@@ -190,18 +183,7 @@ public sealed class TokenPruner(
             return (deleted, deleted >= batchSize);
         }
 
-        public async ValueTask DisposeAsync()
-        {
-            if (_command is not null)
-            {
-                await _command.DisposeAsync();
-            }
-
-            if (_asynchronousCommit is not null)
-            {
-                await _asynchronousCommit.DisposeAsync();
-            }
-        }
+        public ValueTask DisposeAsync() => _command?.DisposeAsync() ?? ValueTask.CompletedTask;
     }
 
     private sealed class Source(string kind, string what, Func<CancellationToken, Task<(int Deleted, bool More)>> nextBatch)
