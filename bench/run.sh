@@ -119,12 +119,15 @@ mkdir -p "$work/pg"
 pg_port=$(free_port)
 as_postgres "$pgbin/initdb" -D "$pgdata" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$work/initdb.log" 2>&1 || { cat "$work/initdb.log"; die "initdb"; }
 # Durable defaults (fsync, synchronous_commit, full_page_writes on): every token is committed
-# before it is returned. Larger shared_buffers/max_wal_size, as a production server would have.
+# before it is returned. Larger shared_buffers/max_wal_size, as a production server would have:
+# shared_buffers holds the whole database (about 1 GB with its 2.4 million tokens), as
+# deploy/README.md advises; with 512 MB the pages a pruning run dirtied went to the kernel, whose
+# write-back bursts of 100+ MB coincided with 100-200 ms stalls of the issuance commits.
 # Autovacuum runs are logged (log_autovacuum_min_duration=0: a line each, no other effect), so that
 # the pruning cell can tell whether one ran during its window.
 # Plus the settings AuthServer deploys with (deploy/postgresql/authserver.conf), as -c options.
 deploy_pg_opts=$(awk '/^[[:space:]]*[a-z_]+[[:space:]]*=/ { split($0, kv, "="); gsub(/[[:space:]]/, "", kv[1]); gsub(/^[[:space:]]+|[[:space:]]+$/, "", kv[2]); printf " -c %s=%s", kv[1], kv[2] }' "$root/deploy/postgresql/authserver.conf")
-pg_opts="-p $pg_port -c listen_addresses=127.0.0.1 -k $work/pg -c max_connections=300 -c shared_buffers=512MB -c max_wal_size=4GB -c log_autovacuum_min_duration=0$deploy_pg_opts ${BENCH_PG_OPTS:-}"
+pg_opts="-p $pg_port -c listen_addresses=127.0.0.1 -k $work/pg -c max_connections=300 -c shared_buffers=2GB -c max_wal_size=4GB -c log_autovacuum_min_duration=0$deploy_pg_opts ${BENCH_PG_OPTS:-}"
 as_postgres "$pgbin/pg_ctl" start -D "$pgdata" -w -t 60 -l "$work/pg/server.log" -o "$pg_opts" >/dev/null || { cat "$work/pg/server.log"; die "pg_ctl start"; }
 pg_started=1
 pg_pid=$(head -1 "$pgdata/postmaster.pid")
