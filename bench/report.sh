@@ -91,8 +91,8 @@ END {
     ratio = idle > 0 ? during / idle : 0
     oki = ratio > 0 && ratio <= 2 && errors == 0
     busy = oth["postgresql,issue_at_rate_idle,16"] > 0.25 || oth["postgresql,issue_at_rate_pruning,16"] > 0.25
-    printf "| issuance p99 during that pruning vs idle (reference tokens, open loop at %s/s, 16 connections) | ≤ 2 × idle p99, no errors | — | %s ms during vs %s ms idle: %.2f×, %d errors — %s%s |\n",
-      fmt(fact["postgresql,prune_rate"]), during, idle, ratio, errors, oki ? "pass" : "**MISS**", busy ? " (machine busy: see below)" : ""
+    printf "| issuance p99 during that pruning vs idle (reference tokens, open loop at %s/s, %s connections) | ≤ 2 × idle p99, no errors | — | %s ms during vs %s ms idle: %.2f×, %d errors — %s%s |\n",
+      fmt(fact["postgresql,prune_rate"]), fact["postgresql,prune_connections"], during, idle, ratio, errors, oki ? "pass" : "**MISS**", busy ? " (machine busy: see below)" : ""
   }
 }' "$facts" "$results"
 
@@ -109,7 +109,7 @@ if grep -q $'^postgresql\tprune_ms\t' "$facts"; then
       f["prune_" w "_errors"], fmt(f["prune_" w "_achievedRate"]), f["prune_" w "_p50Ms"], f["prune_" w "_p90Ms"], f["prune_" w "_p99Ms"], f["prune_" w "_p999Ms"], f["prune_" w "_maxMs"]
   }
   END {
-    printf "Reference tokens issued at **%s/s**, open loop (`bench/AuthServer.Bench rate`, 16 connections, latency from each request'"'"'s due time), before and through one run of the scheduled pruning job inside the server. Rate: %s.\n\n", fmt(f["prune_rate"]), f["prune_rate_basis"]
+    printf "Reference tokens issued at **%s/s**, open loop (`bench/AuthServer.Bench rate`, %s connections, latency from each request'"'"'s due time), before and through one run of the scheduled pruning job inside the server. Rate: %s.\n\n", fmt(f["prune_rate"]), f["prune_connections"], f["prune_rate_basis"]
     print "| window (requests due in it) | length | requests | errors | completed | p50 | p90 | p99 | p99.9 | max |"
     print "|---|---|---|---|---|---|---|---|---|---|"
     row("idle: the " idle_seconds " s before the run started", "idle")

@@ -13,7 +13,8 @@
 # runs only that cell (and the reference-token cell it takes its rate from, unless
 # BENCH_PRUNE_RATE is set) and writes to .artifacts/bench/benchmarks-prune.md; BENCH_PG_OPTS adds
 # PostgreSQL settings ("-c name=value ..."); Pruning__* variables reach the server as usual, and
-# BENCH_PRUNE_SERVER_ENV="NAME=VALUE ..." reaches only the pruning cell's server.
+# BENCH_PRUNE_SERVER_ENV="NAME=VALUE ..." reaches only the pruning cell's server;
+# BENCH_PRUNE_CONNECTIONS=N gives the rate command N connections instead of 16.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -234,7 +235,7 @@ cpu_row() {
 # image, as an hourly run deleting tokens that expired weeks ago does in production.
 prune_cell() {
   local provider=$1 auth=$2 form=$3
-  local ref_rps rate basis
+  local ref_rps rate basis prune_connections=${BENCH_PRUNE_CONNECTIONS:-16}
   ref_rps=$(awk -F'\t' -v p="$provider" '$1 == p && $2 == "token_reference" && $3 == 16 { print $4 }' "$results")
   if [ -n "${BENCH_PRUNE_RATE:-}" ]; then
     rate=$BENCH_PRUNE_RATE
@@ -246,6 +247,7 @@ prune_cell() {
   fi
   [ "$rate" -gt 0 ] 2>/dev/null || die "pruning rate '$rate' is not a positive whole number"
   fact "$provider" prune_rate "$rate"
+  fact "$provider" prune_connections "$prune_connections"
   fact "$provider" prune_rate_basis "$basis"
 
   # Peak memory is the larger of the two server processes'.
@@ -286,7 +288,7 @@ prune_cell() {
     psql_value "SELECT pg_stat_statements_reset()" >/dev/null
   }
   dotnet "$helper_dll" rate --url "http://127.0.0.1:$port" --path /connect/token --auth "$auth" --body "$form" --rate "$rate" \
-    --connections 16 --stop-file "$stop_file" --max-duration 900 --timeout 10 --samples "$samples" >"$work/prune-rate.json" 2>"$work/prune-rate.err" &
+    --connections "$prune_connections" --stop-file "$stop_file" --max-duration 900 --timeout 10 --samples "$samples" >"$work/prune-rate.json" 2>"$work/prune-rate.err" &
   load_pid=$!
   local cpu_idle cpu_start="" cpu_end pg_start="" pg_end deadline=$((fire + 600)) done_pattern='"Message":"Pruning (completed|failed|cancelled)'
   sleep "$warmup"
@@ -326,8 +328,8 @@ prune_cell() {
   log "  pruned: $deleted tokens in $batches batches, $((finished - started)) ms"
 
   local idle during window
-  idle=$(dotnet "$helper_dll" summarize --samples "$samples" --from $((started - prune_idle * 1000)) --to "$started" --rate "$rate" --connections 16)
-  during=$(dotnet "$helper_dll" summarize --samples "$samples" --from "$started" --to "$finished" --rate "$rate" --connections 16)
+  idle=$(dotnet "$helper_dll" summarize --samples "$samples" --from $((started - prune_idle * 1000)) --to "$started" --rate "$rate" --connections "$prune_connections")
+  during=$(dotnet "$helper_dll" summarize --samples "$samples" --from "$started" --to "$finished" --rate "$rate" --connections "$prune_connections")
   for window in idle during; do
     local json=${!window} key
     for key in sent ok errors achievedRate p50Ms p90Ms p99Ms p999Ms maxMs seconds; do
