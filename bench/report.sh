@@ -90,7 +90,8 @@ END {
     errors = fact["postgresql,prune_idle_errors"] + fact["postgresql,prune_during_errors"]
     ratio = idle > 0 ? during / idle : 0
     oki = ratio > 0 && ratio <= 2 && errors == 0
-    busy = oth["postgresql,issue_at_rate_idle,16"] > 0.25 || oth["postgresql,issue_at_rate_pruning,16"] > 0.25
+    c = fact["postgresql,prune_connections"]
+    busy = oth["postgresql,issue_at_rate_idle," c] > 0.25 || oth["postgresql,issue_at_rate_pruning," c] > 0.25
     printf "| issuance p99 during that pruning vs idle (reference tokens, open loop at %s/s, %s connections) | ≤ 2 × idle p99, no errors | — | %s ms during vs %s ms idle: %.2f×, %d errors — %s%s |\n",
       fmt(fact["postgresql,prune_rate"]), fact["postgresql,prune_connections"], during, idle, ratio, errors, oki ? "pass" : "**MISS**", busy ? " (machine busy: see below)" : ""
   }

@@ -209,14 +209,14 @@ pg_counters() {
 # cpu_snapshot [LOAD_PID]: "server postgresql load machine" CPU ticks and the time (ns) now.
 cpu_snapshot() { echo "$(ticks_of "$server_pid") $(pg_ticks) $(ticks_of "${1:-}") $(machine_ticks) $(date +%s%N)"; }
 
-# cpu_row PROVIDER CELL RPS P50 P99 ERRORS SNAPSHOT_BEFORE SNAPSHOT_AFTER: a results.tsv row for a
+# cpu_row PROVIDER CELL RPS P50 P99 ERRORS SNAPSHOT_BEFORE SNAPSHOT_AFTER CONNECTIONS: a results.tsv row for a
 # cell measured by the rate command rather than wrk (the load column is the rate command).
 cpu_row() {
-  awk -v provider="$1" -v cell="$2" -v rps="$3" -v p50="$4" -v p99="$5" -v errors="$6" -v a="$7" -v b="$8" -v hz="$hz" 'BEGIN {
+  awk -v provider="$1" -v cell="$2" -v rps="$3" -v p50="$4" -v p99="$5" -v errors="$6" -v a="$7" -v b="$8" -v connections="$9" -v hz="$hz" 'BEGIN {
     split(a, x, " "); split(b, y, " "); secs = (y[5] - x[5]) / 1e9; if (secs <= 0) secs = 1
     server = (y[1] - x[1]) / hz / secs; pg = (y[2] - x[2]) / hz / secs; load = (y[3] - x[3]) / hz / secs
     other = (y[4] - x[4]) / hz / secs - server - pg - load; if (other < 0) other = 0
-    printf "%s\t%s\t16\t%.0f\t%.2f\t%.2f\t%d\t0\t%.2f\t%.2f\t%.2f\t%.2f\n", provider, cell, rps, p50, p99, errors, server, pg, load, other
+    printf "%s\t%s\t%d\t%.0f\t%.2f\t%.2f\t%d\t0\t%.2f\t%.2f\t%.2f\t%.2f\n", provider, cell, connections, rps, p50, p99, errors, server, pg, load, other
   }' >>"$results"
 }
 
@@ -342,9 +342,9 @@ prune_cell() {
   done
   fact "$provider" prune_load_lag_p99_ms "$(json_field lagP99Ms <"$work/prune-rate.json")"
   cpu_row "$provider" issue_at_rate_idle "$(json_field achievedRate <<<"$idle")" "$(json_field p50Ms <<<"$idle")" "$(json_field p99Ms <<<"$idle")" \
-    "$(json_field errors <<<"$idle")" "$cpu_idle" "$cpu_start"
+    "$(json_field errors <<<"$idle")" "$cpu_idle" "$cpu_start" "$prune_connections"
   cpu_row "$provider" issue_at_rate_pruning "$(json_field achievedRate <<<"$during")" "$(json_field p50Ms <<<"$during")" "$(json_field p99Ms <<<"$during")" \
-    "$(json_field errors <<<"$during")" "$cpu_start" "$cpu_end"
+    "$(json_field errors <<<"$during")" "$cpu_start" "$cpu_end" "$prune_connections"
   # What the database did during the run (from the fire time to the end, within 0.2 s).
   local a b
   read -r -a a <<<"$pg_start"; read -r -a b <<<"$pg_end"
