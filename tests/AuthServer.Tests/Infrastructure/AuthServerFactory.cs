@@ -45,6 +45,18 @@ public sealed class AuthServerFactory(DatabaseProvider provider, string connecti
         return factory;
     }
 
+    /// <summary>Stops the server, then closes the idle connections of this database's pool, so
+    /// that a full run does not exhaust the test cluster's connection slots.</summary>
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (provider == DatabaseProvider.PostgreSQL)
+        {
+            using var connection = new Npgsql.NpgsqlConnection(connectionString);
+            Npgsql.NpgsqlConnection.ClearPool(connection);
+        }
+    }
+
     /// <summary>Runs an admin command in-process against this factory's database.</summary>
     public Task<CliResult> RunCliAsync(params string[] args) => Cli.RunAsync(args, AllSettings());
 

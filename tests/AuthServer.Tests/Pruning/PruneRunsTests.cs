@@ -82,7 +82,8 @@ public sealed class PruneRunsOnPostgreSql() : PruneRunsTests(DatabaseProvider.Po
 /// batch's transaction). Nothing else may: a bulk revocation that answered 200 must survive a
 /// crash. With a pool that does not reset sessions, a connection the pruner used would carry a
 /// session-level setting to the next request. (The test cluster runs with synchronous_commit off
-/// for speed; these sessions start with it on.)</summary>
+/// for speed; these sessions start with it on. The idle lifetime keeps the one connection open
+/// from the prune to the check.)</summary>
 public sealed class PrunerCommitOnPostgreSql
 {
     [Fact]
@@ -90,7 +91,7 @@ public sealed class PrunerCommitOnPostgreSql
     {
         await using var migrated = await AuthServerFactory.CreateAsync(DatabaseProvider.PostgreSQL);
         await using var factory = new AuthServerFactory(DatabaseProvider.PostgreSQL,
-            migrated.ConnectionString + ";Maximum Pool Size=1;No Reset On Close=true;Options=-c synchronous_commit=on", new Dictionary<string, string?> { ["Pruning:BatchSize"] = "2" });
+            migrated.ConnectionString + ";Maximum Pool Size=1;No Reset On Close=true;Connection Idle Lifetime=600;Options=-c synchronous_commit=on", new Dictionary<string, string?> { ["Pruning:BatchSize"] = "2" });
         var org = await factory.OrganisationAsync();
         var expired = Enumerable.Range(0, 5).Select(i => PruningTestData.NewToken(org.Id, factory.Time.GetUtcNow() - TimeSpan.FromDays(20 + i))).ToArray();
         await factory.InsertAsync(expired);
