@@ -42,7 +42,20 @@ public sealed class OAuthForm
         var buffer = ArrayPool<byte>.Shared.Rent(maxBytes + 1);
         try
         {
-            var length = await ReadBodyAsync(request.Body, buffer, maxBytes, cancellationToken);
+            int length;
+            try
+            {
+                length = await ReadBodyAsync(request.Body, buffer, maxBytes, cancellationToken);
+            }
+            catch (BadHttpRequestException exception)
+            {
+                // The client's failure (a body cut short, too slow, or over Kestrel's own limit),
+                // answered in the protocol's format rather than logged as the server's.
+                return Fail(exception.StatusCode == StatusCodes.Status413PayloadTooLarge
+                    ? "The request body is too large."
+                    : "The request body could not be read.");
+            }
+
             if (length > maxBytes)
             {
                 return Fail("The request body is too large.");

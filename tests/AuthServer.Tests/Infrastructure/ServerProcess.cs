@@ -14,6 +14,9 @@ public sealed class ServerProcess : IAsyncDisposable
     private Process? _process;
 
     public int Port { get; } = FreePort();
+
+    /// <summary>The configuration the process runs with, for running the CLI against its database.</summary>
+    public IReadOnlyDictionary<string, string?> Settings { get; private set; } = new Dictionary<string, string?>();
     public Uri BaseAddress => new($"http://127.0.0.1:{Port}");
 
     public string Output
@@ -53,6 +56,7 @@ public sealed class ServerProcess : IAsyncDisposable
             all[key] = value;
         }
 
+        server.Settings = all;
         foreach (var (key, value) in all)
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
