@@ -57,13 +57,9 @@ public sealed class DatabaseMigrator(AuthServerDbContext db, StorageInfo storage
             {
                 await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken);
                 await ExecuteAsync(connection, transaction, migration.Sql, cancellationToken);
-                await using (var record = connection.CreateCommand())
+                await using (var record = SqlCommands.Create(connection, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@p0, @p1, @p2)", 3, 30))
                 {
-                    record.Transaction = transaction;
-                    record.CommandText = "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@v, @n, @a)";
-                    AddParameter(record, "@v", migration.Version);
-                    AddParameter(record, "@n", migration.Name);
-                    AddParameter(record, "@a", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+                    SqlCommands.Bind(record, transaction, migration.Version, migration.Name, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
                     await record.ExecuteNonQueryAsync(cancellationToken);
                 }
 
@@ -110,14 +106,6 @@ public sealed class DatabaseMigrator(AuthServerDbContext db, StorageInfo storage
         command.CommandText = sql;
         command.CommandTimeout = 600;
         await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private static void AddParameter(DbCommand command, string name, object value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value;
-        command.Parameters.Add(parameter);
     }
 
     private static List<Migration> Load(DatabaseProvider provider)
