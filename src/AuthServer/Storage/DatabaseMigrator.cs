@@ -6,13 +6,48 @@ using Microsoft.EntityFrameworkCore;
 namespace AuthServer.Storage;
 
 /// <summary>Applies the hand-written, versioned, forward-only SQL migrations embedded under
-/// Storage/Migrations/{provider}/NNNN_name.sql. Each runs in its own transaction and is recorded
-/// in <c>schema_migrations</c>. On PostgreSQL an advisory lock makes concurrent starts safe.</summary>
+/// Storage/Migrations/{provider}/NNNN_name.sql. Each runs in its own transaction (or, when marked
+/// with <see cref="NoTransactionMarker"/>, statement by statement) and is recorded in
+/// <c>schema_migrations</c>. On PostgreSQL an advisory lock makes concurrent starts safe.</summary>
 public sealed class DatabaseMigrator(AuthServerDbContext db, StorageInfo storage, ILogger<DatabaseMigrator> logger)
 {
     private const long AdvisoryLockKey = 0x41_75_74_68_4D_69_67; // "AuthMig"
 
-    public sealed record Migration(int Version, string Name, string Sql);
+    private static readonly TimeSpan LockPollInterval = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>A migration whose first line is this runs outside a transaction, one statement at a time.</summary>
+    public const string NoTransactionMarker = "-- authserver: no-transaction";
+
+    public sealed record Migration(int Version, string Name, string Sql)
+    {
+        public bool InTransaction => !Sql.StartsWith(NoTransactionMarker, StringComparison.Ordinal);
+
+        /// <summary>The statements of a no-transaction migration: comment lines dropped, each
+        /// statement ended by a semicolon at the end of a line.</summary>
+        public IEnumerable<string> Statements()
+        {
+            var statement = new System.Text.StringBuilder();
+            foreach (var line in Sql.Split('\n').Select(l => l.TrimEnd()))
+            {
+                if (line.Length == 0 || line.TrimStart().StartsWith("--", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                statement.AppendLine(line);
+                if (line.EndsWith(';'))
+                {
+                    yield return statement.ToString();
+                    statement.Clear();
+                }
+            }
+
+            if (statement.ToString().Trim().Length > 0)
+            {
+                yield return statement.ToString();
+            }
+        }
+    }
 
     /// <summary>All migrations of the current provider, in order.</summary>
     public IReadOnlyList<Migration> All { get; } = Load(storage.Provider);
@@ -32,13 +67,14 @@ public sealed class DatabaseMigrator(AuthServerDbContext db, StorageInfo storage
         return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Applies what is pending; returns the names applied.</summary>
-    public async Task<IReadOnlyList<string>> MigrateAsync(CancellationToken cancellationToken)
+    /// <summary>Applies what is pending (up to and including <paramref name="upToVersion"/> when
+    /// given); returns the names applied.</summary>
+    public async Task<IReadOnlyList<string>> MigrateAsync(CancellationToken cancellationToken, int? upToVersion = null)
     {
         var connection = await OpenAsync(cancellationToken);
         if (storage.IsPostgreSql)
         {
-            await ExecuteAsync(connection, null, $"SELECT pg_advisory_lock({AdvisoryLockKey})", cancellationToken);
+            await LockAsync(connection, cancellationToken);
         }
         else
         {
@@ -53,17 +89,27 @@ public sealed class DatabaseMigrator(AuthServerDbContext db, StorageInfo storage
                 cancellationToken);
             var current = await GetCurrentVersionAsync(cancellationToken);
             var applied = new List<string>();
-            foreach (var migration in All.Where(m => m.Version > current))
+            foreach (var migration in All.Where(m => m.Version > current && m.Version <= (upToVersion ?? int.MaxValue)))
             {
-                await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken);
-                await ExecuteAsync(connection, transaction, migration.Sql, cancellationToken);
-                await using (var record = SqlCommands.Create(connection, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@p0, @p1, @p2)", 3, 30))
+                if (migration.InTransaction)
                 {
-                    SqlCommands.Bind(record, transaction, migration.Version, migration.Name, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-                    await record.ExecuteNonQueryAsync(cancellationToken);
+                    await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken);
+                    await ExecuteAsync(connection, transaction, migration.Sql, cancellationToken);
+                    await RecordAsync(connection, transaction, migration, cancellationToken);
+                    await transaction.CommitAsync(cancellationToken);
+                }
+                else
+                {
+                    // Statements such as CREATE INDEX CONCURRENTLY refuse to run in a transaction.
+                    // Each one is written to be repeated, so a run that stopped half-way is finished by the next.
+                    foreach (var statement in migration.Statements())
+                    {
+                        await ExecuteAsync(connection, null, statement, cancellationToken);
+                    }
+
+                    await RecordAsync(connection, null, migration, cancellationToken);
                 }
 
-                await transaction.CommitAsync(cancellationToken);
                 logger.LogInformation("Applied migration {Version} {Name}", migration.Version, migration.Name);
                 applied.Add($"{migration.Version:D4}_{migration.Name}");
             }
@@ -77,6 +123,26 @@ public sealed class DatabaseMigrator(AuthServerDbContext db, StorageInfo storage
                 await ExecuteAsync(connection, null, $"SELECT pg_advisory_unlock({AdvisoryLockKey})", CancellationToken.None);
             }
         }
+    }
+
+    /// <summary>Waits for the migration lock by polling: a session blocked in pg_advisory_lock
+    /// holds a snapshot, and CREATE INDEX CONCURRENTLY in the session that has the lock would wait
+    /// for that snapshot to end, a deadlock.</summary>
+    private static async Task LockAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT pg_try_advisory_lock({AdvisoryLockKey})";
+        while (!(bool)(await command.ExecuteScalarAsync(cancellationToken))!)
+        {
+            await Task.Delay(LockPollInterval, cancellationToken);
+        }
+    }
+
+    private static async Task RecordAsync(DbConnection connection, DbTransaction? transaction, Migration migration, CancellationToken cancellationToken)
+    {
+        await using var record = SqlCommands.Create(connection, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@p0, @p1, @p2)", 3, 30);
+        SqlCommands.Bind(record, transaction, migration.Version, migration.Name, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        await record.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)

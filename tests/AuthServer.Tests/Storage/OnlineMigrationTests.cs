@@ -1,0 +1,139 @@
+using AuthServer.Storage;
+using AuthServer.Tests.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace AuthServer.Tests.Storage;
+
+/// <summary>A rolling upgrade runs <c>migrate</c> while the old nodes still issue tokens. A
+/// migration that rebuilds an index of the tokens table must not stop those writes: on a large
+/// table a plain CREATE INDEX or DROP INDEX would hold every issuance for as long as it runs.</summary>
+public sealed class OnlineMigrationTests
+{
+    private const string InsertToken =
+        "INSERT INTO tokens (id, status, format, organisation_id, requesting_organisation_id, client_id, subject, scopes, created_at, expires_at) " +
+        "VALUES (gen_random_uuid(), 'Active', 'Jwt', 'org', 'org', 'client', 'subject', 'read', 0, 1)";
+
+    [Fact]
+    public async Task Tokens_are_written_while_the_token_index_migration_runs_on_postgresql()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var connectionString = await (await PostgresServer.GetAsync()).CreateDatabaseAsync("online");
+        await using (var db = TestDatabases.OpenContext(DatabaseProvider.PostgreSQL, connectionString))
+        {
+            await Migrator(db).MigrateAsync(cancel, upToVersion: 2);
+        }
+
+        // Declared first, disposed last: the in-flight transaction below must end before it.
+        await using var migrateDb = TestDatabases.OpenContext(DatabaseProvider.PostgreSQL, connectionString);
+
+        // An old node's issuance is in flight (uncommitted) when the operator runs migrate.
+        await using var inFlight = new NpgsqlConnection(connectionString);
+        await inFlight.OpenAsync(cancel);
+        await using var transaction = await inFlight.BeginTransactionAsync(cancel);
+        await Execute(inFlight, InsertToken, cancel, transaction);
+
+        var migration = Migrator(migrateDb).MigrateAsync(cancel);
+        var committed = false;
+        try
+        {
+            await WaitUntilMigrationWaitsAsync(connectionString, cancel);
+
+            // Another old node issues a token now: it must not queue behind the migration.
+            await using (var issuer = new NpgsqlConnection(connectionString))
+            {
+                await issuer.OpenAsync(cancel);
+                await Execute(issuer, "SET lock_timeout = '5s'", cancel);
+                await Execute(issuer, InsertToken, cancel);
+            }
+
+            Assert.False(migration.IsCompleted, "the migration should still wait for the transaction that was in flight");
+            await transaction.CommitAsync(cancel);
+            committed = true;
+        }
+        finally
+        {
+            // Whatever happened, end the in-flight transaction and let the migration finish
+            // before the connections are disposed.
+            if (!committed)
+            {
+                await transaction.RollbackAsync(CancellationToken.None);
+            }
+
+            await Task.WhenAny(migration, Task.Delay(TimeSpan.FromSeconds(60), CancellationToken.None));
+        }
+
+        var applied = await migration;
+        Assert.Equal(["0003_token_indexes"], applied);
+        await AssertTokenIndexesAsync(connectionString, cancel);
+        await using var check = new NpgsqlConnection(connectionString);
+        await check.OpenAsync(cancel);
+        await using var count = new NpgsqlCommand("SELECT COUNT(*) FROM tokens", check);
+        Assert.Equal(2L, await count.ExecuteScalarAsync(cancel));
+    }
+
+    /// <summary>No transaction means a migrate can stop between statements (a crash, a killed
+    /// rollout job). The next migrate finishes the work from any of those states.</summary>
+    [Theory]
+    [InlineData("DROP INDEX ix_tokens_renewed_at")]
+    [InlineData("DROP INDEX ix_tokens_renewed_at; CREATE INDEX ix_tokens_revoked_at_new ON tokens (created_at)")]
+    [InlineData("DROP INDEX ix_tokens_renewed_at; CREATE INDEX ix_tokens_revoked_at_new ON tokens (revoked_at) WHERE revoked_at IS NOT NULL; DROP INDEX ix_tokens_revoked_at")]
+    [InlineData("DROP INDEX ix_tokens_renewed_at; DROP INDEX ix_tokens_revoked_at; CREATE INDEX ix_tokens_revoked_at ON tokens (revoked_at) WHERE revoked_at IS NOT NULL")]
+    public async Task A_token_index_migration_that_stopped_half_way_is_finished_by_the_next_migrate(string doneBeforeTheStop)
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var connectionString = await (await PostgresServer.GetAsync()).CreateDatabaseAsync("resume");
+        await using var db = TestDatabases.OpenContext(DatabaseProvider.PostgreSQL, connectionString);
+        var migrator = Migrator(db);
+        await migrator.MigrateAsync(cancel, upToVersion: 2);
+        await using (var connection = new NpgsqlConnection(connectionString))
+        {
+            await connection.OpenAsync(cancel);
+            await Execute(connection, doneBeforeTheStop, cancel);
+        }
+
+        Assert.Equal(["0003_token_indexes"], await migrator.MigrateAsync(cancel));
+
+        await AssertTokenIndexesAsync(connectionString, cancel);
+    }
+
+    /// <summary>ix_tokens_revoked_at is valid and partial; ix_tokens_renewed_at and the temporary index are gone.</summary>
+    private static async Task AssertTokenIndexesAsync(string connectionString, CancellationToken cancel)
+    {
+        await using var check = new NpgsqlConnection(connectionString);
+        await check.OpenAsync(cancel);
+        await using var command = new NpgsqlCommand(
+            "SELECT c.relname, i.indisvalid, pg_get_expr(i.indpred, i.indrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid " +
+            "WHERE i.indrelid = 'tokens'::regclass AND c.relname IN ('ix_tokens_renewed_at', 'ix_tokens_revoked_at', 'ix_tokens_revoked_at_new') ORDER BY c.relname", check);
+        await using var reader = await command.ExecuteReaderAsync(cancel);
+        Assert.True(await reader.ReadAsync(cancel));
+        Assert.Equal("ix_tokens_revoked_at", reader.GetString(0));
+        Assert.True(reader.GetBoolean(1), "the index is valid");
+        Assert.Equal("(revoked_at IS NOT NULL)", reader.GetString(2));
+        Assert.False(await reader.ReadAsync(cancel), "ix_tokens_renewed_at is gone and nothing else is left behind");
+    }
+
+    private static DatabaseMigrator Migrator(AuthServerDbContext db) =>
+        new(db, new StorageInfo(DatabaseProvider.PostgreSQL), NullLogger<DatabaseMigrator>.Instance);
+
+    private static async Task Execute(NpgsqlConnection connection, string sql, CancellationToken cancel, NpgsqlTransaction? transaction = null)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        await command.ExecuteNonQueryAsync(cancel);
+    }
+
+    /// <summary>Bounded polling of pg_stat_activity until the migrating session waits for a lock.</summary>
+    private static async Task WaitUntilMigrationWaitsAsync(string connectionString, CancellationToken cancel)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancel);
+        await using var command = new NpgsqlCommand(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%INDEX%'", connection);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while ((long)(await command.ExecuteScalarAsync(cancel))! == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the migration never reached the tokens table");
+            await Task.Delay(TimeSpan.FromMilliseconds(50), cancel);
+        }
+    }
+}
