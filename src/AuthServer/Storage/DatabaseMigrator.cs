@@ -1,5 +1,6 @@
 using System.Data;
 using System.Data.Common;
+using System.Diagnostics;
 using System.Reflection;
 using Microsoft.EntityFrameworkCore;
 
@@ -11,9 +12,15 @@ namespace AuthServer.Storage;
 /// <c>schema_migrations</c>. On PostgreSQL an advisory lock makes concurrent starts safe.</summary>
 public sealed class DatabaseMigrator(AuthServerDbContext db, StorageInfo storage, ILogger<DatabaseMigrator> logger)
 {
-    private const long AdvisoryLockKey = 0x41_75_74_68_4D_69_67; // "AuthMig"
+    public const long AdvisoryLockKey = 0x41_75_74_68_4D_69_67; // "AuthMig"
+
+    /// <summary>How long <see cref="MigrateAsync"/> waits for another migrate; tests shorten it.</summary>
+    public TimeSpan LockWait { get; init; } = DefaultLockWait;
 
     private static readonly TimeSpan LockPollInterval = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>How long a migrate waits for another one to finish: as long as a statement may run.</summary>
+    public static readonly TimeSpan DefaultLockWait = TimeSpan.FromSeconds(600);
 
     /// <summary>A migration whose first line is this runs outside a transaction, one statement at a time.</summary>
     public const string NoTransactionMarker = "-- authserver: no-transaction";
@@ -128,12 +135,18 @@ public sealed class DatabaseMigrator(AuthServerDbContext db, StorageInfo storage
     /// <summary>Waits for the migration lock by polling: a session blocked in pg_advisory_lock
     /// holds a snapshot, and CREATE INDEX CONCURRENTLY in the session that has the lock would wait
     /// for that snapshot to end, a deadlock.</summary>
-    private static async Task LockAsync(DbConnection connection, CancellationToken cancellationToken)
+    private async Task LockAsync(DbConnection connection, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.CommandText = $"SELECT pg_try_advisory_lock({AdvisoryLockKey})";
+        var deadline = Stopwatch.GetTimestamp() + (long)(LockWait.TotalSeconds * Stopwatch.Frequency);
         while (!(bool)(await command.ExecuteScalarAsync(cancellationToken))!)
         {
+            if (Stopwatch.GetTimestamp() > deadline)
+            {
+                throw new TimeoutException($"Another migrate has held the migration lock for {LockWait.TotalSeconds:0} s; try again when it has finished.");
+            }
+
             await Task.Delay(LockPollInterval, cancellationToken);
         }
     }

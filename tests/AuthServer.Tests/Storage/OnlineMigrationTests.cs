@@ -97,6 +97,26 @@ public sealed class OnlineMigrationTests
         await AssertTokenIndexesAsync(connectionString, cancel);
     }
 
+    /// <summary>A second migrate waits for the first (polling the advisory lock) and gives up
+    /// with a clear message, rather than waiting forever, when the first holds it too long.</summary>
+    [Fact]
+    public async Task A_migrate_gives_up_with_a_clear_message_when_another_holds_the_lock_too_long()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var connectionString = await (await PostgresServer.GetAsync()).CreateDatabaseAsync("lockwait");
+        await using var holder = new NpgsqlConnection(connectionString);
+        await holder.OpenAsync(cancel);
+        await Execute(holder, $"SELECT pg_advisory_lock({DatabaseMigrator.AdvisoryLockKey})", cancel);
+
+        await using var db = TestDatabases.OpenContext(DatabaseProvider.PostgreSQL, connectionString);
+        var migrator = new DatabaseMigrator(db, new StorageInfo(DatabaseProvider.PostgreSQL), NullLogger<DatabaseMigrator>.Instance) { LockWait = TimeSpan.FromSeconds(1) };
+        var refused = await Assert.ThrowsAsync<TimeoutException>(() => migrator.MigrateAsync(cancel));
+        Assert.Contains("Another migrate has held the migration lock", refused.Message, StringComparison.Ordinal);
+
+        await Execute(holder, $"SELECT pg_advisory_unlock({DatabaseMigrator.AdvisoryLockKey})", cancel);
+        Assert.NotEmpty(await migrator.MigrateAsync(cancel));
+    }
+
     /// <summary>ix_tokens_revoked_at is valid and partial; ix_tokens_renewed_at and the temporary index are gone.</summary>
     private static async Task AssertTokenIndexesAsync(string connectionString, CancellationToken cancel)
     {
