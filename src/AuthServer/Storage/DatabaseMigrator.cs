@@ -14,16 +14,14 @@ public sealed class DatabaseMigrator(AuthServerDbContext db, StorageInfo storage
 {
     public const long AdvisoryLockKey = 0x41_75_74_68_4D_69_67; // "AuthMig"
 
-    /// <summary>How long <see cref="MigrateAsync"/> waits for another migrate; tests shorten it.</summary>
-    public TimeSpan LockWait { get; init; } = DefaultLockWait;
+    /// <summary>A migration whose first line is this runs outside a transaction, one statement at a time.</summary>
+    public const string NoTransactionMarker = "-- authserver: no-transaction";
 
     private static readonly TimeSpan LockPollInterval = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>How long a migrate waits for another one to finish: as long as a statement may run.</summary>
-    public static readonly TimeSpan DefaultLockWait = TimeSpan.FromSeconds(600);
-
-    /// <summary>A migration whose first line is this runs outside a transaction, one statement at a time.</summary>
-    public const string NoTransactionMarker = "-- authserver: no-transaction";
+    /// <summary>How long a migrate waits for another one to finish (as long as a statement may
+    /// run, 600 s); tests shorten it.</summary>
+    public TimeSpan LockWait { get; init; } = TimeSpan.FromSeconds(600);
 
     public sealed record Migration(int Version, string Name, string Sql)
     {
@@ -74,9 +72,12 @@ public sealed class DatabaseMigrator(AuthServerDbContext db, StorageInfo storage
         return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Applies what is pending (up to and including <paramref name="upToVersion"/> when
-    /// given); returns the names applied.</summary>
-    public async Task<IReadOnlyList<string>> MigrateAsync(CancellationToken cancellationToken, int? upToVersion = null)
+    /// <summary>Applies what is pending; returns the names applied.</summary>
+    public Task<IReadOnlyList<string>> MigrateAsync(CancellationToken cancellationToken) => MigrateAsync(null, cancellationToken);
+
+    /// <summary>Applies what is pending up to and including <paramref name="upToVersion"/> (all when
+    /// null); returns the names applied.</summary>
+    public async Task<IReadOnlyList<string>> MigrateAsync(int? upToVersion, CancellationToken cancellationToken)
     {
         var connection = await OpenAsync(cancellationToken);
         if (storage.IsPostgreSql)

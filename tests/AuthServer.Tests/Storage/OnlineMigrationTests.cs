@@ -21,7 +21,7 @@ public sealed class OnlineMigrationTests
         var connectionString = await (await PostgresServer.GetAsync()).CreateDatabaseAsync("online");
         await using (var db = TestDatabases.OpenContext(DatabaseProvider.PostgreSQL, connectionString))
         {
-            await Migrator(db).MigrateAsync(cancel, upToVersion: 2);
+            await Migrator(db).MigrateAsync(upToVersion: 2, cancel);
         }
 
         // Declared first, disposed last: the in-flight transaction below must end before it.
@@ -85,7 +85,7 @@ public sealed class OnlineMigrationTests
         var connectionString = await (await PostgresServer.GetAsync()).CreateDatabaseAsync("resume");
         await using var db = TestDatabases.OpenContext(DatabaseProvider.PostgreSQL, connectionString);
         var migrator = Migrator(db);
-        await migrator.MigrateAsync(cancel, upToVersion: 2);
+        await migrator.MigrateAsync(upToVersion: 2, cancel);
         await using (var connection = new NpgsqlConnection(connectionString))
         {
             await connection.OpenAsync(cancel);
