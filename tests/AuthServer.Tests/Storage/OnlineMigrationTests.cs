@@ -14,6 +14,10 @@ public sealed class OnlineMigrationTests
         "INSERT INTO tokens (id, status, format, organisation_id, requesting_organisation_id, client_id, subject, scopes, created_at, expires_at) " +
         "VALUES (gen_random_uuid(), 'Active', 'Jwt', 'org', 'org', 'client', 'subject', 'read', 0, 1)";
 
+    /// <summary>Old nodes keep issuing throughout. An issuance transaction is always open (the next
+    /// one opens before the previous one commits), so the migration waits for one at each statement
+    /// that waits for writers; while it waits, another token is written with a 5 s lock timeout. A statement that blocked writes (any plain CREATE or DROP INDEX on tokens) makes that
+    /// write time out.</summary>
     [Fact]
     public async Task Tokens_are_written_while_the_token_index_migration_runs_on_postgresql()
     {
@@ -24,52 +28,60 @@ public sealed class OnlineMigrationTests
             await Migrator(db).MigrateAsync(upToVersion: 2, cancel);
         }
 
-        // Declared first, disposed last: the in-flight transaction below must end before it.
+        // Declared first, disposed last: the open issuance below must end before it.
         await using var migrateDb = TestDatabases.OpenContext(DatabaseProvider.PostgreSQL, connectionString);
+        // Two old-node connections, so that the next issuance opens before the previous one commits.
+        await using var first = new NpgsqlConnection(connectionString);
+        await first.OpenAsync(cancel);
+        await using var second = new NpgsqlConnection(connectionString);
+        await second.OpenAsync(cancel);
+        NpgsqlConnection[] oldNodes = [first, second];
+        var turn = 0;
+        await using var issuer = new NpgsqlConnection(connectionString);
+        await issuer.OpenAsync(cancel);
+        await Execute(issuer, "SET lock_timeout = '5s'", cancel);
+        await using var watcher = new NpgsqlConnection(connectionString);
+        await watcher.OpenAsync(cancel);
 
-        // An old node's issuance is in flight (uncommitted) when the operator runs migrate.
-        await using var inFlight = new NpgsqlConnection(connectionString);
-        await inFlight.OpenAsync(cancel);
-        await using var transaction = await inFlight.BeginTransactionAsync(cancel);
-        await Execute(inFlight, InsertToken, cancel, transaction);
-
+        var open = await first.BeginTransactionAsync(cancel);
+        await Execute(first, InsertToken, cancel, open);
         var migration = Migrator(migrateDb).MigrateAsync(cancel);
-        var committed = false;
+        var waitedIn = new List<string>();
+        var written = 1;
         try
         {
-            await WaitUntilMigrationWaitsAsync(connectionString, cancel);
-
-            // Another old node issues a token now: it must not queue behind the migration.
-            await using (var issuer = new NpgsqlConnection(connectionString))
+            while (await WaitingStatementAsync(watcher, migration, cancel) is { } statement)
             {
-                await issuer.OpenAsync(cancel);
-                await Execute(issuer, "SET lock_timeout = '5s'", cancel);
-                await Execute(issuer, InsertToken, cancel);
+                waitedIn.Add(statement);
+                await Execute(issuer, InsertToken, cancel); // must not queue behind the migration
+                written++;
+                var node = oldNodes[++turn % 2];
+                var next = await node.BeginTransactionAsync(cancel);
+                await Execute(node, InsertToken, cancel, next);
+                written++;
+                await open.CommitAsync(cancel);
+                await open.DisposeAsync();
+                open = next;
             }
 
-            Assert.False(migration.IsCompleted, "the migration should still wait for the transaction that was in flight");
-            await transaction.CommitAsync(cancel);
-            committed = true;
+            await open.CommitAsync(cancel);
         }
         finally
         {
-            // Whatever happened, end the in-flight transaction and let the migration finish
-            // before the connections are disposed.
-            if (!committed)
-            {
-                await transaction.RollbackAsync(CancellationToken.None);
-            }
-
+            // Whatever happened, end the open issuance and let the migration finish before the
+            // connections are disposed.
+            await open.DisposeAsync();
             await Task.WhenAny(migration, Task.Delay(TimeSpan.FromSeconds(60), CancellationToken.None));
         }
 
-        var applied = await migration;
-        Assert.Equal(["0003_token_indexes"], applied);
+        Assert.Equal(["0003_token_indexes"], await migration);
+        // It waited in each statement that reads the table or removes an index of it.
+        Assert.Contains("DROP INDEX CONCURRENTLY IF EXISTS ix_tokens_renewed_at", waitedIn);
+        Assert.Contains("CREATE INDEX CONCURRENTLY ix_tokens_revoked_at_new ON tokens (revoked_at) WHERE revoked_at IS NOT NULL", waitedIn);
+        Assert.Contains("DROP INDEX CONCURRENTLY IF EXISTS ix_tokens_revoked_at", waitedIn);
         await AssertTokenIndexesAsync(connectionString, cancel);
-        await using var check = new NpgsqlConnection(connectionString);
-        await check.OpenAsync(cancel);
-        await using var count = new NpgsqlCommand("SELECT COUNT(*) FROM tokens", check);
-        Assert.Equal(2L, await count.ExecuteScalarAsync(cancel));
+        await using var count = new NpgsqlCommand("SELECT COUNT(*) FROM tokens", watcher);
+        Assert.Equal((long)written, await count.ExecuteScalarAsync(cancel));
     }
 
     /// <summary>No transaction means a migrate can stop between statements (a crash, a killed
@@ -142,18 +154,24 @@ public sealed class OnlineMigrationTests
         await command.ExecuteNonQueryAsync(cancel);
     }
 
-    /// <summary>Bounded polling of pg_stat_activity until the migrating session waits for a lock.</summary>
-    private static async Task WaitUntilMigrationWaitsAsync(string connectionString, CancellationToken cancel)
+    /// <summary>The statement the migrating session is waiting in for a lock, or null once the
+    /// migration has finished; bounded polling of pg_stat_activity.</summary>
+    private static async Task<string?> WaitingStatementAsync(NpgsqlConnection watcher, Task migration, CancellationToken cancel)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(cancel);
         await using var command = new NpgsqlCommand(
-            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%INDEX%'", connection);
+            "SELECT query FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%INDEX%'", watcher);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while ((long)(await command.ExecuteScalarAsync(cancel))! == 0)
+        while (!migration.IsCompleted)
         {
-            Assert.True(DateTime.UtcNow < deadline, "the migration never reached the tokens table");
-            await Task.Delay(TimeSpan.FromMilliseconds(50), cancel);
+            if (await command.ExecuteScalarAsync(cancel) is string statement)
+            {
+                return statement.Trim().TrimEnd(';');
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "the migration neither waited nor finished within 30 s");
+            await Task.Delay(TimeSpan.FromMilliseconds(20), cancel);
         }
+
+        return null;
     }
 }
