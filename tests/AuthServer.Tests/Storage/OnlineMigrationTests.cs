@@ -16,8 +16,9 @@ public sealed class OnlineMigrationTests
 
     /// <summary>Old nodes keep issuing throughout. An issuance transaction is always open (the next
     /// one opens before the previous one commits), so the migration waits for one at each statement
-    /// that waits for writers; while it waits, another token is written with a 5 s lock timeout. A statement that blocked writes (any plain CREATE or DROP INDEX on tokens) makes that
-    /// write time out.</summary>
+    /// that waits for writers; while it waits, another token is written with a 5 s lock timeout. A
+    /// statement that blocked writes (any plain CREATE or DROP INDEX on tokens) makes that write
+    /// time out.</summary>
     [Fact]
     public async Task Tokens_are_written_while_the_token_index_migration_runs_on_postgresql()
     {
@@ -43,7 +44,9 @@ public sealed class OnlineMigrationTests
         await using var watcher = new NpgsqlConnection(connectionString);
         await watcher.OpenAsync(cancel);
 
+        var transactions = new List<NpgsqlTransaction>();
         var open = await first.BeginTransactionAsync(cancel);
+        transactions.Add(open);
         await Execute(first, InsertToken, cancel, open);
         var migration = Migrator(migrateDb).MigrateAsync(cancel);
         var waitedIn = new List<string>();
@@ -57,10 +60,10 @@ public sealed class OnlineMigrationTests
                 written++;
                 var node = oldNodes[++turn % 2];
                 var next = await node.BeginTransactionAsync(cancel);
+                transactions.Add(next);
                 await Execute(node, InsertToken, cancel, next);
                 written++;
                 await open.CommitAsync(cancel);
-                await open.DisposeAsync();
                 open = next;
             }
 
@@ -68,9 +71,13 @@ public sealed class OnlineMigrationTests
         }
         finally
         {
-            // Whatever happened, end the open issuance and let the migration finish before the
-            // connections are disposed.
-            await open.DisposeAsync();
+            // Whatever happened, end the open issuances (a committed one is left as it is) and
+            // let the migration finish before the connections are disposed.
+            foreach (var transaction in transactions)
+            {
+                await transaction.DisposeAsync();
+            }
+
             await Task.WhenAny(migration, Task.Delay(TimeSpan.FromSeconds(60), CancellationToken.None));
         }
 
