@@ -6,10 +6,12 @@ using System.Text;
 namespace AuthServer.Observability;
 
 /// <summary>Aggregates this host's "AuthServer" and "Microsoft.AspNetCore.Hosting" instruments
-/// (counters, up-down counters, histograms, with their tags) and renders them in the Prometheus
-/// text exposition format 0.0.4. The measurement path takes no lock: a lock-free dictionary
-/// lookup, then interlocked adds. A singleton; only meters of this host's IMeterFactory count,
-/// so two hosts in one process (tests) do not mix.</summary>
+/// (counters, up-down counters, histograms, with their tags) and the runtime's "System.Runtime"
+/// ones (observable: memory, GC, allocation, thread pool, CPU; read at each scrape), and renders
+/// them in the Prometheus text exposition format 0.0.4. The measurement path takes no lock: a
+/// lock-free dictionary lookup, then interlocked adds. A singleton; of the host meters only those
+/// of this host's IMeterFactory count, so two hosts in one process (tests) do not mix; the
+/// runtime's meter is the process's own.</summary>
 public sealed class PrometheusExporter : IDisposable
 {
     public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
@@ -18,6 +20,9 @@ public sealed class PrometheusExporter : IDisposable
     public const int MaxSeriesPerInstrument = 1000;
 
     private static readonly string[] MeterNames = [AuthServerMetrics.MeterName, "Microsoft.AspNetCore.Hosting"];
+
+    /// <summary>The runtime's meter (.NET 9 and later); not created through an IMeterFactory.</summary>
+    private const string RuntimeMeterName = "System.Runtime";
 
     private static readonly double[] DefaultBuckets = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 
@@ -30,8 +35,9 @@ public sealed class PrometheusExporter : IDisposable
         _meterFactory = meterFactory;
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (MeterNames.Contains(instrument.Meter.Name) && ReferenceEquals(instrument.Meter.Scope, _meterFactory)
-                && Family.TryCreate(instrument) is { } family)
+            var ours = (MeterNames.Contains(instrument.Meter.Name) && ReferenceEquals(instrument.Meter.Scope, _meterFactory))
+                || instrument.Meter.Name == RuntimeMeterName;
+            if (ours && Family.TryCreate(instrument) is { } family)
             {
                 _families[instrument] = family;
                 listener.EnableMeasurementEvents(instrument, family);
@@ -47,6 +53,7 @@ public sealed class PrometheusExporter : IDisposable
     /// <summary>Every family, sorted by name, in exposition format 0.0.4.</summary>
     public string Render()
     {
+        _listener.RecordObservableInstruments(); // the observable ones report their current values now
         var text = new StringBuilder();
         foreach (var family in _families.Values.OrderBy(f => f.Name, StringComparer.Ordinal))
         {
@@ -66,12 +73,17 @@ public sealed class PrometheusExporter : IDisposable
         private readonly string _type;
         private readonly double[]? _buckets;
 
-        private Family(string name, string help, string type, double[]? buckets)
+        /// <summary>Observable instruments report absolute values (a total so far, a current
+        /// level): each measurement replaces the series' value instead of adding to it.</summary>
+        private readonly bool _observed;
+
+        private Family(string name, string help, string type, double[]? buckets, bool observed = false)
         {
             Name = name;
             _help = help;
             _type = type;
             _buckets = buckets;
+            _observed = observed;
         }
 
         public string Name { get; }
@@ -86,7 +98,10 @@ public sealed class PrometheusExporter : IDisposable
                 UpDownCounter<long> or UpDownCounter<int> or UpDownCounter<double> => new Family(baseName, help, "gauge", null),
                 Histogram<double> h => new Family(baseName, help, "histogram", h.Advice?.HistogramBucketBoundaries?.ToArray() ?? DefaultBuckets),
                 Histogram<long> h => new Family(baseName, help, "histogram", h.Advice?.HistogramBucketBoundaries?.Select(b => (double)b).ToArray() ?? DefaultBuckets),
-                _ => null, // Observable instruments are not used by these meters.
+                ObservableCounter<long> or ObservableCounter<int> or ObservableCounter<double> => new Family(baseName + "_total", help, "counter", null, observed: true),
+                ObservableUpDownCounter<long> or ObservableUpDownCounter<int> or ObservableUpDownCounter<double>
+                    or ObservableGauge<long> or ObservableGauge<int> or ObservableGauge<double> => new Family(baseName, help, "gauge", null, observed: true),
+                _ => null,
             };
         }
 
@@ -103,7 +118,14 @@ public sealed class PrometheusExporter : IDisposable
                 series = _series.GetOrAdd(labels, _ => new Series(_buckets?.Length ?? 0));
             }
 
-            series.Add(value, _buckets);
+            if (_observed)
+            {
+                series.Set(value);
+            }
+            else
+            {
+                series.Add(value, _buckets);
+            }
         }
 
         public void Render(StringBuilder text)
@@ -179,6 +201,8 @@ public sealed class PrometheusExporter : IDisposable
         public readonly long[] Buckets = new long[bucketCount + 1];
 
         public double Sum => Volatile.Read(ref _sum);
+
+        public void Set(double value) => Volatile.Write(ref _sum, value);
 
         public void Add(double value, double[]? bounds)
         {

@@ -93,6 +93,35 @@ public sealed partial class MetricsEndpointTests
         Assert.Equal(3, Delta(before, await ScrapeAsync(http), "authserver_tokens_revoked_total{kind=\"all\"}"));
     }
 
+    /// <summary>The runtime's own meter (System.Runtime): what an operator reads first when a
+    /// node is slow or grows, next to the token counters.</summary>
+    [Fact]
+    public async Task Runtime_metrics_show_memory_allocation_and_collections()
+    {
+        await using var factory = await AuthServerFactory.CreateAsync(DatabaseProvider.Sqlite);
+        using var http = factory.CreateClient();
+        var before = await ScrapeAsync(http);
+
+        var garbage = new byte[8 * 1024 * 1024]; // allocated, so the allocation counter must move
+        GC.KeepAlive(garbage);
+        GC.Collect();
+        var page = await ScrapeAsync(http);
+
+        foreach (var line in page.TrimEnd('\n').Split('\n'))
+        {
+            Assert.True(SampleLine().IsMatch(line) || CommentLine().IsMatch(line), $"not exposition format 0.0.4: {line}");
+        }
+
+        Assert.Contains("# TYPE dotnet_gc_collections_total counter", page, StringComparison.Ordinal);
+        Assert.True(Delta(before, page, "dotnet_gc_collections_total{gc_heap_generation=\"gen2\"}") >= 1, "a full collection is counted");
+        Assert.Contains("# TYPE dotnet_gc_heap_total_allocated_bytes_total counter", page, StringComparison.Ordinal);
+        Assert.True(Delta(before, page, "dotnet_gc_heap_total_allocated_bytes_total") >= 8 * 1024 * 1024, "8 MiB more allocated");
+        Assert.Contains("# TYPE dotnet_process_memory_working_set_bytes gauge", page, StringComparison.Ordinal);
+        Assert.True(Value(page, "dotnet_process_memory_working_set_bytes") > 10 * 1024 * 1024, "the working set is the process's, in bytes");
+        Assert.Contains("# TYPE dotnet_process_cpu_time_seconds_total counter", page, StringComparison.Ordinal);
+        Assert.Contains("# TYPE dotnet_gc_pause_time_seconds_total counter", page, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Metrics_can_be_switched_off()
     {
