@@ -2,7 +2,7 @@
 # Renders bench/run.sh's measurements as Markdown (called by run.sh; prints to stdout).
 #   report.sh RESULTS.tsv FACTS.tsv QUICK LOAD_BEFORE LOAD_AFTER TOTAL_SECONDS BULK_TOKENS PG_VERSION CELL_SECONDS PRUNE_IDLE_SECONDS
 set -euo pipefail
-results=$1 facts=$2 quick=$3 load_before=$4 load_after=$5 total=$6 bulk_tokens=$7 pg_version=$8 cell_seconds=$9 prune_idle=${10} gc=${11:-}
+results=$1 facts=$2 quick=$3 load_before=$4 load_after=$5 total=$6 bulk_tokens=$7 pg_version=$8 cell_seconds=$9 prune_idle=${10}
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -153,17 +153,6 @@ echo "\"ceiling\" = the machine's cores divided by the CPU that one request cost
 echo "an estimate of what this build could do with the machine to itself (too low when the machine was busy: shared"
 echo "caches and cores make each request cost more CPU). A target of N requests/s on"
 echo "$(nproc) cores needs at most $(nproc)000/N ms of CPU per request for all three (6,000/s: $(awk -v c="$(nproc)" 'BEGIN{printf "%.2f", c * 1000 / 6000}') ms; 3,000/s: $(awk -v c="$(nproc)" 'BEGIN{printf "%.2f", c * 1000 / 3000}') ms)."
-if [ -s "$gc" ]; then
-  echo
-  echo "Allocation and garbage collection in the server per measured cell (its own \`/metrics\`, System.Runtime, read before and after each cell):"
-  echo
-  echo "| database | cell | connections | allocated per request | collections/s gen0 / gen1 / gen2 | time paused |"
-  echo "|---|---|---|---|---|---|"
-  awk -F'\t' '{
-    requests = ($4 > 0 ? $4 : 1); secs = ($5 > 0 ? $5 : 1)
-    printf "| %s | %s | %s | %.1f KB | %.1f / %.1f / %.1f | %.1f%% |\n", $1, $2, $3, $6 / requests / 1024, $7 / secs, $8 / secs, $9 / secs, 100 * $10 / secs
-  }' "$gc"
-fi
 if [ -n "$signing" ]; then
   echo
   echo "Signing on one core (\`openssl speed -seconds 1 rsa2048 ecdsap256\`, OpenSSL $(openssl version | awk '{print $2}')): $signing,"

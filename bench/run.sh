@@ -145,26 +145,11 @@ results="$work/results.tsv"   # provider cell connections rps p50_ms p99_ms erro
 facts="$work/facts.tsv"       # provider key value
 : >"$facts"
 fact() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$facts"; }
-gc="$work/gc.tsv"             # provider cell connections requests seconds allocated_bytes gen0 gen1 gen2 pause_s
-: >"$gc"
-
-# The server's runtime counters from its own /metrics (System.Runtime): bytes allocated,
-# collections of each generation, seconds paused. One line: "allocated gen0 gen1 gen2 pause".
-gc_counters() {
-  curl -fs "http://127.0.0.1:$port/metrics" | awk '
-    /^dotnet_gc_heap_total_allocated_bytes_total / { a = $2 }
-    /^dotnet_gc_collections_total\{gc_heap_generation="gen0"\} / { g0 = $2 }
-    /^dotnet_gc_collections_total\{gc_heap_generation="gen1"\} / { g1 = $2 }
-    /^dotnet_gc_collections_total\{gc_heap_generation="gen2"\} / { g2 = $2 }
-    /^dotnet_gc_pause_time_seconds_total / { p = $2 }
-    END { printf "%.0f %d %d %d %.6f\n", a, g0, g1, g2, p }'
-}
 
 # run_wrk PROVIDER CELL CONNECTIONS SECONDS PATH AUTH BODY HANDLES ONCE [record]
 run_wrk() {
   local provider=$1 cell=$2 conns=$3 seconds=$4 path=$5 auth=$6 body=$7 handles=$8 once=$9 record=${10:-record}
-  local s0 p0 m0 s1 p1 m1 out line g0 g1
-  [ "$record" = record ] && g0=$(gc_counters)
+  local s0 p0 m0 s1 p1 m1 out line
   s0=$(ticks_of "$server_pid"); p0=$(pg_ticks); m0=$(machine_ticks)
   out="$work/wrk-$provider-$cell-$conns-$record.txt"
   BENCH_PATH=$path BENCH_AUTH=$auth BENCH_BODY=$body BENCH_HANDLES=$handles BENCH_ONCE=$once BENCH_THREADS=$wrk_threads \
@@ -172,14 +157,7 @@ run_wrk() {
     "http://127.0.0.1:$port" >"$out" 2>&1 || { cat "$out"; die "wrk $cell"; }
   s1=$(ticks_of "$server_pid"); p1=$(pg_ticks); m1=$(machine_ticks)
   [ "$record" = record ] || return 0
-  g1=$(gc_counters)
   line=$(grep '^BENCHRESULT' "$out") || { cat "$out"; die "wrk printed no result for $cell"; }
-  awk -v provider="$provider" -v cell="$cell" -v conns="$conns" -v line="$line" -v a="$g0" -v b="$g1" 'BEGIN {
-    n = split(line, kv, " "); for (i = 2; i <= n; i++) { split(kv[i], x, "="); v[x[1]] = x[2] }
-    split(a, x, " "); split(b, y, " ")
-    printf "%s\t%s\t%s\t%d\t%.3f\t%.0f\t%d\t%d\t%d\t%.6f\n", provider, cell, conns, v["requests"], v["duration_us"] / 1e6,
-      y[1] - x[1], y[2] - x[2], y[3] - x[3], y[4] - x[4], y[5] - x[5]
-  }' >>"$gc"
   # wrk's own CPU: the children line of bash's `times` (user and system, "XmY.YYYs").
   local wrk_cpu
   wrk_cpu=$(tail -1 "$out" | awk '{ s = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); s += a[1] * 60 + a[2] } print s }')
@@ -506,7 +484,7 @@ done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 total=$(($(date +%s) - run_started))
 mkdir -p "$(dirname "$output")"
-bash "$root/bench/report.sh" "$results" "$facts" "$quick" "$load_before" "$load_after" "$total" "$bulk_tokens" "$pg_version" "$duration" "$prune_idle" "$gc" >"$work/report.md"
+bash "$root/bench/report.sh" "$results" "$facts" "$quick" "$load_before" "$load_after" "$total" "$bulk_tokens" "$pg_version" "$duration" "$prune_idle" >"$work/report.md"
 cp "$work/report.md" "$output"
 cat "$work/report.md"
 log "written to ${output#"$root"/}; total ${total} s"
