@@ -130,7 +130,7 @@ internal static class TokenSeeder
             {
                 await writer.StartRowAsync();
                 await writer.WriteAsync(row.Id, NpgsqlDbType.Uuid);
-                await writer.WriteAsync("Active", NpgsqlDbType.Varchar);
+                await writer.WriteAsync("valid", NpgsqlDbType.Varchar);
                 await writer.WriteAsync("Reference", NpgsqlDbType.Varchar);
                 await writer.WriteAsync(organisation, NpgsqlDbType.Varchar);
                 await writer.WriteAsync(organisation, NpgsqlDbType.Varchar);
@@ -164,7 +164,7 @@ internal static class TokenSeeder
         using var transaction = connection.BeginTransaction();
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = $"INSERT INTO tokens ({Columns}) VALUES ($id, 'Active', 'Reference', $org, $org, $client, $client, $scopes, $created, $expires, $hash)";
+        command.CommandText = $"INSERT INTO tokens ({Columns}) VALUES ($id, 'valid', 'Reference', $org, $org, $client, $client, $scopes, $created, $expires, $hash)";
         var id = command.Parameters.Add("$id", SqliteType.Text);
         command.Parameters.AddWithValue("$org", organisation);
         command.Parameters.AddWithValue("$client", client);

@@ -38,7 +38,7 @@ internal static class ClientCommands
             {
                 clientId = c.ClientId,
                 organisation = c.OrganisationId,
-                name = c.Name,
+                name = c.DisplayName,
                 scopes = ScopeService.Split(c.Scopes),
                 tokenFormat = c.TokenFormat == TokenFormat.Reference ? "reference" : "jwt",
                 algorithm = c.SigningAlgorithm,

@@ -71,8 +71,9 @@ public sealed class ClientService(
         {
             ClientId = Secrets.NewId(20),
             OrganisationId = organisationId,
-            Name = name,
-            SecretHash = Secrets.Hash(secret),
+            DisplayName = name,
+            ClientSecret = Convert.ToBase64String(Secrets.Hash(secret)),
+            ClientType = OpenIddict.Abstractions.OpenIddictConstants.ClientTypes.Confidential,
             Scopes = string.Join(' ', allowedScopes.Distinct()),
             GrantTypes = ClientCredentialsGrant,
             TokenFormat = format,
@@ -104,7 +105,7 @@ public sealed class ClientService(
             client = entry?.Client;
         }
 
-        var matches = Secrets.Matches(secret, client?.SecretHash ?? UnknownClientHash);
+        var matches = Secrets.Matches(secret, client?.ClientSecret is { } stored ? Convert.FromBase64String(stored) : UnknownClientHash);
         return matches && client is not null ? client : null;
     }
 }

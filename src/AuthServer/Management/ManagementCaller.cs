@@ -195,9 +195,9 @@ public sealed class ManagementCaller
     /// id naming the key. It is never stored in the clients table and cannot use /connect/token.</summary>
     public static Client PseudoClient(string clientId, string organisationId) => new()
     {
+        Id = Guid.Empty,
         ClientId = clientId,
         OrganisationId = organisationId,
-        SecretHash = [],
         Scopes = "",
         GrantTypes = "",
         TokenFormat = TokenFormat.Jwt,

@@ -181,7 +181,7 @@ public static class ManagementRequest
             token.OrganisationId,
             token.RequestingOrganisationId,
             token.ClientId,
-            token.Subject,
+            token.Subject!,
             StatusName(status),
             status == TokenStatus.Revoked ? [] : [new Link(token.Id.ToString(), "revoketoken", revokeUri)]);
     }

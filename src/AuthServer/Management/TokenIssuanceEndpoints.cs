@@ -53,7 +53,7 @@ public static class TokenIssuanceEndpoints
             caller.Client,
             target.Id,
             caller.Organisation.Id,
-            caller.Client.ClientId,
+            caller.Client.ClientId!,
             scopes,
             (int)expiresIn,
             caller.Actor,

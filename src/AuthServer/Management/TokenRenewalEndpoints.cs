@@ -60,7 +60,7 @@ public static class TokenRenewalEndpoints
             return ManagementErrors.Unprocessable("TOKEN_REVOKED", "A revoked token cannot be renewed.");
         }
 
-        if (token.Token.Status == TokenStatus.Renewed)
+        if (token.Status == TokenStatus.Renewed)
         {
             return ManagementErrors.Unprocessable("TOKEN_ALREADY_RENEWED", "The token has already been renewed; renew the newer token.");
         }

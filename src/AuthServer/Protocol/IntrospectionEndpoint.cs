@@ -59,7 +59,7 @@ public static class IntrospectionEndpoint
             ["active"] = true,
             ["scope"] = stored.Scopes,
             ["client_id"] = stored.ClientId,
-            ["sub"] = stored.Subject,
+            ["sub"] = stored.Subject!,
             ["aud"] = audiences.Count == 1 ? audiences[0] : audiences,
             ["iss"] = options.Value.Issuer,
             ["exp"] = stored.ExpiresAt.ToUnixTimeSeconds(),

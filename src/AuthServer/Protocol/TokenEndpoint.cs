@@ -82,7 +82,7 @@ public static class TokenEndpoint
 
         var lifetime = client.AccessTokenLifetimeSeconds ?? options.Value.DefaultAccessTokenLifetimeSeconds;
         var issued = await issuer.IssueAsync(new IssueRequest(
-            client, organisationId, client.OrganisationId, client.ClientId, requested, lifetime, Actor.ForClient(client)), cancellationToken);
+            client, organisationId, client.OrganisationId, client.ClientId!, requested, lifetime, Actor.ForClient(client)), cancellationToken);
 
         return TypedResults.Ok(new TokenResponse(
             issued.AccessToken,

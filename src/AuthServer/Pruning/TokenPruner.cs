@@ -39,7 +39,7 @@ public sealed class TokenPruner(
     AuthServerMetrics metrics,
     ILogger<TokenPruner> logger)
 {
-    private static readonly TokenStatus[] AllStatuses = Enum.GetValues<TokenStatus>();
+    private static readonly string[] AllStatuses = TokenStatuses.All;
 
     public async Task<PruneResult> RunAsync(CancellationToken cancellationToken)
     {
@@ -53,7 +53,7 @@ public sealed class TokenPruner(
         var timeout = db.Database.GetCommandTimeout() ?? 30;
         await using var expiredBatch = new BatchDelete(db, timeout, storage, "tokens", "sequence", "expires_at < @p0", "expires_at", 1);
         await using var revokedBatch = new BatchDelete(db, timeout, storage, "tokens", "sequence",
-            $"revoked_at < @p0 AND status = '{TokenStatus.Revoked}'", "revoked_at", 1);
+            $"revoked_at < @p0 AND status = '{TokenStatuses.Revoked}'", "revoked_at", 1);
         await using var bulkRevokedBatch = new BatchDelete(db, timeout, storage, "tokens", "sequence",
             "organisation_id = @p0 AND status = @p1 AND sequence <= @p2", "sequence", 3);
         await using var auditBatch = new BatchDelete(db, timeout, storage, "audit_events", "id", "occurred_at < @p0", "occurred_at", 1);
@@ -199,7 +199,7 @@ public sealed class TokenPruner(
     /// (organisation_id, status, sequence, expires_at).</summary>
     private sealed class BulkRevokedBatches(AuthServerDbContext db, int timeoutSeconds, BatchDelete batch, int batchSize, long cutoffMs)
     {
-        private Queue<(string Organisation, long Watermark, TokenStatus Status)>? _targets;
+        private Queue<(string Organisation, long Watermark, string Status)>? _targets;
 
         public async Task<(int Deleted, bool More)> NextAsync(CancellationToken cancellationToken)
         {
@@ -210,7 +210,7 @@ public sealed class TokenPruner(
             }
 
             var (organisation, watermark, status) = _targets.Peek();
-            var (deleted, more) = await batch.ExecuteAsync(batchSize, cancellationToken, organisation, status.ToString(), watermark);
+            var (deleted, more) = await batch.ExecuteAsync(batchSize, cancellationToken, organisation, status, watermark);
             if (!more)
             {
                 _targets.Dequeue();
@@ -220,7 +220,7 @@ public sealed class TokenPruner(
         }
 
         /// <summary>Only organisations that still hold tokens under an old enough watermark.</summary>
-        private async Task<Queue<(string, long, TokenStatus)>> LoadAsync(CancellationToken cancellationToken)
+        private async Task<Queue<(string, long, string)>> LoadAsync(CancellationToken cancellationToken)
         {
             var statuses = string.Join(", ", AllStatuses.Select(s => $"'{s}'"));
             var connection = await SqlCommands.OpenAsync(db, cancellationToken);
@@ -230,7 +230,7 @@ public sealed class TokenPruner(
                 $"WHERE t.organisation_id = o.id AND t.status IN ({statuses}) AND t.sequence <= o.revoked_before_sequence) ORDER BY o.id",
                 1, timeoutSeconds);
             SqlCommands.Bind(command, null, cutoffMs);
-            var targets = new Queue<(string, long, TokenStatus)>();
+            var targets = new Queue<(string, long, string)>();
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {

@@ -51,7 +51,7 @@ public sealed class ScopeService(AuthServerDbContext db, TimeProvider time, IOpt
             return [];
         }
 
-        var known = await db.Scopes.AsNoTracking().Where(s => candidates.Contains(s.Name)).Select(s => s.Name).ToListAsync(cancellationToken);
+        var known = await db.Scopes.AsNoTracking().Where(s => candidates.Contains(s.Name!)).Select(s => s.Name!).ToListAsync(cancellationToken);
         return candidates.Except(known).ToList();
     }
 

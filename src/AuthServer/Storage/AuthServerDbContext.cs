@@ -5,10 +5,13 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace AuthServer.Storage;
 
-/// <summary>The one database of AuthServer. The schema is created by the hand-written
-/// migrations in Storage/Migrations; a test proves they match this model on every provider.</summary>
-public sealed class AuthServerDbContext(DbContextOptions<AuthServerDbContext> options) : DbContext(options)
+/// <summary>The one database of AuthServer: our tables and OpenIddict's entities (clients,
+/// authorizations, scopes, tokens), subclassed with our columns. The schema comes from EF Core
+/// migrations, one set per provider (Microsoft's "migrations with multiple providers": a derived
+/// context per provider, Storage/Providers); a test proves no provider has pending model changes.</summary>
+public abstract class AuthServerDbContext(DbContextOptions options) : DbContext(options)
 {
+    public DbSet<Authorization> Authorizations => Set<Authorization>();
     public DbSet<Organisation> Organisations => Set<Organisation>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<Scope> Scopes => Set<Scope>();
@@ -28,6 +31,9 @@ public sealed class AuthServerDbContext(DbContextOptions<AuthServerDbContext> op
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        // OpenIddict's entity configurations first; everything below overrides them.
+        modelBuilder.UseOpenIddict<Client, Authorization, Scope, Token, Guid>();
+
         modelBuilder.Entity<Organisation>(e =>
         {
             e.ToTable("organisations");
@@ -58,51 +64,71 @@ public sealed class AuthServerDbContext(DbContextOptions<AuthServerDbContext> op
         modelBuilder.Entity<Scope>(e =>
         {
             e.ToTable("scopes");
-            e.HasKey(x => x.Name);
-            e.Property(x => x.Name).HasMaxLength(100);
+            e.Property(x => x.Id).ValueGeneratedNever();
+            e.Property(x => x.Name).HasMaxLength(100).IsRequired();
             e.Property(x => x.Audience).HasMaxLength(200);
         });
 
         modelBuilder.Entity<Client>(e =>
         {
             e.ToTable("clients");
-            e.HasKey(x => x.ClientId);
-            e.Property(x => x.ClientId).HasMaxLength(64);
+            e.Property(x => x.Id).ValueGeneratedNever();
+            e.Property(x => x.ClientId).HasMaxLength(64).IsRequired();
+            // Base64 of a SHA-256 (Clients/ClientSecrets.cs).
+            e.Property(x => x.ClientSecret).HasMaxLength(64);
+            e.Property(x => x.DisplayName).HasMaxLength(200);
             e.Property(x => x.OrganisationId).HasMaxLength(32);
-            e.Property(x => x.Name).HasMaxLength(200);
-            e.Property(x => x.SecretHash).HasMaxLength(32);
             e.Property(x => x.Scopes).HasMaxLength(2000);
             e.Property(x => x.GrantTypes).HasMaxLength(200);
             e.Property(x => x.TokenFormat).HasConversion<string>().HasMaxLength(16);
             e.Property(x => x.SigningAlgorithm).HasMaxLength(16);
+            e.Ignore(x => x.IsStored);
             e.HasOne<Organisation>().WithMany().HasForeignKey(x => x.OrganisationId).OnDelete(DeleteBehavior.Restrict);
             e.HasIndex(x => x.OrganisationId);
+        });
+
+        modelBuilder.Entity<Authorization>(e =>
+        {
+            e.ToTable("authorizations");
+            e.Property(x => x.Id).ValueGeneratedNever();
         });
 
         modelBuilder.Entity<Token>(e =>
         {
             e.ToTable("tokens");
+            // The insertion sequence is the key (the watermark compares it); OpenIddict's id stays
+            // unique and is assigned by us, never by the store.
             e.HasKey(x => x.Sequence);
             e.Property(x => x.Sequence).ValueGeneratedOnAdd();
-            e.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
+            e.Property(x => x.Id).ValueGeneratedNever();
+            e.Ignore(x => x.CreationDate);
+            e.Ignore(x => x.ExpirationDate);
+            e.Ignore(x => x.ReferenceHash);
+            e.Ignore(x => x.IsValid);
+            e.Property(x => x.Status).HasMaxLength(16).IsRequired();
+            e.Property(x => x.Type).HasMaxLength(64);
             e.Property(x => x.Format).HasConversion<string>().HasMaxLength(16);
             e.Property(x => x.OrganisationId).HasMaxLength(32);
             e.Property(x => x.RequestingOrganisationId).HasMaxLength(32);
             e.Property(x => x.ClientId).HasMaxLength(64);
             e.Property(x => x.ApiKeyId).HasMaxLength(32);
-            e.Property(x => x.Subject).HasMaxLength(200);
+            e.Property(x => x.Subject).HasMaxLength(200).IsRequired();
             e.Property(x => x.Scopes).HasMaxLength(2000);
             e.Property(x => x.RevokedBy).HasMaxLength(100);
-            e.Property(x => x.ReferenceHash).HasMaxLength(32);
+            // The SHA-256 of a reference handle, as bytes; OpenIddict speaks its base64.
+            e.Property(x => x.ReferenceId).HasMaxLength(32)
+                .HasConversion(v => v == null ? null : Convert.FromBase64String(v), v => v == null ? null : Convert.ToBase64String(v));
+            // OpenIddict's (application, status, subject, type) index serves its FindAsync of
+            // authorization-code and refresh-token flows; our listings use the indexes below.
             // Lookups: by id (jti) and by reference-handle hash.
             e.HasIndex(x => x.Id).IsUnique();
-            e.HasIndex(x => x.ReferenceHash).IsUnique();
+            e.HasIndex(x => x.ReferenceId).IsUnique();
             // Listing newest first, counting and revoking by organisation and status; organisation first,
             // expiry last so that counting the active tokens of an organisation reads the index only.
             e.HasIndex(x => new { x.OrganisationId, x.Status, x.Sequence, x.ExpiresAt });
             // Revoking by client, or by subject of one client, within an organisation.
             e.HasIndex(x => new { x.OrganisationId, x.ClientId, x.Subject });
-            // Pruning, ordered by indexed columns; only revoked tokens have a revoked_at (migration 0003).
+            // Pruning, ordered by indexed columns; only revoked tokens have a revoked_at.
             e.HasIndex(x => x.ExpiresAt);
             e.HasIndex(x => x.RevokedAt).HasFilter("revoked_at IS NOT NULL");
         });
@@ -142,6 +168,9 @@ public sealed class AuthServerDbContext(DbContextOptions<AuthServerDbContext> op
         });
 
         ApplySnakeCaseNames(modelBuilder);
+        // Our name for what OpenIddict calls the reference id: it holds a hash, never a handle.
+        modelBuilder.Entity<Token>().Property(x => x.ReferenceId).HasColumnName("reference_hash");
+        modelBuilder.Entity<Token>().HasIndex(x => x.ReferenceId).IsUnique().HasDatabaseName("ix_tokens_reference_hash");
     }
 
     /// <summary>snake_case columns and index names, so hand-written SQL reads naturally on PostgreSQL.</summary>

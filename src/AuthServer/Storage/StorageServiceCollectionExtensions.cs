@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using AuthServer.Storage.Providers;
 using Microsoft.EntityFrameworkCore;
 
 namespace AuthServer.Storage;
@@ -19,8 +20,8 @@ public static class StorageServiceCollectionExtensions
         {
             case DatabaseProvider.Sqlite:
                 connectionString = PrepareSqlite(connectionString ?? DatabaseOptions.DefaultSqliteConnectionString);
-                builder.Services.AddDbContextPool<AuthServerDbContext>(o => o
-                    .UseSqlite(connectionString, sqlite => sqlite.CommandTimeout(options.CommandTimeoutSeconds))
+                builder.Services.AddDbContextPool<AuthServerDbContext, SqliteAuthServerDbContext>(o => o
+                    .UseProvider(options.Provider, connectionString, options.CommandTimeoutSeconds)
                     .AddInterceptors(new SqliteConnectionInterceptor()));
                 break;
             case DatabaseProvider.PostgreSQL:
@@ -31,8 +32,8 @@ public static class StorageServiceCollectionExtensions
                 }
 
                 connectionString = PreparePostgreSql(connectionString);
-                builder.Services.AddDbContextPool<AuthServerDbContext>(o => o
-                    .UseNpgsql(connectionString, npgsql => npgsql.CommandTimeout(options.CommandTimeoutSeconds)));
+                builder.Services.AddDbContextPool<AuthServerDbContext, PostgreSqlAuthServerDbContext>(o => o
+                    .UseProvider(options.Provider, connectionString, options.CommandTimeoutSeconds));
                 break;
             default:
                 throw new InvalidOperationException($"Unknown Database:Provider '{options.Provider}'. Use Sqlite or PostgreSQL.");

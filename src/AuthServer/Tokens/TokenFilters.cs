@@ -18,10 +18,10 @@ public static class TokenFilters
 {
     public static IQueryable<Token> WhereStatus(this IQueryable<Token> tokens, TokenStatusFilter filter, long watermark, DateTimeOffset now) => filter switch
     {
-        TokenStatusFilter.Revoked => tokens.Where(t => t.Status == TokenStatus.Revoked || t.Sequence <= watermark),
-        TokenStatusFilter.Active => tokens.Where(t => t.Status != TokenStatus.Revoked && t.Sequence > watermark && t.ExpiresAt > now),
-        TokenStatusFilter.Expired => tokens.Where(t => t.Status != TokenStatus.Revoked && t.Sequence > watermark && t.ExpiresAt <= now),
-        TokenStatusFilter.Renewed => tokens.Where(t => t.Status == TokenStatus.Renewed && t.Sequence > watermark),
+        TokenStatusFilter.Revoked => tokens.Where(t => t.Status != TokenStatuses.Valid || t.Sequence <= watermark),
+        TokenStatusFilter.Active => tokens.Where(t => t.Status == TokenStatuses.Valid && t.Sequence > watermark && t.ExpiresAt > now),
+        TokenStatusFilter.Expired => tokens.Where(t => t.Status == TokenStatuses.Valid && t.Sequence > watermark && t.ExpiresAt <= now),
+        TokenStatusFilter.Renewed => tokens.Where(t => t.Status == TokenStatuses.Valid && t.RenewedAt != null && t.Sequence > watermark),
         _ => throw new ArgumentOutOfRangeException(nameof(filter)),
     };
 
@@ -35,7 +35,7 @@ public static class TokenFilters
         TokenStatusFilter.Revoked => token.IsRevoked,
         TokenStatusFilter.Active => token.IsActive(now),
         TokenStatusFilter.Expired => !token.IsRevoked && token.IsExpired(now),
-        TokenStatusFilter.Renewed => !token.IsRevoked && token.Token.Status == TokenStatus.Renewed,
+        TokenStatusFilter.Renewed => !token.IsRevoked && token.Token.RenewedAt is not null,
         _ => false,
     };
 }

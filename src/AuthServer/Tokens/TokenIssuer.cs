@@ -48,11 +48,13 @@ public sealed class TokenIssuer(
         var token = new Token
         {
             Id = Guid.NewGuid(),
-            Status = TokenStatus.Active,
+            Status = TokenStatuses.Valid,
+            Type = TokenTypes.AccessToken,
             Format = request.Client.TokenFormat,
+            ApplicationId = request.Client.IsStored ? request.Client.Id : null,
             OrganisationId = request.OrganisationId,
             RequestingOrganisationId = request.RequestingOrganisationId,
-            ClientId = request.Client.ClientId,
+            ClientId = request.Client.ClientId!,
             ApiKeyId = request.ApiKeyId,
             Subject = request.Subject,
             Scopes = string.Join(' ', request.Scopes),

@@ -15,7 +15,7 @@ public sealed class TokenRenewer(AuthServerDbContext db, TokenIssuer issuer, Tim
     public async Task<IssuedToken?> RenewAsync(StoredToken original, Client client, string requestingOrganisationId, Actor actor, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        if (!original.IsActive(now) || original.Token.Status != TokenStatus.Active)
+        if (!original.IsActive(now) || original.Status != TokenStatus.Active)
         {
             return null;
         }
@@ -23,10 +23,8 @@ public sealed class TokenRenewer(AuthServerDbContext db, TokenIssuer issuer, Tim
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // The conditional update is the lock: of two concurrent renewals only one changes the row.
         var changed = await db.Tokens
-            .Where(t => t.Sequence == original.Token.Sequence && t.Status == TokenStatus.Active && t.ExpiresAt > now)
-            .ExecuteUpdateAsync(u => u
-                .SetProperty(t => t.Status, TokenStatus.Renewed)
-                .SetProperty(t => t.RenewedAt, now), cancellationToken);
+            .Where(t => t.Sequence == original.Token.Sequence && t.Status == TokenStatuses.Valid && t.RenewedAt == null && t.ExpiresAt > now)
+            .ExecuteUpdateAsync(u => u.SetProperty(t => t.RenewedAt, now), cancellationToken);
         if (changed == 0)
         {
             return null;
@@ -37,7 +35,7 @@ public sealed class TokenRenewer(AuthServerDbContext db, TokenIssuer issuer, Tim
             client,
             original.Token.OrganisationId,
             requestingOrganisationId,
-            original.Token.Subject,
+            original.Token.Subject!,
             original.Token.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries),
             lifetime,
             actor,

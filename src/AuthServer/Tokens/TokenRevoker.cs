@@ -44,7 +44,7 @@ public sealed class TokenRevoker(AuthServerDbContext db, StorageInfo storage, Au
         var watermark = await db.Tokens.MaxAsync(t => (long?)t.Sequence, cancellationToken) ?? 0;
         var count = await db.Tokens.CountAsync(t =>
             t.OrganisationId == organisationId
-            && (t.Status == TokenStatus.Active || t.Status == TokenStatus.Renewed)
+            && t.Status == TokenStatuses.Valid
             && t.Sequence > previous && t.Sequence <= watermark
             && t.ExpiresAt > now, cancellationToken);
         await db.Organisations
@@ -98,7 +98,7 @@ public sealed class TokenRevoker(AuthServerDbContext db, StorageInfo storage, Au
             .Where(selection)
             .WhereActive(watermark, now)
             .ExecuteUpdateAsync(u => u
-                .SetProperty(t => t.Status, TokenStatus.Revoked)
+                .SetProperty(t => t.Status, TokenStatuses.Revoked)
                 .SetProperty(t => t.RevokedAt, now)
                 .SetProperty(t => t.RevokedBy, actor.Credential), cancellationToken);
         audit.Add(action, actor, organisationId, count: count, detail: detail);

@@ -7,7 +7,7 @@ namespace AuthServer.Tokens;
 public sealed record StoredToken(Token Token, long OrganisationRevokedBeforeSequence, DateTimeOffset? OrganisationTokensRevokedAt)
 {
     /// <summary>Revoked one by one, or covered by a bulk revocation of its organisation.</summary>
-    public bool IsRevoked => Token.Status == TokenStatus.Revoked || Token.Sequence <= OrganisationRevokedBeforeSequence;
+    public bool IsRevoked => !Token.IsValid || Token.Sequence <= OrganisationRevokedBeforeSequence;
 
     public bool IsExpired(DateTimeOffset now) => Token.ExpiresAt <= now;
 
@@ -15,8 +15,8 @@ public sealed record StoredToken(Token Token, long OrganisationRevokedBeforeSequ
     public bool IsActive(DateTimeOffset now) => !IsRevoked && !IsExpired(now);
 
     /// <summary>ACTIVE, RENEWED or REVOKED, as the management API shows it (expiry alone does not change it).</summary>
-    public TokenStatus Status => IsRevoked ? TokenStatus.Revoked : Token.Status;
+    public TokenStatus Status => IsRevoked ? TokenStatus.Revoked : Token.RenewedAt is null ? TokenStatus.Active : TokenStatus.Renewed;
 
-    public DateTimeOffset? RevokedAt => Token.Status == TokenStatus.Revoked ? Token.RevokedAt
+    public DateTimeOffset? RevokedAt => !Token.IsValid ? Token.RevokedAt
         : IsRevoked ? OrganisationTokensRevokedAt : null;
 }

@@ -17,7 +17,8 @@ public sealed class TokenStore(AuthServerDbContext db)
 
     public Task<StoredToken?> FindByReferenceHashAsync(byte[] hash, CancellationToken cancellationToken)
     {
-        return Query(db.Tokens.Where(t => t.ReferenceHash == hash)).FirstOrDefaultAsync(cancellationToken);
+        var referenceId = Convert.ToBase64String(hash);
+        return Query(db.Tokens.Where(t => t.ReferenceId == referenceId)).FirstOrDefaultAsync(cancellationToken);
     }
 
     public IQueryable<StoredToken> Query(IQueryable<Token> tokens)

@@ -37,12 +37,12 @@ public sealed partial class MetricsEndpointTests
         var introspector = await factory.ClientAsync(organisation.Id, [scope], introspection: true);
         var before = await ScrapeAsync(http);
 
-        var token = await IssueAsync(http, client.Client.ClientId, client.Secret);
-        await IssueAsync(http, reference.Client.ClientId, reference.Secret);
-        await IssueAsync(http, reference.Client.ClientId, reference.Secret);
-        Assert.Contains("\"active\":true", await PostAsync(http, "/connect/introspect", $"token={token}", introspector.Client.ClientId, introspector.Secret));
-        await PostAsync(http, "/connect/revoke", $"token={token}", client.Client.ClientId, client.Secret);
-        Assert.Contains("\"active\":false", await PostAsync(http, "/connect/introspect", $"token={token}", introspector.Client.ClientId, introspector.Secret));
+        var token = await IssueAsync(http, client.Client.ClientId!, client.Secret);
+        await IssueAsync(http, reference.Client.ClientId!, reference.Secret);
+        await IssueAsync(http, reference.Client.ClientId!, reference.Secret);
+        Assert.Contains("\"active\":true", await PostAsync(http, "/connect/introspect", $"token={token}", introspector.Client.ClientId!, introspector.Secret));
+        await PostAsync(http, "/connect/revoke", $"token={token}", client.Client.ClientId!, client.Secret);
+        Assert.Contains("\"active\":false", await PostAsync(http, "/connect/introspect", $"token={token}", introspector.Client.ClientId!, introspector.Secret));
 
         var response = await http.GetAsync("/metrics", Cancel);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -82,7 +82,7 @@ public sealed partial class MetricsEndpointTests
         var key = await factory.ApiKeyAsync(organisation.Id);
         for (var i = 0; i < 3; i++)
         {
-            await IssueAsync(http, client.Client.ClientId, client.Secret);
+            await IssueAsync(http, client.Client.ClientId!, client.Secret);
         }
 
         var before = await ScrapeAsync(http);

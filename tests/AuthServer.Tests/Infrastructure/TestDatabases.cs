@@ -1,4 +1,5 @@
 using AuthServer.Storage;
+using AuthServer.Storage.Providers;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -22,9 +23,7 @@ public static class TestDatabases
 
     public static AuthServerDbContext OpenContext(DatabaseProvider provider, string connectionString)
     {
-        var builder = new DbContextOptionsBuilder<AuthServerDbContext>();
-        _ = provider == DatabaseProvider.PostgreSQL ? builder.UseNpgsql(connectionString) : builder.UseSqlite(connectionString);
-        return new AuthServerDbContext(builder.Options);
+        return AuthServerDbContextFactory.Create(provider, connectionString);
     }
 
     public static async Task MigrateAsync(DatabaseProvider provider, string connectionString)

@@ -187,7 +187,7 @@ public abstract class ManagementApiTests(DatabaseProvider provider) : ServerTest
 
         // bankadmin from a registered client: descendants only; may grant what the client is registered for.
         var client = (await Factory.ClientAsync(partner.Id, ["bankadmin", scope, other])).Client;
-        var bank = (await Factory.IssueForClientAsync(client, partner.Id, client.ClientId, ["bankadmin"])).AccessToken;
+        var bank = (await Factory.IssueForClientAsync(client, partner.Id, client.ClientId!, ["bankadmin"])).AccessToken;
         var issued = await Http.PostAsync($"/organisations/{merchant.Id}/tokens", ManagementHttp.Bearer(bank), new { scopes = new[] { other }, expiresIn = 60 });
         Assert.Equal(HttpStatusCode.Created, issued.Status);
         Assert.Equal(client.ClientId, issued.Data.GetProperty("clientId").GetString());

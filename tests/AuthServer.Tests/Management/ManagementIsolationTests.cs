@@ -107,7 +107,7 @@ public abstract class ManagementIsolationTests(DatabaseProvider provider) : Serv
         if (!allowed)
         {
             var stored = (await Factory.ResolveAsync(token.AccessToken))!;
-            Assert.Equal(TokenStatus.Active, stored.Token.Status);
+            Assert.Equal(TokenStatus.Active, stored.Status);
         }
     }
 }

@@ -25,10 +25,9 @@ public sealed class ConcurrentMigrationTests
         Assert.Equal([0, latest], applied); // one applied everything, the other nothing
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(TestContext.Current.CancellationToken);
-        await using var command = new NpgsqlCommand("SELECT COUNT(*), MAX(version) FROM schema_migrations", connection);
+        await using var command = new NpgsqlCommand("SELECT COUNT(*) FROM schema_migrations", connection);
         await using var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
         Assert.True(await reader.ReadAsync(TestContext.Current.CancellationToken));
         Assert.Equal(latest, reader.GetInt64(0));
-        Assert.Equal(latest, reader.GetInt32(1));
     }
 }

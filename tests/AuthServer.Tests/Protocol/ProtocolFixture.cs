@@ -35,7 +35,7 @@ public sealed class PostgreSqlProtocolFixture() : ProtocolFixture(DatabaseProvid
 
 public sealed record TestClient(Organisation Organisation, string Scope, Client Client, string Secret)
 {
-    public string Id => Client.ClientId;
+    public string Id => Client.ClientId!;
 }
 
 /// <summary>HTTP helpers shared by the endpoint tests.</summary>

@@ -287,7 +287,7 @@ public abstract class TokenEndpointTests(ProtocolFixture fixture) : ProtocolTest
         {
             Content = new FormUrlEncodedContent([new("grant_type", "client_credentials")]),
         };
-        request.Headers.TryAddWithoutValidation("Authorization", BasicHeader(created.Client.ClientId, created.Secret));
+        request.Headers.TryAddWithoutValidation("Authorization", BasicHeader(created.Client.ClientId!, created.Secret));
         using var response = await http.SendAsync(request, Cancel);
 
         await AssertErrorAsync(response, HttpStatusCode.ServiceUnavailable, "temporarily_unavailable");

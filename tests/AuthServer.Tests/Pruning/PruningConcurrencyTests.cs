@@ -52,7 +52,7 @@ public sealed class PruningConcurrencyOnPostgreSql : IAsyncLifetime
             for (var i = 0; i < 60; i++)
             {
                 var token = await _factory.WithServicesAsync(s => s.GetRequiredService<TokenIssuer>().IssueAsync(
-                    new IssueRequest(client, client.OrganisationId, client.OrganisationId, client.ClientId, [scope], 60, Actor.ForClient(client)),
+                    new IssueRequest(client, client.OrganisationId, client.OrganisationId, client.ClientId!, [scope], 60, Actor.ForClient(client)),
                     cancellationToken));
                 issued.Enqueue(token.AccessToken);
             }

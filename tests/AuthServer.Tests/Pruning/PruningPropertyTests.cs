@@ -91,12 +91,12 @@ public abstract class PruningPropertyTests(DatabaseProvider provider) : ServerTe
 
     /// <summary>The activeness rule of StoredToken, restated.</summary>
     private static bool IsValid(Token t, OrgState org, DateTimeOffset now) =>
-        t.Status != TokenStatus.Revoked && t.Sequence > org.Watermark && t.ExpiresAt > now;
+        t.Status == TokenStatuses.Valid && t.Sequence > org.Watermark && t.ExpiresAt > now;
 
     /// <summary>The pruning rule, restated independently of the SQL.</summary>
     private static bool IsPrunable(Token t, OrgState org, DateTimeOffset cutoff) =>
         t.ExpiresAt < cutoff
-        || (t.Status == TokenStatus.Revoked && t.RevokedAt < cutoff)
+        || (t.Status == TokenStatuses.Revoked && t.RevokedAt < cutoff)
         || (t.Sequence <= org.Watermark && org.RevokedAt < cutoff);
 }
 

@@ -15,7 +15,8 @@ internal static class PruningTestData
         DateTimeOffset? revokedAt = null, DateTimeOffset? renewedAt = null) => new()
     {
         Id = Guid.NewGuid(),
-        Status = status,
+        Status = status == TokenStatus.Revoked ? TokenStatuses.Revoked : TokenStatuses.Valid,
+        Type = TokenTypes.AccessToken,
         Format = TokenFormat.Jwt,
         OrganisationId = organisationId,
         RequestingOrganisationId = organisationId,

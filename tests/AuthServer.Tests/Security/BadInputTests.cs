@@ -82,7 +82,7 @@ public abstract class BadInputTests(BadInputFixture fixture)
     public async Task Hostile_oauth_parameters_are_rfc_6749_errors_or_inactive()
     {
         var client = await Factory.ClientAsync(Partner.Id, [Scope], introspection: true);
-        var auth = SecurityHttp.Basic(client.Client.ClientId, client.Secret);
+        var auth = SecurityHttp.Basic(client.Client.ClientId!, client.Secret);
         foreach (var value in new[] { "../../etc/passwd", "' OR '1'='1", "1;DROP TABLE tokens;--", new string('a', 10_000), "😀" })
         {
             var token = await Http.SendAsync(HttpMethod.Post, "/connect/token", SecurityHttp.Form(("grant_type", "client_credentials"), ("organisation_id", value)), authorization: auth);
@@ -100,7 +100,7 @@ public abstract class BadInputTests(BadInputFixture fixture)
         var oversized = await Http.SendAsync(HttpMethod.Post, "/connect/introspect", SecurityHttp.Form(("token", new string('a', 20_000))), authorization: auth);
         Assert.Equal(400, oversized.Code);
         Assert.Equal("invalid_request", oversized.Json.GetProperty("error").GetString());
-        Assert.Equal(200, (await Http.TokenAsync(client.Client.ClientId, client.Secret)).Code);
+        Assert.Equal(200, (await Http.TokenAsync(client.Client.ClientId!, client.Secret)).Code);
     }
 
     private async Task<(string Id, string AccessToken)> IssueAsync()

@@ -31,15 +31,15 @@ public sealed class BruteForceTests
         // Three wrong secrets for the victim are plain 401s; the bystander is served in between.
         for (var i = 0; i < 3; i++)
         {
-            Assert.Equal(401, (await http.TokenAsync(victim.Client.ClientId, $"guess-{i}", attacker)).Code);
-            Assert.Equal(200, (await http.TokenAsync(bystander.Client.ClientId, bystander.Secret, bystanderAddress)).Code);
+            Assert.Equal(401, (await http.TokenAsync(victim.Client.ClientId!, $"guess-{i}", attacker)).Code);
+            Assert.Equal(200, (await http.TokenAsync(bystander.Client.ClientId!, bystander.Secret, bystanderAddress)).Code);
         }
 
         // Now the victim's id is locked for everyone, whatever the address, and even the right
         // secret gets 429: a correct guess cannot be told apart from a wrong one.
         foreach (var (secret, address) in new[] { ("guess-4", attacker), ("guess-5", otherAttacker), (victim.Secret, attacker) })
         {
-            var refused = await http.TokenAsync(victim.Client.ClientId, secret, address);
+            var refused = await http.TokenAsync(victim.Client.ClientId!, secret, address);
             Assert.Equal(429, refused.Code);
             Assert.Equal("invalid_request", refused.Json.GetProperty("error").GetString());
             Assert.True(refused.Headers.RetryAfter?.Delta is { TotalSeconds: >= 1 and <= 60 }, refused.Headers.ToString());
@@ -49,7 +49,7 @@ public sealed class BruteForceTests
         var watch = Stopwatch.StartNew();
         for (var i = 0; i < 50; i++)
         {
-            Assert.Equal(200, (await http.TokenAsync(bystander.Client.ClientId, bystander.Secret, bystanderAddress)).Code);
+            Assert.Equal(200, (await http.TokenAsync(bystander.Client.ClientId!, bystander.Secret, bystanderAddress)).Code);
         }
 
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"50 tokens took {watch.Elapsed}");
@@ -71,12 +71,12 @@ public sealed class BruteForceTests
 
         Assert.Equal(429, (await http.TokenAsync("guess-next", "secret", sprayer)).Code);
         // Everything that authenticates from that address waits, the real client too (the NAT trade-off)...
-        Assert.Equal(429, (await http.TokenAsync(client.Client.ClientId, client.Secret, sprayer)).Code);
+        Assert.Equal(429, (await http.TokenAsync(client.Client.ClientId!, client.Secret, sprayer)).Code);
         var revoke = await http.SendAsync(HttpMethod.Post, "/connect/introspect", SecurityHttp.Form(("token", "x")),
-            authorization: SecurityHttp.Basic(client.Client.ClientId, client.Secret), address: sprayer);
+            authorization: SecurityHttp.Basic(client.Client.ClientId!, client.Secret), address: sprayer);
         Assert.Equal(429, revoke.Code);
         // ...while the same client from its own address is served.
-        Assert.Equal(200, (await http.TokenAsync(client.Client.ClientId, client.Secret, "192.0.2.1")).Code);
+        Assert.Equal(200, (await http.TokenAsync(client.Client.ClientId!, client.Secret, "192.0.2.1")).Code);
     }
 
     [Fact]
@@ -122,7 +122,7 @@ public sealed class BruteForceTests
         var refused = false;
         for (var i = 0; i < 20 && !refused; i++)
         {
-            refused = (await http.TokenAsync(client.Client.ClientId, "wrong", "192.0.2.7")).Code == 429;
+            refused = (await http.TokenAsync(client.Client.ClientId!, "wrong", "192.0.2.7")).Code == 429;
         }
 
         Assert.True(refused, "never refused");
@@ -131,7 +131,7 @@ public sealed class BruteForceTests
         do
         {
             await Task.Delay(100, TestContext.Current.CancellationToken);
-            status = (await http.TokenAsync(client.Client.ClientId, client.Secret, "192.0.2.7")).Code;
+            status = (await http.TokenAsync(client.Client.ClientId!, client.Secret, "192.0.2.7")).Code;
         }
         while (status == 429 && deadline.Elapsed < TimeSpan.FromSeconds(10));
 

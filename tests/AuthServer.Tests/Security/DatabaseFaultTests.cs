@@ -42,7 +42,7 @@ public sealed class DatabaseFaultTests : IAsyncLifetime
         var introspector = await factory.ClientAsync(org.Id, [scope], introspection: true);
         var key = await factory.ApiKeyAsync(org.Id);
         var clients = new[] { jwtClient, referenceClient };
-        Assert.Equal(200, (await http.TokenAsync(jwtClient.Client.ClientId, jwtClient.Secret)).Code);
+        Assert.Equal(200, (await http.TokenAsync(jwtClient.Client.ClientId!, jwtClient.Secret)).Code);
 
         // Load: each worker gets a token, revokes it (RFC 7009, or the management API), round and round.
         var outcomes = new ConcurrentQueue<Outcome>();
@@ -70,13 +70,13 @@ public sealed class DatabaseFaultTests : IAsyncLifetime
                 }
 
                 var client = clients[(w + i) % 2];
-                var issued = await TimedAsync("token", () => http.TokenAsync(client.Client.ClientId, client.Secret));
+                var issued = await TimedAsync("token", () => http.TokenAsync(client.Client.ClientId!, client.Secret));
                 var token = issued.Status == 200 ? JsonToken(issued.Body) : null;
                 outcomes.Enqueue(issued with { Token = token });
                 if (token is not null)
                 {
                     var revoked = await TimedAsync("revoke", () => http.SendAsync(HttpMethod.Post, "/connect/revoke", SecurityHttp.Form(("token", token)),
-                        authorization: SecurityHttp.Basic(client.Client.ClientId, client.Secret)));
+                        authorization: SecurityHttp.Basic(client.Client.ClientId!, client.Secret)));
                     outcomes.Enqueue(revoked with { Token = token });
                 }
             }
@@ -87,14 +87,14 @@ public sealed class DatabaseFaultTests : IAsyncLifetime
         var stoppedAt = outcomes.Count;
 
         // Every kind of call answers 503 in its API's format within the bound, and readiness fails.
-        var token = await TimedAsync("token", () => http.TokenAsync(jwtClient.Client.ClientId, jwtClient.Secret));
+        var token = await TimedAsync("token", () => http.TokenAsync(jwtClient.Client.ClientId!, jwtClient.Secret));
         AssertUnavailable(token, "temporarily_unavailable");
         // A handle-shaped token must be looked up (a malformed one is answered without the database).
         var handle = new string('h', 43);
         AssertUnavailable(await TimedAsync("introspect", () => http.SendAsync(HttpMethod.Post, "/connect/introspect", SecurityHttp.Form(("token", handle)),
-            authorization: SecurityHttp.Basic(introspector.Client.ClientId, introspector.Secret))), "temporarily_unavailable");
+            authorization: SecurityHttp.Basic(introspector.Client.ClientId!, introspector.Secret))), "temporarily_unavailable");
         AssertUnavailable(await TimedAsync("revoke", () => http.SendAsync(HttpMethod.Post, "/connect/revoke", SecurityHttp.Form(("token", handle)),
-            authorization: SecurityHttp.Basic(jwtClient.Client.ClientId, jwtClient.Secret))), "temporarily_unavailable");
+            authorization: SecurityHttp.Basic(jwtClient.Client.ClientId!, jwtClient.Secret))), "temporarily_unavailable");
         AssertUnavailable(await TimedAsync("list", () => http.SendAsync(HttpMethod.Get, "/tokens", authorization: SecurityHttp.ApiKey(key.Key))), "SERVICE_UNAVAILABLE");
         AssertUnavailable(await TimedAsync("issue", () => http.SendAsync(HttpMethod.Post, "/tokens", $$"""{"scopes":["{{scope}}"],"expiresIn":60}""", "application/json",
             SecurityHttp.ApiKey(key.Key))), "SERVICE_UNAVAILABLE");
@@ -111,7 +111,7 @@ public sealed class DatabaseFaultTests : IAsyncLifetime
         await stopLoad.CancelAsync();
         await Task.WhenAll(workers);
         Assert.Equal(200, (await http.SendAsync(HttpMethod.Get, "/health/ready")).Code);
-        Assert.Equal(200, (await http.TokenAsync(referenceClient.Client.ClientId, referenceClient.Secret)).Code);
+        Assert.Equal(200, (await http.TokenAsync(referenceClient.Client.ClientId!, referenceClient.Secret)).Code);
 
         // Only success or 503, each within the bound; some of each happened.
         var all = outcomes.ToList();

@@ -30,10 +30,10 @@ public abstract class FuzzTests(DatabaseProvider provider, int perFormEndpoint, 
         var scope = await factory.ScopeAsync();
         var client = await factory.ClientAsync(partner.Id, [scope, "admin"], introspection: true);
         var key = await factory.ApiKeyAsync(partner.Id);
-        var token = (await http.TokenAsync(client.Client.ClientId, client.Secret)).Json.GetProperty("access_token").GetString()!;
+        var token = (await http.TokenAsync(client.Client.ClientId!, client.Secret)).Json.GetProperty("access_token").GetString()!;
         var issued = await http.SendAsync(HttpMethod.Post, $"/organisations/{merchant.Id}/tokens", $$"""{"scopes":["{{scope}}"],"expiresIn":3600}""",
             "application/json", SecurityHttp.ApiKey(key.Key));
-        var fuzzer = new Fuzzer(seed, new Fuzzer.Knowns(client.Client.ClientId, client.Secret, key.Key, merchant.Id,
+        var fuzzer = new Fuzzer(seed, new Fuzzer.Knowns(client.Client.ClientId!, client.Secret, key.Key, merchant.Id,
             issued.Json.GetProperty("data").GetProperty("id").GetString()!, token, scope));
 
         // Every route the server maps, read from its own routing table.
@@ -86,7 +86,7 @@ public abstract class FuzzTests(DatabaseProvider provider, int perFormEndpoint, 
 
         // Still healthy and serving.
         Assert.Equal(200, (await http.SendAsync(HttpMethod.Get, "/health/ready")).Code);
-        Assert.Equal(200, (await http.TokenAsync(client.Client.ClientId, client.Secret)).Code);
+        Assert.Equal(200, (await http.TokenAsync(client.Client.ClientId!, client.Secret)).Code);
         Assert.Equal(200, (await http.SendAsync(HttpMethod.Get, "/tokens", authorization: SecurityHttp.ApiKey(key.Key))).Code);
     }
 

@@ -98,9 +98,9 @@ public abstract class SecretsTests(DatabaseProvider provider) : IAsyncLifetime
             ("introspection client secret", introspector.Secret), ("API key", apiKey.Key),
         };
 
-        var jwtToken = AccessToken(await _http.TokenAsync(jwt.Client.ClientId, jwt.Secret));
+        var jwtToken = AccessToken(await _http.TokenAsync(jwt.Client.ClientId!, jwt.Secret));
         var handle = AccessToken(await _http.SendAsync(HttpMethod.Post, "/connect/token", SecurityHttp.Form(
-            ("grant_type", "client_credentials"), ("client_id", reference.Client.ClientId), ("client_secret", reference.Secret), ("organisation_id", merchant.Id))));
+            ("grant_type", "client_credentials"), ("client_id", reference.Client.ClientId!), ("client_secret", reference.Secret), ("organisation_id", merchant.Id))));
         found.Add(("JWT", jwtToken));
         found.Add(("JWT signature", jwtToken.Split('.')[2]));
         found.Add(("reference handle", handle));
@@ -108,11 +108,11 @@ public abstract class SecretsTests(DatabaseProvider provider) : IAsyncLifetime
         foreach (var token in new[] { jwtToken, handle, "not-a-token" })
         {
             Assert.Equal(200, (await _http.SendAsync(HttpMethod.Post, "/connect/introspect", SecurityHttp.Form(("token", token)),
-                authorization: SecurityHttp.Basic(introspector.Client.ClientId, introspector.Secret))).Code);
+                authorization: SecurityHttp.Basic(introspector.Client.ClientId!, introspector.Secret))).Code);
         }
 
         Assert.Equal(200, (await _http.SendAsync(HttpMethod.Post, "/connect/revoke", SecurityHttp.Form(("token", handle)),
-            authorization: SecurityHttp.Basic(reference.Client.ClientId, reference.Secret))).Code);
+            authorization: SecurityHttp.Basic(reference.Client.ClientId!, reference.Secret))).Code);
 
         // Management with the key and with a bearer token.
         var created = await _http.SendAsync(HttpMethod.Post, $"/organisations/{merchant.Id}/tokens", $$"""{"scopes":["{{scope}}"],"expiresIn":600}""",
@@ -129,15 +129,15 @@ public abstract class SecretsTests(DatabaseProvider provider) : IAsyncLifetime
         var wrongKey = apiKey.Key[..^2] + "xx";
         found.Add(("wrong secret", wrongSecret));
         found.Add(("wrong API key", wrongKey));
-        Assert.Equal(401, (await _http.TokenAsync(jwt.Client.ClientId, wrongSecret)).Code);
+        Assert.Equal(401, (await _http.TokenAsync(jwt.Client.ClientId!, wrongSecret)).Code);
         Assert.Equal(401, (await _http.SendAsync(HttpMethod.Post, "/connect/token", SecurityHttp.Form(
-            ("grant_type", "client_credentials"), ("client_id", jwt.Client.ClientId), ("client_secret", wrongSecret)))).Code);
+            ("grant_type", "client_credentials"), ("client_id", jwt.Client.ClientId!), ("client_secret", wrongSecret)))).Code);
         Assert.Equal(400, (await _http.SendAsync(HttpMethod.Post, "/connect/token", SecurityHttp.Form(("grant_type", "client_credentials"), ("scope", "nope")),
-            authorization: SecurityHttp.Basic(jwt.Client.ClientId, jwt.Secret))).Code);
+            authorization: SecurityHttp.Basic(jwt.Client.ClientId!, jwt.Secret))).Code);
         Assert.Equal(401, (await _http.SendAsync(HttpMethod.Get, "/tokens", authorization: SecurityHttp.ApiKey(wrongKey))).Code);
         Assert.Equal(401, (await _http.SendAsync(HttpMethod.Get, "/tokens", authorization: "Bearer " + jwtToken[..^4] + "AAAA")).Code);
         Assert.Equal(403, (await _http.SendAsync(HttpMethod.Post, "/connect/introspect", SecurityHttp.Form(("token", jwtToken)),
-            authorization: SecurityHttp.Basic(jwt.Client.ClientId, jwt.Secret))).Code);
+            authorization: SecurityHttp.Basic(jwt.Client.ClientId!, jwt.Secret))).Code);
         return found;
     }
 

@@ -10,7 +10,7 @@ internal static class SchemaReader
 {
     /// <summary>Tables the migrations own that are not part of the EF model.</summary>
     public static bool IsOutsideModel(string line) =>
-        line.StartsWith("schema_migrations", StringComparison.Ordinal) || line.StartsWith("qrtz_", StringComparison.Ordinal);
+        line.StartsWith("schema_migrations", StringComparison.Ordinal) || line.StartsWith("__EFMigrationsLock", StringComparison.Ordinal) || line.StartsWith("qrtz_", StringComparison.Ordinal);
 
     public static async Task<List<string>> ReadAsync(DatabaseProvider provider, string connectionString)
     {

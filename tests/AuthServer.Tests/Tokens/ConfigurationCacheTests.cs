@@ -22,7 +22,7 @@ public abstract class ConfigurationCacheTests(ProtocolFixture fixture) : Protoco
         var newSecret = Secrets.NewSecret();
         await Factory.WithServicesAsync(s => s.GetRequiredService<AuthServerDbContext>().Clients
             .Where(c => c.ClientId == client.Id)
-            .ExecuteUpdateAsync(u => u.SetProperty(c => c.SecretHash, Secrets.Hash(newSecret)), Cancel));
+            .ExecuteUpdateAsync(u => u.SetProperty(c => c.ClientSecret, Convert.ToBase64String(Secrets.Hash(newSecret))), Cancel));
 
         Factory.Time.Advance(TimeSpan.FromSeconds(4));
         await TokenAsync(client); // still the cached configuration, checked against the cached hash
@@ -71,7 +71,7 @@ public abstract class ConfigurationCacheTests(ProtocolFixture fixture) : Protoco
 
     private static Client Clone(Client client, string id) => new()
     {
-        ClientId = id, OrganisationId = client.OrganisationId, SecretHash = client.SecretHash, Scopes = client.Scopes,
+        ClientId = id, OrganisationId = client.OrganisationId, ClientSecret = client.ClientSecret, Scopes = client.Scopes,
         GrantTypes = client.GrantTypes, TokenFormat = client.TokenFormat, CreatedAt = client.CreatedAt,
     };
 

@@ -48,7 +48,7 @@ public abstract class GroupCommitTests(ProtocolFixture fixture) : IsolatedProtoc
         foreach (var token in tokens)
         {
             var stored = await Factory.WithServicesAsync(s => s.GetRequiredService<TokenValidator>().ResolveAsync(token, Cancel));
-            Assert.Equal(TokenStatus.Revoked, stored!.Token.Status);
+            Assert.Equal(TokenStatuses.Revoked, stored!.Token.Status);
             Assert.Equal($"client:{client.Id}", stored.Token.RevokedBy);
         }
 
@@ -107,8 +107,8 @@ public abstract class GroupCommitTests(ProtocolFixture fixture) : IsolatedProtoc
         var now = Factory.Time.GetUtcNow();
         var token = new Token
         {
-            Id = Guid.NewGuid(), Status = TokenStatus.Active, Format = TokenFormat.Jwt, OrganisationId = client.OrganisationId,
-            RequestingOrganisationId = client.OrganisationId, ClientId = client.ClientId, Subject = client.ClientId, Scopes = "s",
+            Id = Guid.NewGuid(), Status = TokenStatuses.Valid, Type = TokenTypes.AccessToken, Format = TokenFormat.Jwt, OrganisationId = client.OrganisationId,
+            RequestingOrganisationId = client.OrganisationId, ClientId = client.ClientId!, Subject = client.ClientId!, Scopes = "s",
             CreatedAt = now, ExpiresAt = now.AddMinutes(5),
         };
         var audit = new AuditEvent

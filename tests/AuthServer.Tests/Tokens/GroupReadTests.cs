@@ -30,7 +30,7 @@ public abstract class GroupReadTests(ProtocolFixture fixture) : IsolatedProtocol
         }
 
         var renewedFrom = Guid.NewGuid();
-        await ExecuteAsync($"UPDATE tokens SET status = 'Renewed', renewed_at = 1700000000123, api_key_id = 'key1' WHERE sequence IN (SELECT sequence FROM tokens WHERE client_id = '{reference.Id}' AND status = 'Active' ORDER BY sequence LIMIT 3)");
+        await ExecuteAsync($"UPDATE tokens SET renewed_at = 1700000000123, api_key_id = 'key1' WHERE sequence IN (SELECT sequence FROM tokens WHERE client_id = '{reference.Id}' AND status = 'valid' ORDER BY sequence LIMIT 3)");
         await ExecuteAsync(Factory.Provider == DatabaseProvider.PostgreSQL
             ? $"UPDATE tokens SET renewed_from_id = '{renewedFrom}' WHERE client_id = '{jwt.Id}'"
             : $"UPDATE tokens SET renewed_from_id = '{renewedFrom.ToString().ToUpperInvariant()}' WHERE client_id = '{jwt.Id}'");
@@ -49,9 +49,9 @@ public abstract class GroupReadTests(ProtocolFixture fixture) : IsolatedProtocol
             return all.ToDictionary(t => t.Token.Id);
         });
         Assert.Equal(40, byEf.Count);
-        Assert.Contains(byEf.Values, t => t.IsRevoked && t.Token.Status == TokenStatus.Active); // the watermark
-        Assert.Contains(byEf.Values, t => t.Token is { Status: TokenStatus.Revoked, RevokedBy: not null, RevokedAt: not null });
-        Assert.Contains(byEf.Values, t => t.Token is { Status: TokenStatus.Renewed, RenewedAt: not null, ApiKeyId: "key1" });
+        Assert.Contains(byEf.Values, t => t.IsRevoked && t.Token.Status == TokenStatuses.Valid && t.Token.RenewedAt == null); // the watermark
+        Assert.Contains(byEf.Values, t => t.Token is { Status: TokenStatuses.Revoked, RevokedBy: not null, RevokedAt: not null });
+        Assert.Contains(byEf.Values, t => t.Token is { Status: TokenStatuses.Valid, RenewedAt: not null, ApiKeyId: "key1" });
 
         for (var i = 0; i < asked.Count; i++)
         {

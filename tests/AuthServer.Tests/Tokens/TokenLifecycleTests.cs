@@ -16,7 +16,7 @@ public abstract class TokenLifecycleTests(DatabaseProvider provider) : ServerTes
         var scope = await Factory.ScopeAsync();
         var client = (await Factory.ClientAsync(org.Id, [scope], format)).Client;
         var issued = await Factory.WithServicesAsync(s => s.GetRequiredService<TokenIssuer>().IssueAsync(
-            new IssueRequest(client, org.Id, org.Id, client.ClientId, [scope], lifetime, Actor.ForClient(client)), CancellationToken.None));
+            new IssueRequest(client, org.Id, org.Id, client.ClientId!, [scope], lifetime, Actor.ForClient(client)), CancellationToken.None));
         return (issued, org);
     }
 

@@ -1,20 +1,27 @@
+using OpenIddict.EntityFrameworkCore.Models;
+
 namespace AuthServer.Storage.Entities;
 
-/// <summary>An OAuth client (OpenIddict's "application") owned by an organisation.</summary>
-public sealed class Client
+/// <summary>An OAuth client: OpenIddict's application entity, owned by an organisation.
+/// <see cref="OpenIddictEntityFrameworkCoreApplication{TKey,TAuthorization,TToken}.ClientSecret"/>
+/// holds the base64 SHA-256 of the server-generated 256-bit secret (see Clients/ClientSecrets.cs).
+/// What the client may do lives in our typed columns (<see cref="Scopes"/>, <see cref="GrantTypes"/>,
+/// <see cref="CanIntrospect"/>), which every door reads; OpenIddict's permission checks are
+/// switched off in favour of ours (Protocol/OpenIddictSetup.cs says why).</summary>
+public sealed class Client : OpenIddictEntityFrameworkCoreApplication<Guid, Authorization, Token>
 {
-    public required string ClientId { get; set; }
-    public required string OrganisationId { get; set; }
-    public string? Name { get; set; }
+    public Client()
+    {
+        Id = Guid.CreateVersion7();
+    }
 
-    /// <summary>SHA-256 of the server-generated 256-bit secret.</summary>
-    public required byte[] SecretHash { get; set; }
+    public string OrganisationId { get; set; } = "";
 
     /// <summary>Allowed scopes, space separated.</summary>
-    public required string Scopes { get; set; }
+    public string Scopes { get; set; } = "";
 
     /// <summary>Allowed grant types, space separated.</summary>
-    public required string GrantTypes { get; set; }
+    public string GrantTypes { get; set; } = "";
 
     public TokenFormat TokenFormat { get; set; }
 
@@ -28,6 +35,10 @@ public sealed class Client
     public int? AccessTokenLifetimeSeconds { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>False for the pseudo-client of an API key (Management/ManagementCaller.cs), which
+    /// has no row: its tokens carry no <c>application_id</c>.</summary>
+    public bool IsStored => Id != Guid.Empty;
 }
 
 public enum TokenFormat

@@ -1,52 +1,118 @@
+using OpenIddict.EntityFrameworkCore.Models;
+
 namespace AuthServer.Storage.Entities;
 
-/// <summary>One issued access token. Every token is stored before it is returned.</summary>
-public sealed class Token
+/// <summary>One issued token: OpenIddict's token entity with the organisation model added. Every
+/// access token is stored before it is returned. OpenIddict's own columns carry OpenIddict's
+/// meaning (status "valid"/"revoked"/..., type, the client as <c>application_id</c>, the SHA-256
+/// of a reference handle as <c>reference_hash</c>); the rest is ours.</summary>
+public sealed class Token : OpenIddictEntityFrameworkCoreToken<Guid, Client, Authorization>
 {
+    public Token()
+    {
+        // OpenIddict's entity makes a random concurrency token per row; ours are written by the
+        // group commit and never updated through EF's optimistic check, so a constant will do.
+        ConcurrencyToken = null;
+    }
+
     /// <summary>Monotonic insertion order; compared with <see cref="Organisation.RevokedBeforeSequence"/>.</summary>
     public long Sequence { get; set; }
 
-    /// <summary>The token id, also the JWT <c>jti</c>.</summary>
-    public Guid Id { get; set; }
-
-    public TokenStatus Status { get; set; }
+    /// <summary>RFC 9068 JWT or reference handle.</summary>
     public TokenFormat Format { get; set; }
 
     /// <summary>The organisation the token acts for (Gatekeeper's requestedOrganisation).</summary>
-    public required string OrganisationId { get; set; }
+    public string OrganisationId { get; set; } = "";
 
     /// <summary>The organisation that asked for it (Gatekeeper's requestingOrganisation).</summary>
-    public required string RequestingOrganisationId { get; set; }
+    public string RequestingOrganisationId { get; set; } = "";
 
-    /// <summary>The client the token was issued to (for API-key issuance, the organisation's management client).</summary>
-    public required string ClientId { get; set; }
+    /// <summary>The OAuth client_id the token was issued to (for API-key issuance, the
+    /// organisation's management client); the same client as <c>application_id</c>, kept as text
+    /// because every listing, filter and revocation by client speaks client ids.</summary>
+    public string ClientId { get; set; } = "";
+
+    /// <summary>The key of <see cref="Client"/> (OpenIddict's <c>application_id</c>), written by
+    /// the group commit without loading the client.</summary>
+    public Guid? ApplicationId { get; set; }
 
     /// <summary>The API key used to request the token, when it came through the management API.</summary>
     public string? ApiKeyId { get; set; }
 
-    public required string Subject { get; set; }
-
     /// <summary>Granted scopes, space separated.</summary>
-    public required string Scopes { get; set; }
+    public string Scopes { get; set; } = "";
 
+    /// <summary>Issued at. OpenIddict reads and writes it as <see cref="CreationDate"/>.</summary>
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>Expires at. OpenIddict reads and writes it as <see cref="ExpirationDate"/>.</summary>
     public DateTimeOffset ExpiresAt { get; set; }
+
     public DateTimeOffset? RevokedAt { get; set; }
 
     /// <summary>Who revoked it, e.g. "client:abc" or "apikey:xyz".</summary>
     public string? RevokedBy { get; set; }
 
-    /// <summary>When it was renewed (status RENEWED); it stays valid until it expires.</summary>
+    /// <summary>When it was renewed (Gatekeeper's RENEWED); it stays valid until it expires.</summary>
     public DateTimeOffset? RenewedAt { get; set; }
     public Guid? RenewedFromId { get; set; }
 
-    /// <summary>SHA-256 of the reference handle; null for JWT access tokens.</summary>
-    public byte[]? ReferenceHash { get; set; }
+    /// <summary>OpenIddict's view of <see cref="CreatedAt"/>: the column is ours (epoch
+    /// milliseconds, indexed and read by raw SQL), so EF maps <see cref="CreatedAt"/> and this
+    /// property only translates (AuthServerDbContext ignores it).</summary>
+    public override DateTime? CreationDate
+    {
+        get => CreatedAt == default ? null : CreatedAt.UtcDateTime;
+        set => CreatedAt = value is { } date ? new DateTimeOffset(DateTime.SpecifyKind(date, DateTimeKind.Utc)) : default;
+    }
+
+    /// <summary>OpenIddict's view of <see cref="ExpiresAt"/> (see <see cref="CreationDate"/>).</summary>
+    public override DateTime? ExpirationDate
+    {
+        get => ExpiresAt == default ? null : ExpiresAt.UtcDateTime;
+        set => ExpiresAt = value is { } date ? new DateTimeOffset(DateTime.SpecifyKind(date, DateTimeKind.Utc)) : default;
+    }
+
+    /// <summary>SHA-256 of the reference handle (the bytes of OpenIddict's base64
+    /// <see cref="OpenIddictEntityFrameworkCoreToken{TKey,TApplication,TAuthorization}.ReferenceId"/>), or null for a JWT.</summary>
+    public byte[]? ReferenceHash
+    {
+        get => ReferenceId is null ? null : Convert.FromBase64String(ReferenceId);
+        set => ReferenceId = value is null ? null : Convert.ToBase64String(value);
+    }
+
+    /// <summary>Not revoked one by one. Whether it is active also depends on expiry and the
+    /// organisation watermark: see <see cref="Tokens.StoredToken"/>.</summary>
+    public bool IsValid => Status == TokenStatuses.Valid;
 }
 
+/// <summary>OpenIddict's token statuses that AuthServer writes (OpenIddictConstants.Statuses).
+/// RENEWED is not a status: a renewed token stays "valid" with <see cref="Token.RenewedAt"/> set.</summary>
+public static class TokenStatuses
+{
+    public const string Valid = OpenIddict.Abstractions.OpenIddictConstants.Statuses.Valid;
+    public const string Revoked = OpenIddict.Abstractions.OpenIddictConstants.Statuses.Revoked;
+    public const string Redeemed = OpenIddict.Abstractions.OpenIddictConstants.Statuses.Redeemed;
+
+    /// <summary>Every status a token row can have, for the pruner's per-status index ranges.</summary>
+    public static readonly string[] All =
+    [
+        Valid, Revoked, Redeemed,
+        OpenIddict.Abstractions.OpenIddictConstants.Statuses.Inactive,
+        OpenIddict.Abstractions.OpenIddictConstants.Statuses.Rejected,
+    ];
+}
+
+/// <summary>Token status as the management API shows it (Gatekeeper: ACTIVE, REVOKED, RENEWED).</summary>
 public enum TokenStatus
 {
     Active = 0,
     Revoked = 1,
     Renewed = 2,
+}
+
+/// <summary>OpenIddict's token type of access tokens.</summary>
+public static class TokenTypes
+{
+    public const string AccessToken = OpenIddict.Abstractions.OpenIddictConstants.TokenTypeIdentifiers.AccessToken;
 }

@@ -21,6 +21,7 @@ internal sealed class TokenLookupSql(DbConnection connection, int timeoutSeconds
     private const string Select = "SELECT t.\"sequence\", t.\"id\", t.\"status\", t.\"format\", t.\"organisation_id\", " +
         "t.\"requesting_organisation_id\", t.\"client_id\", t.\"api_key_id\", t.\"subject\", t.\"scopes\", t.\"created_at\", " +
         "t.\"expires_at\", t.\"revoked_at\", t.\"revoked_by\", t.\"renewed_at\", t.\"renewed_from_id\", t.\"reference_hash\", " +
+        "t.\"type\", t.\"application_id\", " +
         "o.\"revoked_before_sequence\", o.\"tokens_revoked_at\" " +
         "FROM \"tokens\" AS t INNER JOIN \"organisations\" AS o ON o.\"id\" = t.\"organisation_id\" WHERE ";
 
@@ -90,7 +91,7 @@ internal sealed class TokenLookupSql(DbConnection connection, int timeoutSeconds
         {
             Sequence = r.GetInt64(0),
             Id = r.GetGuid(1),
-            Status = Enum.Parse<TokenStatus>(r.GetString(2)),
+            Status = r.GetString(2),
             Format = Enum.Parse<TokenFormat>(r.GetString(3)),
             OrganisationId = r.GetString(4),
             RequestingOrganisationId = r.GetString(5),
@@ -106,7 +107,9 @@ internal sealed class TokenLookupSql(DbConnection connection, int timeoutSeconds
             RenewedFromId = r.IsDBNull(15) ? null : r.GetGuid(15),
             ReferenceHash = r.IsDBNull(16) ? null : (byte[])r.GetValue(16),
         };
-        return new StoredToken(token, r.GetInt64(17), r.IsDBNull(18) ? null : Time(r.GetInt64(18)));
+        token.Type = r.IsDBNull(17) ? null : r.GetString(17);
+        token.ApplicationId = r.IsDBNull(18) ? null : r.GetGuid(18);
+        return new StoredToken(token, r.GetInt64(19), r.IsDBNull(20) ? null : Time(r.GetInt64(20)));
     }
 
     private static DateTimeOffset Time(long epochMilliseconds) => DateTimeOffset.FromUnixTimeMilliseconds(epochMilliseconds);
