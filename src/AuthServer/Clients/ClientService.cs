@@ -14,16 +14,12 @@ namespace AuthServer.Clients;
 public sealed class ClientService(
     AuthServerDbContext db,
     ScopeService scopes,
-    ConfigurationCache cache,
     OrganisationService organisations,
     TimeProvider time,
     IOptions<AuthServerOptions> options)
 {
     public const string ClientCredentialsGrant = "client_credentials";
     public const int MaxClientIdLength = 64;
-
-    /// <summary>Hash compared when the client id is unknown, so the response time does not tell.</summary>
-    private static readonly byte[] UnknownClientHash = Secrets.Hash(Secrets.NewSecret());
 
     public sealed record CreatedClient(Client Client, string Secret);
 
@@ -72,7 +68,7 @@ public sealed class ClientService(
             ClientId = Secrets.NewId(20),
             OrganisationId = organisationId,
             DisplayName = name,
-            ClientSecret = Convert.ToBase64String(Secrets.Hash(secret)),
+            ClientSecret = ClientSecrets.Verifier(secret),
             ClientType = OpenIddict.Abstractions.OpenIddictConstants.ClientTypes.Confidential,
             Scopes = string.Join(' ', allowedScopes.Distinct()),
             GrantTypes = ClientCredentialsGrant,
@@ -90,22 +86,5 @@ public sealed class ClientService(
     public Task<List<Client>> ListAsync(CancellationToken cancellationToken)
     {
         return db.Clients.AsNoTracking().OrderBy(c => c.OrganisationId).ThenBy(c => c.ClientId).ToListAsync(cancellationToken);
-    }
-
-    /// <summary>The client whose id and secret match, or null. Constant time in the secret, and
-    /// the same work whether or not the client exists.</summary>
-    public async Task<Client?> AuthenticateAsync(string clientId, string secret, CancellationToken cancellationToken)
-    {
-        Client? client = null;
-        if (clientId.Length is > 0 and <= MaxClientIdLength)
-        {
-            // Cached for AuthServer:Caching:Seconds; the secret is still checked on every request.
-            var entry = await cache.Clients.GetOrLoadAsync(clientId, async id =>
-                new ConfigurationCache.ClientEntry(await db.Clients.AsNoTracking().FirstOrDefaultAsync(c => c.ClientId == id, cancellationToken)));
-            client = entry?.Client;
-        }
-
-        var matches = Secrets.Matches(secret, client?.ClientSecret is { } stored ? Convert.FromBase64String(stored) : UnknownClientHash);
-        return matches && client is not null ? client : null;
     }
 }

@@ -8,6 +8,11 @@ public sealed class AuthServerOptions
     /// <summary>The issuer URL (iss). Must be https outside Development.</summary>
     public string Issuer { get; set; } = "http://localhost:5000";
 
+    /// <summary>The issuer identifier as it appears in metadata and in every token's iss: the
+    /// absolute form of <see cref="Issuer"/> (OpenIddict writes a URI's absolute form, so
+    /// "https://auth.example" is announced as "https://auth.example/").</summary>
+    public string IssuerIdentifier => new Uri(Issuer).AbsoluteUri;
+
     /// <summary>Access token lifetime when the client sets none. Default one hour.</summary>
     public int DefaultAccessTokenLifetimeSeconds { get; set; } = 3600;
 

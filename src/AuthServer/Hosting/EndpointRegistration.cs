@@ -15,8 +15,8 @@ public static class EndpointRegistration
             app.UseHsts();
         }
 
+        app.UseProtocol();
         app.MapObservability();
-        app.MapProtocolEndpoints();
         app.MapManagementEndpoints();
         return app;
     }

@@ -73,7 +73,7 @@ public static class ServiceRegistration
         builder.Services.AddScoped<TokenIssuer>();
         builder.Services.AddScoped<TokenValidator>();
         builder.Services.AddScoped<TokenRevoker>();
-        builder.Services.AddProtocol();
+        builder.AddProtocol();
         builder.Services.AddScoped<TokenRenewer>();
         builder.AddManagementApi();
         builder.AddPruning();

@@ -32,6 +32,12 @@ public sealed class KeyProtector
         }
     }
 
+    /// <summary>A key for another purpose, derived from the key-protection key (HKDF-SHA256), so
+    /// every node that shares the key-protection key derives the same one and nothing new is
+    /// stored: OpenIddict's token encryption key comes from here.</summary>
+    public byte[] DeriveKey(string purpose, int length) =>
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, _key, length, info: System.Text.Encoding.UTF8.GetBytes(purpose));
+
     public byte[] Protect(ReadOnlySpan<byte> plaintext)
     {
         var output = new byte[NonceSize + TagSize + plaintext.Length];

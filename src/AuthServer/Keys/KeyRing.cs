@@ -15,11 +15,7 @@ public sealed class KeyRing(IServiceScopeFactory scopes, KeyProtector protector,
     private Snapshot _snapshot = Snapshot.Empty;
 
     public sealed record LoadedKey(string Id, string Algorithm, DateTimeOffset ActivatesAt, DateTimeOffset? PublishedUntil,
-        SigningCredentials Signing, SecurityKey Verification, JsonElement PublicJwk)
-    {
-        /// <summary>The base64url JWS header of the access tokens this key signs.</summary>
-        public string JwsHeader { get; } = Tokens.AccessTokenJwt.EncodedHeader(Algorithm, Id);
-    }
+        SigningCredentials Signing, SecurityKey Verification, JsonElement PublicJwk);
 
     private sealed record Snapshot(DateTimeOffset LoadedAt, IReadOnlyList<LoadedKey> Keys)
     {
@@ -45,6 +41,14 @@ public sealed class KeyRing(IServiceScopeFactory scopes, KeyProtector protector,
         }
 
         return key is not null && IsPublished(key, time.GetUtcNow()) ? key : null;
+    }
+
+    /// <summary>The keys published now: every one a token of ours may be signed with.</summary>
+    public async Task<IReadOnlyList<LoadedKey>> GetPublishedKeysAsync(CancellationToken cancellationToken)
+    {
+        var snapshot = await CurrentAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        return snapshot.Keys.Where(k => IsPublished(k, now)).ToList();
     }
 
     /// <summary>The public keys published now (RFC 7517 JWK Set members).</summary>

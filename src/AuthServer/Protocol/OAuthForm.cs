@@ -19,6 +19,9 @@ public sealed class OAuthForm
 
     public bool Contains(string name) => this[name] is not null;
 
+    /// <summary>Every parameter as sent, each name once (a repeated name is refused when reading).</summary>
+    public IReadOnlyDictionary<string, string> Parameters => _values;
+
     public sealed record Result(OAuthForm? Form, OAuthError? Error);
 
     public static async Task<Result> ReadAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)

@@ -118,8 +118,11 @@ public abstract class AuthServerDbContext(DbContextOptions options) : DbContext(
             // The SHA-256 of a reference handle, as bytes; OpenIddict speaks its base64.
             e.Property(x => x.ReferenceId).HasMaxLength(32)
                 .HasConversion(v => v == null ? null : Convert.FromBase64String(v), v => v == null ? null : Convert.ToBase64String(v));
-            // OpenIddict's (application, status, subject, type) index serves its FindAsync of
-            // authorization-code and refresh-token flows; our listings use the indexes below.
+            // Every index costs every issuance a write. OpenIddict's (application, status, subject,
+            // type) index serves its lookups in flows with authorizations, which client_credentials
+            // tokens never have: kept only for rows that have one, like the foreign key's index.
+            e.HasIndex("ApplicationId", nameof(Token.Status), nameof(Token.Subject), nameof(Token.Type)).HasFilter("authorization_id IS NOT NULL");
+            e.HasIndex("AuthorizationId").HasFilter("authorization_id IS NOT NULL");
             // Lookups: by id (jti) and by reference-handle hash.
             e.HasIndex(x => x.Id).IsUnique();
             e.HasIndex(x => x.ReferenceId).IsUnique();

@@ -9,6 +9,8 @@ using AuthServer.Storage;
 using AuthServer.Storage.Entities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 
 namespace AuthServer.Tokens;
 
@@ -26,8 +28,11 @@ public sealed record IssueRequest(
 
 public sealed record IssuedToken(Token Token, string AccessToken);
 
-/// <summary>Issues access tokens: JWT (RFC 9068) or reference handles. Every token is stored,
-/// with its audit entry, before it is returned.</summary>
+/// <summary>The one place a token row is made and stored, for both doors: OpenIddict's token
+/// endpoint (Protocol/Handlers/AccessTokenStorage.cs: OpenIddict signs, we store) and the
+/// management API (<see cref="IssueAsync"/>: we sign with IdentityModel's JsonWebTokenHandler, the
+/// library OpenIddict itself uses). Every token is stored, with its audit entry, before it is
+/// returned.</summary>
 public sealed class TokenIssuer(
     AuthServerDbContext db,
     KeyRing keys,
@@ -41,11 +46,18 @@ public sealed class TokenIssuer(
     public const string OrganisationClaim = "organisation_id";
     public const string RequestingOrganisationClaim = "requesting_organisation_id";
 
-    public async Task<IssuedToken> IssueAsync(IssueRequest request, CancellationToken cancellationToken)
+    /// <summary>RFC 9068 section 2.1: the JWT "typ" of access tokens.</summary>
+    public const string JwtType = "at+jwt";
+
+    private static readonly JsonWebTokenHandler JwtHandler = new() { SetDefaultTimesOnTokenCreation = false };
+
+    /// <summary>The row of a token about to be issued (not stored yet): a new id, the granted
+    /// scopes, and a lifetime bounded by the server's maximum.</summary>
+    public Token NewToken(IssueRequest request)
     {
         var now = time.GetUtcNow();
         var lifetime = Math.Clamp(request.LifetimeSeconds, 1, options.Value.MaxAccessTokenLifetimeSeconds);
-        var token = new Token
+        return new Token
         {
             Id = Guid.NewGuid(),
             Status = TokenStatuses.Valid,
@@ -62,18 +74,19 @@ public sealed class TokenIssuer(
             ExpiresAt = now.AddSeconds(lifetime),
             RenewedFromId = request.RenewedFromId,
         };
+    }
 
-        string accessToken;
-        if (token.Format == TokenFormat.Reference)
-        {
-            accessToken = Secrets.NewSecret();
-            token.ReferenceHash = Secrets.Hash(accessToken);
-        }
-        else
-        {
-            accessToken = await CreateJwtAsync(token, request.Client, cancellationToken);
-        }
+    /// <summary>A new reference handle for the token (256 bits); only its SHA-256 is stored.</summary>
+    public static string AttachReferenceHandle(Token token)
+    {
+        var handle = Secrets.NewSecret();
+        token.ReferenceHash = Secrets.Hash(handle);
+        return handle;
+    }
 
+    /// <summary>Stores the token with its audit entry; returns once committed.</summary>
+    public async Task StoreAsync(Token token, IssueRequest request, CancellationToken cancellationToken)
+    {
         var entry = audit.Create(request.RenewedFromId is null ? AuditActions.TokenIssued : AuditActions.TokenRenewed,
             request.Actor, token.OrganisationId, token.Id, detail: request.RenewedFromId?.ToString());
         if (db.Database.CurrentTransaction is null)
@@ -93,6 +106,16 @@ public sealed class TokenIssuer(
         metrics.TokensIssued.Add(1,
             new KeyValuePair<string, object?>("format", token.Format == TokenFormat.Reference ? "reference" : "jwt"),
             new KeyValuePair<string, object?>("path", PathOf(request)));
+    }
+
+    /// <summary>The management API's door: makes, signs (or hands out a reference to) and stores a token.</summary>
+    public async Task<IssuedToken> IssueAsync(IssueRequest request, CancellationToken cancellationToken)
+    {
+        var token = NewToken(request);
+        var accessToken = token.Format == TokenFormat.Reference
+            ? AttachReferenceHandle(token)
+            : await CreateJwtAsync(token, request.Client, cancellationToken);
+        await StoreAsync(token, request, cancellationToken);
         return new IssuedToken(token, accessToken);
     }
 
@@ -102,13 +125,34 @@ public sealed class TokenIssuer(
         : request.Actor.Credential.StartsWith("client:", StringComparison.Ordinal) ? "client_credentials"
         : "management";
 
+    /// <summary>An RFC 9068 JWT with the same claims OpenIddict's token endpoint writes.</summary>
     private async Task<string> CreateJwtAsync(Token token, Client client, CancellationToken cancellationToken)
     {
-        var algorithm = client.SigningAlgorithm ?? options.Value.DefaultSigningAlgorithm;
-        var key = await keys.GetSigningKeyAsync(algorithm, cancellationToken);
+        var key = await keys.GetSigningKeyAsync(client.SigningAlgorithm ?? options.Value.DefaultSigningAlgorithm, cancellationToken);
         var audiences = await AudiencesAsync(token.Scopes.Split(' '), cancellationToken);
-        return AccessTokenJwt.Create(key, options.Value.Issuer, token, audiences);
+        return JwtHandler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = Issuer,
+            TokenType = JwtType,
+            IssuedAt = token.CreatedAt.UtcDateTime,
+            NotBefore = token.CreatedAt.UtcDateTime,
+            Expires = token.ExpiresAt.UtcDateTime,
+            SigningCredentials = key.Signing,
+            Claims = new Dictionary<string, object>
+            {
+                [JwtRegisteredClaimNames.Sub] = token.Subject!,
+                [JwtRegisteredClaimNames.Aud] = audiences.Count == 1 ? audiences[0] : audiences.ToArray(),
+                ["client_id"] = token.ClientId,
+                ["scope"] = token.Scopes,
+                [JwtRegisteredClaimNames.Jti] = token.Id.ToString(),
+                [OrganisationClaim] = token.OrganisationId,
+                [RequestingOrganisationClaim] = token.RequestingOrganisationId,
+            },
+        });
     }
+
+    /// <summary>The issuer identifier as OpenIddict writes it (a URI's absolute form).</summary>
+    public string Issuer => options.Value.IssuerIdentifier;
 
     /// <summary>The audiences of the granted scopes, or the default audience when they name none.</summary>
     public async Task<IReadOnlyList<string>> AudiencesAsync(string[] scopes, CancellationToken cancellationToken)
@@ -120,7 +164,7 @@ public sealed class TokenIssuer(
     private async Task<IReadOnlyList<string>?> LoadAudiencesAsync(string[] scopes, CancellationToken cancellationToken)
     {
         var audiences = await db.Scopes.AsNoTracking()
-            .Where(s => scopes.Contains(s.Name) && s.Audience != null)
+            .Where(s => scopes.Contains(s.Name!) && s.Audience != null)
             .Select(s => s.Audience!).Distinct().OrderBy(a => a).ToListAsync(cancellationToken);
         return audiences.Count > 0 ? audiences : [options.Value.DefaultAudience ?? options.Value.Issuer];
     }

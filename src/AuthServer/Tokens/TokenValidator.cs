@@ -56,7 +56,7 @@ public sealed class TokenValidator(TokenLookup store, KeyRing keys, IOptions<Aut
 
         var result = await Handler.ValidateTokenAsync(jwt, new TokenValidationParameters
         {
-            ValidIssuer = options.Value.Issuer,
+            ValidIssuer = options.Value.IssuerIdentifier,
             ValidateAudience = false, // Introspection answers for any audience (RFC 7662).
             ValidateLifetime = false, // The stored expiry decides, with the injected clock.
             IssuerSigningKey = key.Verification,

@@ -23,7 +23,7 @@ public abstract class DiscoveryEndpointTests(ProtocolFixture fixture) : Protocol
         var openid = await MetadataAsync("/.well-known/openid-configuration");
 
         Assert.Equal(oauth.ToString(), openid.ToString());
-        Assert.Equal("https://auth.test", oauth.GetProperty("issuer").GetString());
+        Assert.Equal("https://auth.test/", oauth.GetProperty("issuer").GetString());
         Assert.Equal("https://auth.test/connect/token", oauth.GetProperty("token_endpoint").GetString());
         Assert.Equal("https://auth.test/connect/revoke", oauth.GetProperty("revocation_endpoint").GetString());
         Assert.Equal("https://auth.test/connect/introspect", oauth.GetProperty("introspection_endpoint").GetString());
@@ -32,7 +32,7 @@ public abstract class DiscoveryEndpointTests(ProtocolFixture fixture) : Protocol
         Assert.Contains(scope, Strings(oauth, "scopes_supported"));
         foreach (var endpoint in new[] { "token", "revocation", "introspection" })
         {
-            Assert.Equal(["client_secret_basic", "client_secret_post"], Strings(oauth, $"{endpoint}_endpoint_auth_methods_supported"));
+            Assert.Equal(["client_secret_basic", "client_secret_post"], Strings(oauth, $"{endpoint}_endpoint_auth_methods_supported").Order());
         }
     }
 

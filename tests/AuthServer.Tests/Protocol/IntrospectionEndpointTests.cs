@@ -51,7 +51,7 @@ public abstract class IntrospectionEndpointTests(ProtocolFixture fixture) : Prot
         Assert.Equal(client.Id, json.GetProperty("client_id").GetString());
         Assert.Equal(client.Id, json.GetProperty("sub").GetString());
         Assert.Equal("https://api.example", json.GetProperty("aud").GetString());
-        Assert.Equal("https://auth.test", json.GetProperty("iss").GetString());
+        Assert.Equal("https://auth.test/", json.GetProperty("iss").GetString());
         Assert.Equal("Bearer", json.GetProperty("token_type").GetString());
         Assert.Equal(merchant.Id, json.GetProperty("organisation_id").GetString());
         Assert.Equal(partner.Id, json.GetProperty("requesting_organisation_id").GetString());
@@ -128,7 +128,7 @@ public abstract class IntrospectionEndpointTests(ProtocolFixture fixture) : Prot
         var jwks = new JsonWebKeySet(await jwksResponse.Content.ReadAsStringAsync(Cancel));
         var result = await new JsonWebTokenHandler().ValidateTokenAsync(token, new TokenValidationParameters
         {
-            ValidIssuer = "https://auth.test",
+            ValidIssuer = "https://auth.test/", // the issuer identifier: OpenIddict writes the URI's absolute form
             ValidateAudience = false,
             IssuerSigningKeys = jwks.GetSigningKeys(),
         });

@@ -49,7 +49,7 @@ public abstract class JwksEndpointTests(ProtocolFixture fixture) : ProtocolTestB
         var handler = new JsonWebTokenHandler();
         TokenValidationParameters Parameters(string audience) => new()
         {
-            ValidIssuer = "https://auth.test",
+            ValidIssuer = "https://auth.test/", // the issuer identifier: OpenIddict writes the URI's absolute form
             ValidAudience = audience,
             ValidTypes = ["at+jwt"],
             ValidAlgorithms = [algorithm],

@@ -20,10 +20,11 @@ public abstract class RevocationEndpointTests(ProtocolFixture fixture) : Protoco
         return (await JsonAsync(response)).GetProperty("active").GetBoolean();
     }
 
+    /// <summary>RFC 7009 section 2.2: 200, and the body carries nothing (OpenIddict writes an empty JSON object).</summary>
     private static async Task AssertEmpty200Async(HttpResponseMessage response)
     {
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("", await response.Content.ReadAsStringAsync(Cancel));
+        Assert.Equal("{}", await response.Content.ReadAsStringAsync(Cancel));
         AssertNoStore(response);
     }
 

@@ -34,7 +34,7 @@ public abstract class TokenEndpointTests(ProtocolFixture fixture) : ProtocolTest
         var jwt = new JsonWebToken(json.GetProperty("access_token").GetString());
         Assert.Equal("at+jwt", jwt.Typ);
         Assert.False(string.IsNullOrEmpty(jwt.Kid));
-        Assert.Equal("https://auth.test", jwt.Issuer);
+        Assert.Equal("https://auth.test/", jwt.Issuer);
         Assert.Equal(client.Id, jwt.Subject);
         Assert.Equal(["https://payments.example"], jwt.Audiences);
         Assert.Equal(client.Id, jwt.GetClaim("client_id").Value);

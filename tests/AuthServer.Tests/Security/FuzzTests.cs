@@ -36,9 +36,15 @@ public abstract class FuzzTests(DatabaseProvider provider, int perFormEndpoint, 
         var fuzzer = new Fuzzer(seed, new Fuzzer.Knowns(client.Client.ClientId!, client.Secret, key.Key, merchant.Id,
             issued.Json.GetProperty("data").GetProperty("id").GetString()!, token, scope));
 
-        // Every route the server maps, read from its own routing table.
+        // Every route the server maps, read from its own routing table, and every endpoint OpenIddict
+        // serves (outside routing), read from its options.
+        var openIddict = factory.Services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<OpenIddict.Server.OpenIddictServerOptions>>().CurrentValue;
         var routes = factory.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
             .Select(e => (Template: "/" + e.RoutePattern.RawText!.TrimStart('/'), Method: e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.HttpMethodMetadata>()?.HttpMethods.FirstOrDefault() ?? "GET"))
+            .Concat(openIddict.TokenEndpointUris.Concat(openIddict.RevocationEndpointUris).Concat(openIddict.IntrospectionEndpointUris)
+                .Select(u => ("/" + u.OriginalString.TrimStart('/'), "POST")))
+            .Concat(openIddict.ConfigurationEndpointUris.Concat(openIddict.JsonWebKeySetEndpointUris)
+                .Select(u => ("/" + u.OriginalString.TrimStart('/'), "GET")))
             .Distinct().ToList();
         var batches = new List<(string Name, List<FuzzRequest> Requests)>();
         foreach (var (template, method) in routes)

@@ -638,7 +638,8 @@ namespace AuthServer.Storage.Migrations.Sqlite
                         .HasName("pk_tokens");
 
                     b.HasIndex("AuthorizationId")
-                        .HasDatabaseName("ix_tokens_authorization_id");
+                        .HasDatabaseName("ix_tokens_authorization_id")
+                        .HasFilter("authorization_id IS NOT NULL");
 
                     b.HasIndex("ExpiresAt")
                         .HasDatabaseName("ix_tokens_expires_at");
@@ -659,7 +660,8 @@ namespace AuthServer.Storage.Migrations.Sqlite
                         .HasDatabaseName("ix_tokens_organisation_id_client_id_subject");
 
                     b.HasIndex("ApplicationId", "Status", "Subject", "Type")
-                        .HasDatabaseName("ix_tokens_application_id_status_subject_type");
+                        .HasDatabaseName("ix_tokens_application_id_status_subject_type")
+                        .HasFilter("authorization_id IS NOT NULL");
 
                     b.HasIndex("OrganisationId", "Status", "Sequence", "ExpiresAt")
                         .HasDatabaseName("ix_tokens_organisation_id_status_sequence_expires_at");

@@ -306,12 +306,14 @@ namespace AuthServer.Storage.Migrations.PostgreSql
             migrationBuilder.CreateIndex(
                 name: "ix_tokens_application_id_status_subject_type",
                 table: "tokens",
-                columns: new[] { "application_id", "status", "subject", "type" });
+                columns: new[] { "application_id", "status", "subject", "type" },
+                filter: "authorization_id IS NOT NULL");
 
             migrationBuilder.CreateIndex(
                 name: "ix_tokens_authorization_id",
                 table: "tokens",
-                column: "authorization_id");
+                column: "authorization_id",
+                filter: "authorization_id IS NOT NULL");
 
             migrationBuilder.CreateIndex(
                 name: "ix_tokens_expires_at",

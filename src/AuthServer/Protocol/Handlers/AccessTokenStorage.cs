@@ -1,0 +1,126 @@
+using AuthServer.Configuration;
+using AuthServer.Keys;
+using AuthServer.Storage.Entities;
+using AuthServer.Tokens;
+using Microsoft.AspNetCore;
+using Microsoft.Extensions.Options;
+using OpenIddict.Server;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+using static OpenIddict.Server.OpenIddictServerEvents;
+
+namespace AuthServer.Protocol.Handlers;
+
+/// <summary>Before OpenIddict makes an access token: it must not store it (we do, in one batched
+/// INSERT with the group commit, instead of its INSERT plus, for reference tokens, an UPDATE with
+/// the payload), it signs with the key ring's active key of the client's algorithm (RS256 or
+/// ES256), and the client's format decides between an RFC 9068 JWT and a reference handle.</summary>
+public sealed class PrepareAccessToken(KeyRing keys, IOptions<AuthServerOptions> options) : IOpenIddictServerHandler<GenerateTokenContext>
+{
+    public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<GenerateTokenContext>()
+        .UseSingletonHandler<PrepareAccessToken>()
+        .SetOrder(OpenIddictServerHandlers.Protection.AttachSecurityCredentials.Descriptor.Order + 500)
+        .SetType(OpenIddictServerHandlerType.Custom)
+        .Build();
+
+    public async ValueTask HandleAsync(GenerateTokenContext context)
+    {
+        if (context.TokenType != TokenTypeIdentifiers.AccessToken || ProtocolState.Of(context.Transaction) is not { Issued: { } token, Client: { } client })
+        {
+            return;
+        }
+
+        context.CreateTokenEntry = false;
+        context.PersistTokenPayload = false;
+        context.IsReferenceToken = token.Format == TokenFormat.Reference;
+        // Activation delay: the ring signs only with keys every node has published for a while.
+        var key = await keys.GetSigningKeyAsync(client.SigningAlgorithm ?? options.Value.DefaultSigningAlgorithm, context.CancellationToken);
+        context.SigningCredentials = key.Signing;
+    }
+}
+
+/// <summary>The JWT's claims as RFC 9068 and our resource servers expect them: jti is the token's
+/// id (OpenIddict would make a second, random one) and OpenIddict's private claims (oi_prst,
+/// oi_tkn_id) stay out; the stored row, found by jti, is what introspection and revocation read.</summary>
+public sealed class ShapeAccessTokenClaims : IOpenIddictServerHandler<GenerateTokenContext>
+{
+    private static readonly string[] PrivateClaims = [Claims.Private.Presenter, Claims.Private.TokenId];
+
+    public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<GenerateTokenContext>()
+        .UseSingletonHandler<ShapeAccessTokenClaims>()
+        .SetOrder(OpenIddictServerHandlers.Protection.AttachTokenMetadata.Descriptor.Order + 500)
+        .SetType(OpenIddictServerHandlerType.Custom)
+        .Build();
+
+    public ValueTask HandleAsync(GenerateTokenContext context)
+    {
+        if (context.TokenType != TokenTypeIdentifiers.AccessToken || ProtocolState.Of(context.Transaction).Issued is not { } token)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        var descriptor = context.SecurityTokenDescriptor;
+        descriptor.Claims ??= new Dictionary<string, object>();
+        descriptor.Claims[Claims.JwtId] = token.Id.ToString();
+        foreach (var name in PrivateClaims)
+        {
+            descriptor.Claims.Remove(name);
+        }
+
+        if (descriptor.Subject is { } subject)
+        {
+            foreach (var claim in subject.Claims.Where(c => PrivateClaims.Contains(c.Type)).ToList())
+            {
+                subject.RemoveClaim(claim);
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>Stores the token row, through the group commit, before OpenIddict returns the token:
+/// a returned token always exists. A reference token gets its 256-bit handle here, and only the
+/// handle's SHA-256 is stored (OpenIddict would store the whole JWT as the payload, which could be
+/// presented as a bearer token); the handle is set before OpenIddict would sign a JWT, so a
+/// reference token costs no signature.</summary>
+public sealed class StoreAccessToken(TokenIssuer issuer) : IOpenIddictServerHandler<GenerateTokenContext>
+{
+    public static OpenIddictServerHandlerDescriptor ReferenceDescriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<GenerateTokenContext>()
+        .UseScopedHandler<StoreAccessToken>()
+        .SetOrder(OpenIddictServerHandlers.Protection.GenerateIdentityModelToken.Descriptor.Order - 500)
+        .SetType(OpenIddictServerHandlerType.Custom)
+        .Build();
+
+    public static OpenIddictServerHandlerDescriptor JwtDescriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<GenerateTokenContext>()
+        .UseScopedHandler<StoreAccessToken>()
+        .SetOrder(OpenIddictServerHandlers.Protection.GenerateIdentityModelToken.Descriptor.Order + 500)
+        .SetType(OpenIddictServerHandlerType.Custom)
+        .Build();
+
+    public async ValueTask HandleAsync(GenerateTokenContext context)
+    {
+        var state = ProtocolState.Of(context.Transaction);
+        if (context.TokenType != TokenTypeIdentifiers.AccessToken || state is not { Issued: { } token, Issue: { } issue })
+        {
+            return;
+        }
+
+        if (token.Sequence != 0)
+        {
+            // Already stored: keep the reference handle, whatever ran in between.
+            context.Token = state.ReferenceHandle ?? context.Token;
+            return;
+        }
+
+        if (token.Format == TokenFormat.Reference)
+        {
+            context.Token = state.ReferenceHandle = TokenIssuer.AttachReferenceHandle(token);
+        }
+        else if (string.IsNullOrEmpty(context.Token))
+        {
+            return; // the JWT is signed after the reference step; store it then
+        }
+
+        await issuer.StoreAsync(token, issue, context.CancellationToken);
+    }
+}

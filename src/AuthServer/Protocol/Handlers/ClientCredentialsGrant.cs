@@ -1,0 +1,125 @@
+using System.Security.Claims;
+using AuthServer.Audit;
+using AuthServer.Clients;
+using AuthServer.Configuration;
+using AuthServer.Organisations;
+using AuthServer.Scopes;
+using AuthServer.Storage.Entities;
+using AuthServer.Tokens;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Abstractions;
+using Microsoft.AspNetCore;
+using OpenIddict.Server;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+using static OpenIddict.Server.OpenIddictServerEvents;
+
+namespace AuthServer.Protocol.Handlers;
+
+/// <summary>What an authenticated client may have on client_credentials (RFC 6749 section 4.4),
+/// decided from the client's registration, after OpenIddict has authenticated it:
+/// the grant (unauthorized_client), the scopes (invalid_scope; an omitted scope means all it may
+/// have, section 3.3) and <c>organisation_id</c>, Gatekeeper's "on behalf of" parameter: the
+/// client's own organisation or one below it, with one fixed answer for unknown and foreign
+/// organisations. OpenIddict's own permission checks are off (Protocol/ProtocolSetup.cs) so that
+/// this is the one place these rules live for the token endpoint.</summary>
+public sealed class ValidateClientCredentialsRequest(
+    IOpenIddictApplicationManager applications,
+    OrganisationService organisations,
+    IOptions<AuthServerOptions> options) : IOpenIddictServerHandler<ValidateTokenRequestContext>
+{
+    public const string OrganisationParameter = "organisation_id";
+
+    public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenRequestContext>()
+        .UseScopedHandler<ValidateClientCredentialsRequest>()
+        .SetOrder(OpenIddictServerHandlers.Exchange.ValidateAuthentication.Descriptor.Order + 500)
+        .SetType(OpenIddictServerHandlerType.Custom)
+        .Build();
+
+    public async ValueTask HandleAsync(ValidateTokenRequestContext context)
+    {
+        if (!context.Request.IsClientCredentialsGrantType())
+        {
+            return;
+        }
+
+        var client = await applications.FindByClientIdAsync(context.ClientId!, context.CancellationToken) as Client
+            ?? throw new InvalidOperationException("OpenIddict authenticated a client that does not exist.");
+        ProtocolState.Of(context.Transaction).Client = client;
+
+        // RFC 6749 section 5.2: the client is authenticated but not allowed this grant.
+        if (!ScopeService.Split(client.GrantTypes).Contains(GrantTypes.ClientCredentials))
+        {
+            context.Reject(Errors.UnauthorizedClient, "The client may not use this grant type.");
+            return;
+        }
+
+        var allowed = ScopeService.Split(client.Scopes);
+        var requested = context.Request.GetScopes().ToList();
+        // An omitted scope means the client's default (here: all it may have); any scope beyond
+        // what it may have is invalid_scope, never silently dropped.
+        if (requested.Count == 0)
+        {
+            requested = [.. allowed];
+        }
+        else if (requested.Any(s => !allowed.Contains(s, StringComparer.Ordinal)))
+        {
+            context.Reject(Errors.InvalidScope, "The requested scope exceeds what the client may have.");
+            return;
+        }
+
+        var organisationId = client.OrganisationId;
+        if ((string?)context.Request[OrganisationParameter] is { } target && target != client.OrganisationId)
+        {
+            // The same answer for unknown and foreign organisations: nothing about their existence leaks.
+            var own = await organisations.FindAsync(client.OrganisationId, context.CancellationToken);
+            var requestedOrganisation = await organisations.FindAsync(target, context.CancellationToken);
+            if (own is null || requestedOrganisation is null || !OrganisationService.IsSelfOrDescendant(own, requestedOrganisation))
+            {
+                context.Reject(Errors.InvalidRequest, "The client may not act for the requested organisation_id.");
+                return;
+            }
+
+            organisationId = requestedOrganisation.Id;
+        }
+
+        ProtocolState.Of(context.Transaction).Issue = new IssueRequest(
+            client, organisationId, client.OrganisationId, client.ClientId!, requested,
+            client.AccessTokenLifetimeSeconds ?? options.Value.DefaultAccessTokenLifetimeSeconds, Actor.ForClient(client));
+    }
+}
+
+/// <summary>Signs the client in: the principal OpenIddict turns into an access token, with our
+/// claims (the organisations), the granted scopes, the audiences those scopes name, and the
+/// client's lifetime. The token row itself is made in AccessTokenStorage.</summary>
+public sealed class HandleClientCredentialsRequest(TokenIssuer issuer) : IOpenIddictServerHandler<HandleTokenRequestContext>
+{
+    public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<HandleTokenRequestContext>()
+        .UseScopedHandler<HandleClientCredentialsRequest>()
+        .SetOrder(OpenIddictServerHandlers.Exchange.AttachPrincipal.Descriptor.Order + 500)
+        .SetType(OpenIddictServerHandlerType.Custom)
+        .Build();
+
+    public async ValueTask HandleAsync(HandleTokenRequestContext context)
+    {
+        if (!context.Request.IsClientCredentialsGrantType() || ProtocolState.Of(context.Transaction).Issue is not { } issue)
+        {
+            return;
+        }
+
+        var token = issuer.NewToken(issue);
+        ProtocolState.Of(context.Transaction).Issued = token;
+        var identity = new ClaimsIdentity(TokenValidationParameters.DefaultAuthenticationType, Claims.Name, Claims.Role);
+        identity.SetClaim(Claims.Subject, issue.Subject)
+            .SetClaim(TokenIssuer.OrganisationClaim, issue.OrganisationId)
+            .SetClaim(TokenIssuer.RequestingOrganisationClaim, issue.RequestingOrganisationId);
+        identity.SetScopes(issue.Scopes);
+        identity.SetAudiences(await issuer.AudiencesAsync([.. issue.Scopes], context.CancellationToken));
+        identity.SetAccessTokenLifetime(token.ExpiresAt - token.CreatedAt);
+        identity.SetCreationDate(token.CreatedAt);
+        identity.SetExpirationDate(token.ExpiresAt);
+        identity.SetTokenId(token.Id.ToString());
+        identity.SetDestinations(static _ => [Destinations.AccessToken]);
+        context.SignIn(new ClaimsPrincipal(identity));
+    }
+}

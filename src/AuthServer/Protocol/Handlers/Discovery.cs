@@ -1,0 +1,69 @@
+using AuthServer.Configuration;
+using AuthServer.Keys;
+using AuthServer.Scopes;
+using Microsoft.AspNetCore;
+using Microsoft.Extensions.Options;
+using OpenIddict.Server;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+using static OpenIddict.Server.OpenIddictServerEvents;
+
+namespace AuthServer.Protocol.Handlers;
+
+/// <summary>RFC 8414 metadata that says what works and nothing else: endpoints under the issuer, the registered scopes and the
+/// built-in management scopes (read from the database, cached by the scope service), none of
+/// OpenID Connect's identity-token fields (this server issues no identity tokens), and a short
+/// public cache lifetime.</summary>
+public sealed class DescribeServer(ScopeService scopes, IOptions<AuthServerOptions> options) : IOpenIddictServerHandler<HandleConfigurationRequestContext>
+{
+    public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<HandleConfigurationRequestContext>()
+        .UseScopedHandler<DescribeServer>()
+        .SetOrder(OpenIddictServerHandlers.Discovery.AttachAdditionalMetadata.Descriptor.Order + 500)
+        .SetType(OpenIddictServerHandlerType.Custom)
+        .Build();
+
+    public async ValueTask HandleAsync(HandleConfigurationRequestContext context)
+    {
+        // Endpoints under the configured issuer (RFC 8414 section 3), not under whatever host name
+        // the request arrived with.
+        var issuer = new Uri(options.Value.IssuerIdentifier);
+        context.TokenEndpoint = new Uri(issuer, ProtocolPaths.Token.TrimStart('/'));
+        context.RevocationEndpoint = new Uri(issuer, ProtocolPaths.Revocation.TrimStart('/'));
+        context.IntrospectionEndpoint = new Uri(issuer, ProtocolPaths.Introspection.TrimStart('/'));
+        context.JsonWebKeySetEndpoint = new Uri(issuer, ProtocolPaths.Jwks.TrimStart('/'));
+
+        var registered = await scopes.ListAsync(context.CancellationToken);
+        context.Scopes.Clear();
+        context.Scopes.UnionWith(registered.Select(s => s.Name!).Concat(scopes.BuiltIn));
+        context.Claims.Clear();
+        context.SubjectTypes.Clear();
+        context.IdTokenSigningAlgorithms.Clear();
+        context.PromptValues.Clear();
+        context.Transaction.GetHttpRequest()!.HttpContext.Response.Headers.CacheControl = "public, max-age=60";
+    }
+}
+
+/// <summary>The JWK Set (RFC 7517) from the key ring as it is now, in place of OpenIddict's
+/// AttachSigningKeys, which publishes the keys its options held when they were built: keys
+/// rotated in on any node are published before they sign (the activation delay), retired ones
+/// until the last token they signed has expired, and a resource server's cached copy expires
+/// before a rotated-in key starts signing.</summary>
+public sealed class PublishKeyRing(KeyRing keys, IOptions<AuthServerOptions> options) : IOpenIddictServerHandler<HandleJsonWebKeySetRequestContext>
+{
+    public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<HandleJsonWebKeySetRequestContext>()
+        .UseSingletonHandler<PublishKeyRing>()
+        .SetOrder(OpenIddictServerHandlers.Discovery.AttachSigningKeys.Descriptor.Order)
+        .SetType(OpenIddictServerHandlerType.Custom)
+        .Build();
+
+    public async ValueTask HandleAsync(HandleJsonWebKeySetRequestContext context)
+    {
+        foreach (var jwk in await keys.GetPublishedJwksAsync(context.CancellationToken))
+        {
+            context.Keys.Add(new Microsoft.IdentityModel.Tokens.JsonWebKey(jwk.GetRawText()));
+        }
+
+        var keyOptions = options.Value.Keys;
+        var maxAge = Math.Clamp((keyOptions.ActivationDelaySeconds - keyOptions.RefreshSeconds) / 2, 0, 300);
+        context.Transaction.GetHttpRequest()!.HttpContext.Response.Headers.CacheControl = $"public, max-age={maxAge}";
+    }
+}

@@ -1,0 +1,89 @@
+using AuthServer.Security;
+using Microsoft.AspNetCore;
+using OpenIddict.Server;
+using OpenIddict.Server.AspNetCore;
+using static OpenIddict.Server.OpenIddictServerEvents;
+
+namespace AuthServer.Protocol.Handlers;
+
+/// <summary>OpenIddict links every error it raises to its own documentation (error_uri); our
+/// errors describe themselves, and a client should not be sent to a third party's site.</summary>
+public sealed class OmitErrorUri : IOpenIddictServerHandler<ProcessErrorContext>
+{
+    public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessErrorContext>()
+        .UseSingletonHandler<OmitErrorUri>()
+        .SetOrder(int.MinValue + 50_000)
+        .SetType(OpenIddictServerHandlerType.Custom)
+        .Build();
+
+    public ValueTask HandleAsync(ProcessErrorContext context)
+    {
+        context.ErrorUri = null;
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>Applies what RFC 6749's error codes cannot say, after OpenIddict chose the status:
+/// 403 for a client that authenticated but lacks a right (RFC 7662 section 2.3), and 429 with
+/// Retry-After for a throttled credential or address (Security/FailedAuthenticationLimiter.cs). It
+/// also counts every invalid_client answer as a failed authentication.</summary>
+public sealed class ApplyProtocolStatus<TContext>(FailedAuthenticationLimiter limiter) : IOpenIddictServerHandler<TContext>
+    where TContext : BaseRequestContext
+{
+    public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<TContext>()
+        .AddFilter<OpenIddictServerAspNetCoreHandlerFilters.RequireHttpRequest>()
+        .UseSingletonHandler<ApplyProtocolStatus<TContext>>()
+        .SetOrder(OpenIddictServerAspNetCoreHandlers.AttachHttpResponseCode<TContext>.Descriptor.Order + 500)
+        .SetType(OpenIddictServerHandlerType.Custom)
+        .Build();
+
+    public ValueTask HandleAsync(TContext context)
+    {
+        var http = context.Transaction.GetHttpRequest()!.HttpContext;
+        var state = ProtocolState.Of(context.Transaction);
+        var error = (string?)context.Transaction.Response?[OpenIddict.Abstractions.OpenIddictConstants.Parameters.Error];
+        if (error == OpenIddict.Abstractions.OpenIddictConstants.Errors.InvalidClient)
+        {
+            var clientId = context.Transaction.Request?.ClientId;
+            limiter.Failed(FailedAuthenticationLimiter.ForClient(http, clientId is { Length: <= 256 } ? clientId : null));
+        }
+
+        if (state.RetryAfter is { } retryAfter)
+        {
+            http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            http.Response.Headers.RetryAfter = FailedAuthenticationLimiter.RetryAfterHeader(retryAfter);
+        }
+        else if (state.StatusCode is { } status)
+        {
+            http.Response.StatusCode = status;
+        }
+
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>Refuses, before its secret is checked, a client_id or address that has failed to
+/// authenticate too often (429, so a correct guess looks like a wrong one).</summary>
+public sealed class ThrottleFailedAuthentication(FailedAuthenticationLimiter limiter) : IOpenIddictServerHandler<ProcessAuthenticationContext>
+{
+    public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessAuthenticationContext>()
+        .AddFilter<OpenIddictServerAspNetCoreHandlerFilters.RequireHttpRequest>()
+        .UseSingletonHandler<ThrottleFailedAuthentication>()
+        .SetOrder(OpenIddictServerHandlers.ValidateClientId.Descriptor.Order - 500)
+        .SetType(OpenIddictServerHandlerType.Custom)
+        .Build();
+
+    public ValueTask HandleAsync(ProcessAuthenticationContext context)
+    {
+        var http = context.Transaction.GetHttpRequest()!.HttpContext;
+        var clientId = context.ClientId is { Length: <= 256 } id ? id : null;
+        if (limiter.RetryAfter(FailedAuthenticationLimiter.ForClient(http, clientId)) is { } retryAfter)
+        {
+            ProtocolState.Of(context.Transaction).RetryAfter = retryAfter;
+            var error = OAuthError.TooManyFailures(retryAfter);
+            context.Reject(error.Error, error.Description);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,184 @@
+using AuthServer.Clients;
+using AuthServer.Configuration;
+using AuthServer.Keys;
+using AuthServer.Protocol.Handlers;
+using AuthServer.Storage;
+using AuthServer.Storage.Entities;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Server;
+using OpenIddict.Server.AspNetCore;
+using static OpenIddict.Server.OpenIddictServerEvents;
+using static OpenIddict.Server.OpenIddictServerHandlers;
+using AspNetCoreHandlers = OpenIddict.Server.AspNetCore.OpenIddictServerAspNetCoreHandlers;
+
+namespace AuthServer.Protocol;
+
+/// <summary>The OAuth 2.0 protocol is OpenIddict's: request extraction and validation, client
+/// authentication, token creation, error and response writing on /connect/token, /connect/revoke,
+/// /connect/introspect, both metadata documents and the JWK Set. What OpenIddict does not know is
+/// added by the handlers in Protocol/Handlers, each at a documented extension point relative to a
+/// built-in handler (docs/architecture.md lists them and why).</summary>
+public static class ProtocolSetup
+{
+    public static IHostApplicationBuilder AddProtocol(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOpenIddict()
+            .AddCore(core =>
+            {
+                core.UseEntityFrameworkCore()
+                    .UseDbContext<AuthServerDbContext>()
+                    .ReplaceDefaultEntities<Client, Authorization, Scope, Token, Guid>();
+                core.ReplaceApplicationManager<Client, ClientSecrets>();
+                core.ReplaceApplicationStore<Client, ClientStore>(ServiceLifetime.Scoped);
+            })
+            .AddServer(server =>
+            {
+                server.SetTokenEndpointUris(Relative(ProtocolPaths.Token))
+                    .SetRevocationEndpointUris(Relative(ProtocolPaths.Revocation))
+                    .SetIntrospectionEndpointUris(Relative(ProtocolPaths.Introspection))
+                    .SetJsonWebKeySetEndpointUris(Relative(ProtocolPaths.Jwks))
+                    .SetConfigurationEndpointUris(Relative(ProtocolPaths.OpenIdMetadata), Relative(ProtocolPaths.OAuthMetadata));
+                server.AllowClientCredentialsFlow();
+
+                // RFC 9068 access tokens are signed JWTs that resource servers read: not encrypted.
+                server.DisableAccessTokenEncryption();
+                // What a client may do is in our typed columns, checked by our handlers with the
+                // error codes RFC 6749 gives (invalid_scope where OpenIddict answers
+                // invalid_request, 403 for introspection); scopes are checked against the client's.
+                server.IgnoreEndpointPermissions().IgnoreGrantTypePermissions().IgnoreScopePermissions();
+                server.DisableScopeValidation();
+                // client_secret_basic and client_secret_post only (private_key_jwt is not offered).
+                server.Configure(o => o.ClientAuthenticationMethods.Remove(OpenIddict.Abstractions.OpenIddictConstants.ClientAuthenticationMethods.PrivateKeyJwt));
+
+                server.UseAspNetCore()
+                    // IssuerPolicy (Hosting) decides about https, once, for every door.
+                    .DisableTransportSecurityRequirement()
+                    .SuppressJsonResponseIndentation()
+                    .SetRealm("AuthServer");
+
+                AddHandlers(server);
+            });
+
+        services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, ServerOptionsFromConfiguration>();
+
+        // OpenIddict writes every token it creates, in full, at Trace (never a token in a log line:
+        // SecretsTests scans every line at every level), and at Debug a line per handler per
+        // request plus the stack trace of any response a departed client did not read
+        // (TruncatedBodyTests). Its Information lines (each request's outcome, rejections and
+        // why) are what operators need. The rule holds whatever level any provider is set to:
+        // it is repeated for every provider that has rules of its own.
+        services.PostConfigure<LoggerFilterOptions>(o =>
+        {
+            foreach (var provider in o.Rules.Select(r => r.ProviderName).Append(null).Distinct().ToList())
+            {
+                o.Rules.Add(new LoggerFilterRule(provider, "OpenIddict", LogLevel.Information, null));
+            }
+        });
+        return builder;
+    }
+
+    /// <summary>OpenIddict serves the OAuth endpoints from the authentication middleware, outside
+    /// endpoint routing; their requests still carry an http.route tag in ASP.NET Core's request
+    /// metrics, so latency per endpoint stays visible.</summary>
+    public static WebApplication UseProtocol(this WebApplication app)
+    {
+        app.Use((context, next) =>
+        {
+            if (ProtocolPaths.All.FirstOrDefault(p => context.Request.Path.Equals(p, StringComparison.OrdinalIgnoreCase)) is { } route
+                && context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMetricsTagsFeature>() is { } metrics)
+            {
+                metrics.Tags.Add(new KeyValuePair<string, object?>("http.route", route));
+            }
+
+            return next(context);
+        });
+        app.UseAuthentication();
+        return app;
+    }
+
+    private static Uri Relative(string path) => new(path.TrimStart('/'), UriKind.Relative);
+
+    private static void AddHandlers(OpenIddictServerBuilder server)
+    {
+        // Requests: our strict form reader on the form endpoints, GET only on the documents.
+        server.RemoveEventHandler(AspNetCoreHandlers.ExtractPostRequest<ExtractTokenRequestContext>.Descriptor)
+            .RemoveEventHandler(AspNetCoreHandlers.ExtractPostRequest<ExtractRevocationRequestContext>.Descriptor)
+            .RemoveEventHandler(AspNetCoreHandlers.ExtractGetOrPostRequest<ExtractIntrospectionRequestContext>.Descriptor)
+            .AddEventHandler(StrictFormExtraction<ExtractTokenRequestContext>.Descriptor(AspNetCoreHandlers.ExtractPostRequest<ExtractTokenRequestContext>.Descriptor.Order))
+            .AddEventHandler(StrictFormExtraction<ExtractRevocationRequestContext>.Descriptor(AspNetCoreHandlers.ExtractPostRequest<ExtractRevocationRequestContext>.Descriptor.Order))
+            .AddEventHandler(StrictFormExtraction<ExtractIntrospectionRequestContext>.Descriptor(AspNetCoreHandlers.ExtractGetOrPostRequest<ExtractIntrospectionRequestContext>.Descriptor.Order))
+            .AddEventHandler(RequireGet<ExtractConfigurationRequestContext>.Descriptor(AspNetCoreHandlers.ExtractGetRequest<ExtractConfigurationRequestContext>.Descriptor.Order - 500))
+            .AddEventHandler(RequireGet<ExtractJsonWebKeySetRequestContext>.Descriptor(AspNetCoreHandlers.ExtractGetRequest<ExtractJsonWebKeySetRequestContext>.Descriptor.Order - 500));
+
+        // Client authentication is invalid_client whenever it is missing or malformed (RFC 6749 section 5.2).
+        server.AddEventHandler(RejectMalformedAuthorization<ExtractTokenRequestContext>.Descriptor)
+            .AddEventHandler(RejectMalformedAuthorization<ExtractRevocationRequestContext>.Descriptor)
+            .AddEventHandler(RejectMalformedAuthorization<ExtractIntrospectionRequestContext>.Descriptor)
+            .AddEventHandler(RequireClientAuthentication.Descriptor);
+
+        // Errors and statuses: no error_uri, 403 and 429 where RFC 6749 has no code, brute-force throttling.
+        server.AddEventHandler(OmitErrorUri.Descriptor)
+            .AddEventHandler(ThrottleFailedAuthentication.Descriptor)
+            .AddEventHandler(ApplyProtocolStatus<ApplyTokenResponseContext>.Descriptor)
+            .AddEventHandler(ApplyProtocolStatus<ApplyRevocationResponseContext>.Descriptor)
+            .AddEventHandler(ApplyProtocolStatus<ApplyIntrospectionResponseContext>.Descriptor)
+            // RFC 7662 section 4: introspection responses must not be cached either.
+            .AddEventHandler(AspNetCoreHandlers.AttachCacheControlHeader<ApplyIntrospectionResponseContext>.Descriptor);
+
+        // client_credentials with organisation_id, and the token row stored by the group commit.
+        server.AddEventHandler(ValidateClientCredentialsRequest.Descriptor)
+            .AddEventHandler(HandleClientCredentialsRequest.Descriptor)
+            .AddEventHandler(PrepareAccessToken.Descriptor)
+            .AddEventHandler(ShapeAccessTokenClaims.Descriptor)
+            .AddEventHandler(StoreAccessToken.ReferenceDescriptor)
+            .AddEventHandler(StoreAccessToken.JwtDescriptor)
+            .AddEventHandler(DescribeIssuedToken.Descriptor);
+
+        // Presented tokens: keys from the ring, reference handles by hash, the stored row decides.
+        server.RemoveEventHandler(Protection.ValidateReferenceTokenIdentifier.Descriptor)
+            .AddEventHandler(ResolveReferenceAccessToken.Descriptor)
+            .AddEventHandler(UseKeyRingForValidation.Descriptor)
+            .AddEventHandler(CheckStoredAccessToken.Descriptor);
+
+        // Introspection: the right to introspect, and the stored token's description. Any client
+        // with the right may introspect any token (OpenIddict limits it to the token's audiences
+        // and presenters, which are resource identifiers here, not clients).
+        server.RemoveEventHandler(Introspection.ValidateAuthorizedParty.Descriptor)
+            .AddEventHandler(RequireIntrospectionRight.Descriptor)
+            .AddEventHandler(DescribeIntrospectedToken.Descriptor)
+            .AddEventHandler(CountInactiveIntrospection.Descriptor);
+
+        // Revocation through the group commit, with its audit entry.
+        server.RemoveEventHandler(Revocation.RevokeToken.Descriptor)
+            .AddEventHandler(RevokeAccessToken.Descriptor);
+
+        // Metadata and keys.
+        server.RemoveEventHandler(Discovery.AttachSigningKeys.Descriptor)
+            .AddEventHandler(DescribeServer.Descriptor)
+            .AddEventHandler(PublishKeyRing.Descriptor);
+    }
+
+    /// <summary>OpenIddict's options from ours: the issuer, the clock, the signing keys published
+    /// when the options are built (OpenIddict requires one; our handlers read the ring afresh on
+    /// every request) and the encryption key every node derives from the key-protection key.</summary>
+    private sealed class ServerOptionsFromConfiguration(IOptions<AuthServerOptions> options, TimeProvider time, KeyRing keys, KeyProtector protector)
+        : IConfigureOptions<OpenIddictServerOptions>
+    {
+        public void Configure(OpenIddictServerOptions server)
+        {
+            server.Issuer = new Uri(options.Value.Issuer);
+            server.TimeProvider = time;
+            server.AccessTokenLifetime = TimeSpan.FromSeconds(options.Value.DefaultAccessTokenLifetimeSeconds);
+            foreach (var key in keys.GetPublishedKeysAsync(CancellationToken.None).GetAwaiter().GetResult())
+            {
+                server.SigningCredentials.Add(key.Signing);
+            }
+
+            server.EncryptionCredentials.Add(new EncryptingCredentials(
+                new SymmetricSecurityKey(protector.DeriveKey("AuthServer OpenIddict token encryption", 32)) { KeyId = "authserver-enc" },
+                SecurityAlgorithms.Aes256KW, SecurityAlgorithms.Aes256CbcHmacSha512));
+        }
+    }
+}
