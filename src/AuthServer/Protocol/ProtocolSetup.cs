@@ -157,6 +157,7 @@ public static class ProtocolSetup
         // Metadata and keys.
         server.RemoveEventHandler(Discovery.AttachSigningKeys.Descriptor)
             .AddEventHandler(DescribeServer.Descriptor)
+            .AddEventHandler(OmitAuthorizationRequestMetadata.Descriptor)
             .AddEventHandler(PublishKeyRing.Descriptor);
     }
 

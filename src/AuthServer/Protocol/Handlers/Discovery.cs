@@ -42,6 +42,37 @@ public sealed class DescribeServer(ScopeService scopes, IOptions<AuthServerOptio
     }
 }
 
+/// <summary>Leaves out of the metadata what describes authorization requests, which this server
+/// does not take (pushed, request objects, the claims parameter, iss in authorization responses).</summary>
+public sealed class OmitAuthorizationRequestMetadata : IOpenIddictServerHandler<ApplyConfigurationResponseContext>
+{
+    private static readonly string[] NotOffered =
+    [
+        "require_pushed_authorization_requests", "claims_parameter_supported", "request_parameter_supported",
+        "request_uri_parameter_supported", "authorization_response_iss_parameter_supported",
+    ];
+
+    public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyConfigurationResponseContext>()
+        .UseSingletonHandler<OmitAuthorizationRequestMetadata>()
+        .SetOrder(int.MinValue + 50_000)
+        .SetType(OpenIddictServerHandlerType.Custom)
+        .Build();
+
+    public ValueTask HandleAsync(ApplyConfigurationResponseContext context)
+    {
+        if (context.Response.Error is null)
+        {
+            foreach (var name in NotOffered)
+            {
+                context.Response.RemoveParameter(name);
+            }
+
+        }
+
+        return ValueTask.CompletedTask;
+    }
+}
+
 /// <summary>The JWK Set (RFC 7517) from the key ring as it is now, in place of OpenIddict's
 /// AttachSigningKeys, which publishes the keys its options held when they were built: keys
 /// rotated in on any node are published before they sign (the activation delay), retired ones

@@ -11,18 +11,24 @@ namespace AuthServer.Protocol.Handlers;
 
 /// <summary>Only clients registered for introspection may introspect. A client that authenticated
 /// but lacks the right gets 403 unauthorized_client (RFC 7662 section 2.3 uses 403 for it), not
-/// 401, which would tell a well-configured caller that its secret is wrong.</summary>
-public sealed class RequireIntrospectionRight(IOpenIddictApplicationManager applications) : IOpenIddictServerHandler<ValidateIntrospectionRequestContext>
+/// 401, which would tell a well-configured caller that its secret is wrong. Checked right after its
+/// secret and before the token is looked at, so the answer never depends on the token.</summary>
+public sealed class RequireIntrospectionRight(IOpenIddictApplicationManager applications) : IOpenIddictServerHandler<ProcessAuthenticationContext>
 {
-    public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateIntrospectionRequestContext>()
+    public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessAuthenticationContext>()
         .UseScopedHandler<RequireIntrospectionRight>()
-        .SetOrder(OpenIddictServerHandlers.Introspection.ValidateAuthentication.Descriptor.Order + 500)
+        .SetOrder(OpenIddictServerHandlers.ValidateClientSecret.Descriptor.Order + 500)
         .SetType(OpenIddictServerHandlerType.Custom)
         .Build();
 
-    public async ValueTask HandleAsync(ValidateIntrospectionRequestContext context)
+    public async ValueTask HandleAsync(ProcessAuthenticationContext context)
     {
-        var client = await applications.FindByClientIdAsync(context.ClientId!, context.CancellationToken) as Client;
+        if (context.EndpointType != OpenIddictServerEndpointType.Introspection || string.IsNullOrEmpty(context.ClientId))
+        {
+            return;
+        }
+
+        var client = await applications.FindByClientIdAsync(context.ClientId, context.CancellationToken) as Client;
         if (client is not { CanIntrospect: true })
         {
             ProtocolState.Of(context.Transaction).StatusCode = StatusCodes.Status403Forbidden;
