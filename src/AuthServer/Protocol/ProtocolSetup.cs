@@ -32,6 +32,9 @@ public static class ProtocolSetup
                     .ReplaceDefaultEntities<Client, Authorization, Scope, Token, Guid>();
                 core.ReplaceApplicationManager<Client, ClientSecrets>();
                 core.ReplaceApplicationStore<Client, ClientStore>(ServiceLifetime.Scoped);
+                // OpenIddict's entity caches live for one request (a MemoryCache per request and
+                // entity type); ClientStore already caches clients across requests.
+                core.DisableEntityCaching();
             })
             .AddServer(server =>
             {
@@ -63,17 +66,17 @@ public static class ProtocolSetup
 
         services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, ServerOptionsFromConfiguration>();
 
-        // OpenIddict writes every token it creates, in full, at Trace (never a token in a log line:
-        // SecretsTests scans every line at every level), and at Debug a line per handler per
-        // request plus the stack trace of any response a departed client did not read
-        // (TruncatedBodyTests). Its Information lines (each request's outcome, rejections and
-        // why) are what operators need. The rule holds whatever level any provider is set to:
-        // it is repeated for every provider that has rules of its own.
+        // OpenIddict logs every token it creates, in full, at Trace (never a token in a log line:
+        // SecretsTests scans every line at every level), a line per handler per request at Debug
+        // (with the stack trace of any answer a departed client did not read: TruncatedBodyTests),
+        // and four lines per request at Information, which at thousands of requests a second would
+        // cost more than the request. Warnings and errors are kept. The rule holds whatever level
+        // any provider is set to: it is repeated for every provider that has rules of its own.
         services.PostConfigure<LoggerFilterOptions>(o =>
         {
             foreach (var provider in o.Rules.Select(r => r.ProviderName).Append(null).Distinct().ToList())
             {
-                o.Rules.Add(new LoggerFilterRule(provider, "OpenIddict", LogLevel.Information, null));
+                o.Rules.Add(new LoggerFilterRule(provider, "OpenIddict", LogLevel.Warning, null));
             }
         });
         return builder;

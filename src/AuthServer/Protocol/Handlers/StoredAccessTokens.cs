@@ -36,21 +36,43 @@ public sealed class UseKeyRingForValidation(KeyRing keys) : IOpenIddictServerHan
         context.TokenValidationParameters.IssuerSigningKeys = verification;
     }
 
+    /// <summary>The JWS header's kid, read from the header segment alone (OpenIddict parses the
+    /// whole token next); null when the token is not a JWS or names none.</summary>
     private static string? KidOf(string token)
     {
-        if (token.Count(c => c == '.') != 2)
+        var dot = token.IndexOf('.', StringComparison.Ordinal);
+        if (dot <= 0 || dot > 512)
+        {
+            return null;
+        }
+
+        Span<byte> header = stackalloc byte[384];
+        if (System.Buffers.Text.Base64Url.DecodeFromChars(token.AsSpan(0, dot), header, out _, out var written) != System.Buffers.OperationStatus.Done)
         {
             return null;
         }
 
         try
         {
-            return new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(token).Kid;
+            var reader = new System.Text.Json.Utf8JsonReader(header[..written]);
+            while (reader.Read())
+            {
+                if (reader.TokenType == System.Text.Json.JsonTokenType.PropertyName && reader.ValueTextEquals("kid") && reader.Read())
+                {
+                    return reader.TokenType == System.Text.Json.JsonTokenType.String ? reader.GetString() : null;
+                }
+
+                if (reader.CurrentDepth == 1 && reader.TokenType is System.Text.Json.JsonTokenType.StartObject or System.Text.Json.JsonTokenType.StartArray)
+                {
+                    reader.Skip();
+                }
+            }
         }
-        catch (ArgumentException)
+        catch (System.Text.Json.JsonException)
         {
-            return null;
         }
+
+        return null;
     }
 }
 
