@@ -8,7 +8,7 @@ namespace AuthServer.Cli;
 /// <summary>Runs one admin command with the server's configuration and prints one JSON object.</summary>
 public static class CommandLine
 {
-    private static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "introspection" };
+    private static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "introspection", "script" };
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -42,7 +42,7 @@ public static class CommandLine
 
             await using var scope = app.Services.CreateAsyncScope();
             var result = await command(arguments, scope.ServiceProvider, cancellation.Token);
-            await Console.Out.WriteLineAsync(JsonSerializer.Serialize(result, Json));
+            await Console.Out.WriteLineAsync(result is PlainText text ? text.Text : JsonSerializer.Serialize(result, Json));
             return 0;
         }
         catch (Exception exception) when (exception is RequestException or OptionsValidationException || StartupFailure.IsExplained(exception))

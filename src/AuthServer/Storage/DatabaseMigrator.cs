@@ -67,9 +67,11 @@ public sealed class DatabaseMigrator(AuthServerDbContext db, StorageInfo storage
         }
     }
 
-    /// <summary>The SQL script that brings an empty database to this build's schema, for review
-    /// or for a DBA to run; needs no connection.</summary>
-    public string Script() => db.GetService<IMigrator>().GenerateScript(options: MigrationsSqlGenerationOptions.Idempotent);
+    /// <summary>The SQL script that brings a database to this build's schema, for review or for a
+    /// DBA to run; needs no connection.</summary>
+    public string Script() => db.GetService<IMigrator>().GenerateScript(
+        // Idempotent (safe to run twice) where the provider can (SQLite cannot: a script from empty).
+        options: storage.IsPostgreSql ? MigrationsSqlGenerationOptions.Idempotent : MigrationsSqlGenerationOptions.Default);
 
     /// <summary>Waits for the migration lock by polling, so the wait is bounded and cancellable.</summary>
     private async Task LockAsync(DbConnection connection, CancellationToken cancellationToken)

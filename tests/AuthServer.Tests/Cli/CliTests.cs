@@ -32,6 +32,18 @@ public abstract class CliTests(DatabaseProvider provider)
     }
 
     [Fact]
+    public async Task Migrate_script_prints_the_schema_without_a_database()
+    {
+        // Nothing listens on port 1: the script must come from the migrations alone.
+        var settings = new Dictionary<string, string?>(TestDatabases.Settings(provider,
+            provider == DatabaseProvider.PostgreSQL ? "Host=127.0.0.1;Port=1;Database=none;Timeout=2" : "Data Source=/nonexistent/dir/none.db"));
+        var result = await Infrastructure.Cli.RunAsync(["migrate", "--script"], settings);
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Matches("CREATE TABLE \"?tokens\"? \\(", result.Stdout);
+        Assert.Matches("CREATE UNIQUE INDEX \"?ix_tokens_reference_hash\"?", result.Stdout);
+    }
+
+    [Fact]
     public async Task Operator_sets_up_a_partner_with_a_merchant_a_key_and_a_client()
     {
         var settings = await FreshDatabaseAsync();
