@@ -88,8 +88,21 @@ public sealed class PruningSchedulerOnPostgreSql : IAsyncLifetime
         }
 
         Assert.Equal(["completed", "completed", "skipped", "skipped"], outcomes.Order());
-        var runs = await _first.WithServicesAsync(s => s.GetRequiredService<AuthServerDbContext>().PruneRuns.AsNoTracking()
-            .OrderBy(r => r.Slot).ToListAsync(cancellationToken));
+        // A run counts its outcome when the pruning pass ends and records its end just after:
+        // bounded polling until both rows say finished.
+        List<PruneRun> runs = [];
+        for (var i = 0; i < 100; i++)
+        {
+            runs = await _first.WithServicesAsync(s => s.GetRequiredService<AuthServerDbContext>().PruneRuns.AsNoTracking()
+                .OrderBy(r => r.Slot).ToListAsync(cancellationToken));
+            if (runs.Count == fireTimes.Length && runs.All(r => r.FinishedAt is not null))
+            {
+                break;
+            }
+
+            await Task.Delay(100, cancellationToken);
+        }
+
         Assert.Equal(fireTimes, runs.Select(r => r.Slot));
         Assert.All(runs, r => Assert.NotNull(r.FinishedAt));
         Assert.All(runs, r => Assert.Null(r.Error));
