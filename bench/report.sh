@@ -33,15 +33,24 @@ echo
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); total run time ${total} s"
 echo "- machine: $(nproc) cores, $cpu, $memory; $(uname -sr); .NET SDK $dotnet_version; PostgreSQL $pg_version"
 echo "- commit: $commit"
+previous_build=$(awk -F'\t' '$1 == "run" && $2 == "previous_build" { print $3 }' "$facts")
+if [ -n "$previous_build" ]; then
+  echo "- previous build, measured in the same run (git worktree .artifacts/bench/previous, its own schema, CLI and seeding): $previous_build"
+fi
 echo "- load average (1/5/15 min) before: $load_before, after: $load_after; CPU used by other processes during the cells: $other cores on average"
 if [ "$busy" = 1 ]; then
   echo "- **The machine was busy with other work during this run: the figures are low and noisy.**"
 fi
 echo
 
-awk -F'\t' -v bulk="$bulk_tokens" '
+# One table: each cell of the previous build (bench/run.sh, BENCH_PREVIOUS) beside this build's,
+# the ratio this / previous (throughput, and p99 latency: above 1 = slower), and the default
+# OpenIddict 7.8 reference cell where there is one for that measurement.
+previous_label="previous build (not in this run)"
+[ -n "$previous_build" ] && previous_label="previous build (${previous_build%% *})"
+awk -F'\t' -v bulk="$bulk_tokens" -v previous_label="$previous_label" '
 function fmt(n,   s, r) { s = sprintf("%.0f", n); r = ""; while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) } return s r }
-FNR == NR { fact[$1 "," $2] = $3; next }
+FILENAME == ARGV[1] { fact[$1 "," $2] = $3; next }
 { key = $1 "," $2 "," $3; rps[key] = $4; p50[key] = $5; p99[key] = $6; err[key] = $7; wrapped[key] = $8; oth[key] = $12 }
 function cell(provider, name, conns, minimum, p99max,   key, s, ok) {
   key = provider "," name "," conns
@@ -53,101 +62,147 @@ function cell(provider, name, conns, minimum, p99max,   key, s, ok) {
   if (rps[key] == 0) s = "**no request completed**"
   return s " — " (ok ? "pass" : "**MISS**")
 }
-function row(label, name, minimum, unit,   c) {
-  for (c = 16; c <= 64; c *= 4) {
-    printf "| %s, %d connections | ≥ %s %s%s | %s | %s |\n", label, c, fmt(minimum), unit, c == 16 ? ", p99 ≤ 20 ms" : "",
-      cell("sqlite", name, c, minimum, c == 16 ? 20 : 0), cell("postgresql", name, c, minimum, c == 16 ? 20 : 0)
+# this / previous: throughput, then p99 (a ratio of a failed cell is shown but marked).
+function ratio(provider, name, conns,   a, b) {
+  a = provider ",previous_" name "," conns; b = provider "," name "," conns
+  if (!(a in rps) || !(b in rps) || rps[a] == 0 || p99[a] == 0) return "—"
+  return sprintf("**%.2f×**, p99 %.2f×", rps[b] / rps[a], p99[b] / p99[a]) (err[a] + err[b] + wrapped[a] + wrapped[b] > 0 ? " (a side had errors)" : "")
+}
+# The reference row (bench/openiddict-default.sh): no target; a cell with errors is FAILED, and so
+# is one whose server could not be built, started or checked (fact openiddict_error).
+function refcell(provider, name, conns, note,   key, s) {
+  if (name == "") return "—"
+  key = provider "," name "," conns
+  if (!(key in rps)) return fact[provider ",openiddict_error"] != "" ? "**FAILED: " fact[provider ",openiddict_error"] "**" : "not measured"
+  if (rps[key] == 0) return "**no request completed — FAILED**"
+  s = fmt(rps[key]) "/s, p50 " p50[key] " ms, p99 " p99[key] " ms" note
+  return err[key] > 0 ? s ", **" err[key] " errors — FAILED**" : s
+}
+function row(label, name, minimum, unit, reference, note,   c, d, p99max) {
+  for (c = 16; c <= 64; c *= 4) for (d = 1; d <= 2; d++) {
+    p99max = c == 16 ? 20 : 0
+    printf "| %s, %d connections | %s | ≥ %s %s%s | %s | %s | %s | %s |\n", label, c, dbname[d], fmt(minimum), unit, c == 16 ? ", p99 ≤ 20 ms" : "",
+      cell(db[d], "previous_" name, c, minimum, p99max), cell(db[d], name, c, minimum, p99max), ratio(db[d], name, c), refcell(db[d], reference, c, note)
   }
 }
-function memory(provider,   kb) {
-  kb = fact[provider ",peak_rss_kb"]; if (kb == "") return "not measured"
+function memory(provider, p,   kb) {
+  kb = fact[provider "," p "peak_rss_kb"]; if (kb == "") return "not measured"
   return sprintf("%.0f MB", kb / 1024) " — " (kb / 1024 <= 300 ? "pass" : "**MISS**")
 }
-function bulkcell(provider,   ms, ok) {
-  ms = fact[provider ",bulk_ms"]; if (ms == "") return "not measured"
-  ok = ms <= 1000 && fact[provider ",bulk_active_before"] == fact[provider ",bulk_sample"] && fact[provider ",bulk_active_after"] == 0
-  return sprintf("%.2f s, %s revoked; sample: %d/%d active before, %d/%d inactive right after", ms / 1000, fmt(fact[provider ",bulk_count"]),
-    fact[provider ",bulk_active_before"], fact[provider ",bulk_sample"], fact[provider ",bulk_sample"] - fact[provider ",bulk_active_after"],
-    fact[provider ",bulk_sample"]) " — " (ok ? "pass" : "**MISS**")
+function factratio(provider, name,   a, b) {
+  a = fact[provider ",previous_" name]; b = fact[provider "," name]
+  return (a == "" || b == "" || a == 0) ? "—" : sprintf("**%.2f×**", b / a)
+}
+function bulkcell(provider, p,   ms, ok) {
+  ms = fact[provider "," p "bulk_ms"]; if (ms == "") return "not measured"
+  ok = ms <= 1000 && fact[provider "," p "bulk_active_before"] == fact[provider "," p "bulk_sample"] && fact[provider "," p "bulk_active_after"] == 0
+  return sprintf("%.2f s, %s revoked; sample: %d/%d active before, %d/%d inactive right after", ms / 1000, fmt(fact[provider "," p "bulk_count"]),
+    fact[provider "," p "bulk_active_before"], fact[provider "," p "bulk_sample"], fact[provider "," p "bulk_sample"] - fact[provider "," p "bulk_active_after"],
+    fact[provider "," p "bulk_sample"]) " — " (ok ? "pass" : "**MISS**")
+}
+function prunecell(p,   pm, ok) {
+  pm = fact["postgresql," p "prune_ms"]; if (pm == "") return "not measured"
+  ok = pm <= 60000 && fact["postgresql," p "prune_deleted"] >= bulk && fact["postgresql," p "prune_outcome"] == "completed"
+  return sprintf("%.1f s, %s deleted in %s batches — %s", pm / 1000, fmt(fact["postgresql," p "prune_deleted"]), fmt(fact["postgresql," p "prune_batches"]), ok ? "pass" : "**MISS**")
+}
+function p99cell(p,   idle, during, errors, r, ok, c, busy) {
+  if (fact["postgresql," p "prune_ms"] == "") return "not measured"
+  idle = fact["postgresql," p "prune_idle_p99Ms"]; during = fact["postgresql," p "prune_during_p99Ms"]
+  errors = fact["postgresql," p "prune_idle_errors"] + fact["postgresql," p "prune_during_errors"]
+  r = idle > 0 ? during / idle : 0
+  ok = r > 0 && r <= 2 && errors == 0
+  c = fact["postgresql," p "prune_connections"]
+  busy = oth["postgresql," p "issue_at_rate_idle," c] > 0.25 || oth["postgresql," p "issue_at_rate_pruning," c] > 0.25
+  return sprintf("%s ms during vs %s ms idle: %.2f×, %d errors (open loop at %s/s, %s connections) — %s%s", during, idle, r, errors,
+    fmt(fact["postgresql," p "prune_rate"]), c, ok ? "pass" : "**MISS**", busy ? " (machine busy: see below)" : "")
+}
+function p99ratio(   a, b) {
+  a = fact["postgresql,previous_prune_during_p99Ms"]; b = fact["postgresql,prune_during_p99Ms"]
+  return (a == "" || b == "" || a == 0) ? "—" : sprintf("p99 during pruning %.2f×", b / a)
 }
 END {
-  print "| measurement | target | SQLite | PostgreSQL |"
-  print "|---|---|---|---|"
-  row("client_credentials, JWT RS256", "token_rs256", 3000, "tokens/s")
-  row("client_credentials, JWT ES256", "token_es256", 6000, "tokens/s")
-  row("client_credentials, reference token", "token_reference", 6000, "tokens/s")
-  row("introspection (RFC 7662)", "introspect", 10000, "requests/s")
-  row("revocation (RFC 7009), a new token each", "revoke", 5000, "revocations/s")
-  printf "| server peak memory (VmHWM, whole run) | ≤ 300 MB | %s | %s |\n", memory("sqlite"), memory("postgresql")
-  printf "| bulk revocation of an organisation with %s active tokens (POST /tokens/revoke) | ≤ 1 s, all inactive on return | %s | %s |\n",
-    fmt(bulk), bulkcell("sqlite"), bulkcell("postgresql")
-  pm = fact["postgresql,prune_ms"]
-  if (pm != "") {
-    okp = pm <= 60000 && fact["postgresql,prune_deleted"] >= bulk && fact["postgresql,prune_outcome"] == "completed"
-    printf "| pruning %s expired tokens among %s valid ones (the scheduled job in the server), issuance alongside | ≤ 60 s | not measured (PostgreSQL only, as issue 5 asks) | %.1f s, %s deleted in %s batches — %s |\n",
-      fmt(bulk), fmt(bulk), pm / 1000, fmt(fact["postgresql,prune_deleted"]), fmt(fact["postgresql,prune_batches"]), okp ? "pass" : "**MISS**"
-    idle = fact["postgresql,prune_idle_p99Ms"]; during = fact["postgresql,prune_during_p99Ms"]
-    errors = fact["postgresql,prune_idle_errors"] + fact["postgresql,prune_during_errors"]
-    ratio = idle > 0 ? during / idle : 0
-    oki = ratio > 0 && ratio <= 2 && errors == 0
-    c = fact["postgresql,prune_connections"]
-    busy = oth["postgresql,issue_at_rate_idle," c] > 0.25 || oth["postgresql,issue_at_rate_pruning," c] > 0.25
-    printf "| issuance p99 during that pruning vs idle (reference tokens, open loop at %s/s, %s connections) | ≤ 2 × idle p99, no errors | — | %s ms during vs %s ms idle: %.2f×, %d errors — %s%s |\n",
-      fmt(fact["postgresql,prune_rate"]), fact["postgresql,prune_connections"], during, idle, ratio, errors, oki ? "pass" : "**MISS**", busy ? " (machine busy: see below)" : ""
+  db[1] = "sqlite"; dbname[1] = "SQLite"; db[2] = "postgresql"; dbname[2] = "PostgreSQL"
+  print "| measurement | database | target | " previous_label " | this build | this / previous | default OpenIddict 7.8 (reference) |"
+  print "|---|---|---|---|---|---|---|"
+  row("client_credentials, JWT RS256", "token_rs256", 3000, "tokens/s", "openiddict_token_jwt", "")
+  row("client_credentials, JWT ES256", "token_es256", 6000, "tokens/s", "", "")
+  row("client_credentials, reference token", "token_reference", 6000, "tokens/s", "openiddict_token_reference", "")
+  row("introspection (RFC 7662)", "introspect", 10000, "requests/s", "openiddict_introspect_jwt", " (one JWT, introspected over and over)")
+  row("revocation (RFC 7009), a new token each", "revoke", 5000, "revocations/s", "", "")
+  for (d = 1; d <= 2; d++)
+    printf "| server peak memory (VmHWM, whole run) | %s | ≤ 300 MB | %s | %s | %s | — |\n", dbname[d], memory(db[d], "previous_"), memory(db[d], ""), factratio(db[d], "peak_rss_kb")
+  for (d = 1; d <= 2; d++)
+    printf "| bulk revocation of an organisation with %s active tokens (POST /tokens/revoke) | %s | ≤ 1 s, all inactive on return | %s | %s | %s | — |\n",
+      fmt(bulk), dbname[d], bulkcell(db[d], "previous_"), bulkcell(db[d], ""), factratio(db[d], "bulk_ms")
+  if (fact["postgresql,prune_ms"] != "" || fact["postgresql,previous_prune_ms"] != "") {
+    printf "| pruning %s expired tokens among %s valid ones (the scheduled job in the server), issuance alongside | PostgreSQL (only, as issue 5 asks) | ≤ 60 s | %s | %s | %s | — |\n",
+      fmt(bulk), fmt(bulk), prunecell("previous_"), prunecell(""), factratio("postgresql", "prune_ms")
+    printf "| issuance p99 during that pruning vs idle (reference tokens, open loop at half the build'"'"'s own reference-token throughput) | PostgreSQL | ≤ 2 × idle p99, no errors | %s | %s | %s | — |\n",
+      p99cell("previous_"), p99cell(""), p99ratio()
   }
 }' "$facts" "$results"
 
-if grep -q $'^postgresql\tprune_ms\t' "$facts"; then
+# The pruning cell of each build that ran it (the previous build's facts carry "previous_").
+for p in previous_ ""; do
+  grep -q "^postgresql"$'\t'"${p}prune_ms"$'\t' "$facts" || continue
   echo
-  echo "### Pruning under load (PostgreSQL)"
+  if [ -n "$p" ]; then echo "### Pruning under load (PostgreSQL): $previous_label"; else echo "### Pruning under load (PostgreSQL)$([ -n "$previous_build" ] && echo ": this build")"; fi
   echo
-  awk -F'\t' -v idle_seconds="$prune_idle" '
-  function fmt(n,   s, r) { s = sprintf("%.0f", n); r = ""; while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) } return s r }
-  FNR == NR && $1 == "postgresql" { f[$2] = $3; next }
-  FNR != NR && $1 == "postgresql" { other[$2] = $12 }
-  function row(label, w) {
-    printf "| %s | %.1f s | %s | %s | %s/s | %s ms | %s ms | **%s ms** | %s ms | %s ms |\n", label, f["prune_" w "_seconds"], fmt(f["prune_" w "_sent"]),
-      f["prune_" w "_errors"], fmt(f["prune_" w "_achievedRate"]), f["prune_" w "_p50Ms"], f["prune_" w "_p90Ms"], f["prune_" w "_p99Ms"], f["prune_" w "_p999Ms"], f["prune_" w "_maxMs"]
-  }
-  END {
-    printf "Reference tokens issued at **%s/s**, open loop (`bench/AuthServer.Bench rate`, %s connections, latency from each request'"'"'s due time), before and through one run of the scheduled pruning job inside the server. Rate: %s.\n\n", fmt(f["prune_rate"]), f["prune_connections"], f["prune_rate_basis"]
-    print "| window (requests due in it) | length | requests | errors | completed | p50 | p90 | p99 | p99.9 | max |"
-    print "|---|---|---|---|---|---|---|---|---|---|"
-    row("idle: the " idle_seconds " s before the run started", "idle")
-    row("during: from the run'"'"'s start to its end (prune_runs)", "during")
-    print ""
-    idle = f["prune_idle_p99Ms"]; during = f["prune_during_p99Ms"]
-    printf "- p99 during / idle: **%.2f×** (target ≤ 2×); p50 during / idle: %.2f×.\n", (idle > 0 ? during / idle : 0), (f["prune_idle_p50Ms"] > 0 ? f["prune_during_p50Ms"] / f["prune_idle_p50Ms"] : 0)
-    printf "- The run: %.1f s from `prune_runs.started_at` to `finished_at` (the pruner'"'"'s own duration %.1f s), %s tokens deleted in %s batches, outcome %s; %s.\n",
-      f["prune_ms"] / 1000, f["prune_job_ms"] / 1000, fmt(f["prune_deleted"]), fmt(f["prune_batches"]), f["prune_outcome"], f["prune_settings"]
-    printf "- PostgreSQL from the fire time to the end of the run: %s MB of WAL, %s commits, %s checkpoints, %s autovacuums of `tokens` (dead rows left: %s); autovacuum runs of `tokens` logged over the whole run: %s.\n",
-      fmt(f["prune_wal_mb"]), fmt(f["prune_commits"]), f["prune_checkpoints"], f["prune_autovacuums_tokens"], fmt(f["prune_dead_rows_after"]), f["prune_autovacuum_log"]
-    printf "- The rate command'"'"'s own timing: p99 %s ms between a request'"'"'s due time and its start (part of every latency above).\n", f["prune_load_lag_p99_ms"]
-    # CPU of other processes in the two windows (CPU table): on 2 cores, a busy neighbour turns
-    # the fixed rate into an overload and both p99s into queueing.
-    printf "- Other processes on the machine took %.2f cores during the idle window and %.2f during the run (CPU table below)%s\n",
-      other["issue_at_rate_idle"], other["issue_at_rate_pruning"],
-      (other["issue_at_rate_idle"] > 0.25 || other["issue_at_rate_pruning"] > 0.25) ? ": **the machine was busy, so these windows measure its load as much as the pruning.**" : "."
-  }' "$facts" FS='\t' "$results"
-fi
+    awk -F'\t' -v idle_seconds="$prune_idle" -v p="$p" '
+    function fmt(n,   s, r) { s = sprintf("%.0f", n); r = ""; while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) } return s r }
+    FNR == NR && $1 == "postgresql" { f[$2] = $3; next }
+    FNR != NR && $1 == "postgresql" { other[$2] = $12 }
+    function row(label, w) {
+      printf "| %s | %.1f s | %s | %s | %s/s | %s ms | %s ms | **%s ms** | %s ms | %s ms |\n", label, f[p "prune_" w "_seconds"], fmt(f[p "prune_" w "_sent"]),
+        f[p "prune_" w "_errors"], fmt(f[p "prune_" w "_achievedRate"]), f[p "prune_" w "_p50Ms"], f[p "prune_" w "_p90Ms"], f[p "prune_" w "_p99Ms"], f[p "prune_" w "_p999Ms"], f[p "prune_" w "_maxMs"]
+    }
+    END {
+      printf "Reference tokens issued at **%s/s**, open loop (`bench/AuthServer.Bench rate`, %s connections, latency from each request'"'"'s due time), before and through one run of the scheduled pruning job inside the server. Rate: %s.\n\n", fmt(f[p "prune_rate"]), f[p "prune_connections"], f[p "prune_rate_basis"]
+      print "| window (requests due in it) | length | requests | errors | completed | p50 | p90 | p99 | p99.9 | max |"
+      print "|---|---|---|---|---|---|---|---|---|---|"
+      row("idle: the " idle_seconds " s before the run started", "idle")
+      row("during: from the run'"'"'s start to its end (prune_runs)", "during")
+      print ""
+      idle = f[p "prune_idle_p99Ms"]; during = f[p "prune_during_p99Ms"]
+      printf "- p99 during / idle: **%.2f×** (target ≤ 2×); p50 during / idle: %.2f×.\n", (idle > 0 ? during / idle : 0), (f[p "prune_idle_p50Ms"] > 0 ? f[p "prune_during_p50Ms"] / f[p "prune_idle_p50Ms"] : 0)
+      printf "- The run: %.1f s from `prune_runs.started_at` to `finished_at` (the pruner'"'"'s own duration %.1f s), %s tokens deleted in %s batches, outcome %s; %s.\n",
+        f[p "prune_ms"] / 1000, f[p "prune_job_ms"] / 1000, fmt(f[p "prune_deleted"]), fmt(f[p "prune_batches"]), f[p "prune_outcome"], f[p "prune_settings"]
+      printf "- PostgreSQL from the fire time to the end of the run: %s MB of WAL, %s commits, %s checkpoints, %s autovacuums of `tokens` (dead rows left: %s); autovacuum runs of `tokens` logged over the whole run: %s.\n",
+        fmt(f[p "prune_wal_mb"]), fmt(f[p "prune_commits"]), f[p "prune_checkpoints"], f[p "prune_autovacuums_tokens"], fmt(f[p "prune_dead_rows_after"]), f[p "prune_autovacuum_log"]
+      printf "- The rate command'"'"'s own timing: p99 %s ms between a request'"'"'s due time and its start (part of every latency above).\n", f[p "prune_load_lag_p99_ms"]
+      # CPU of other processes in the two windows (CPU table): on 2 cores, a busy neighbour turns
+      # the fixed rate into an overload and both p99s into queueing.
+      printf "- Other processes on the machine took %.2f cores during the idle window and %.2f during the run (CPU table below)%s\n",
+        other[p "issue_at_rate_idle"], other[p "issue_at_rate_pruning"],
+        (other[p "issue_at_rate_idle"] > 0.25 || other[p "issue_at_rate_pruning"] > 0.25) ? ": **the machine was busy, so these windows measure its load as much as the pruning.**" : "."
+    }' "$facts" FS='\t' "$results"
+done
 
 echo
 echo "CPU split per measured cell (cores busy on average, of $(nproc); from /proc: the server process, the PostgreSQL cluster's processes, the load generator (wrk; the rate command in the issue_at_rate rows, idle and during pruning), and everything else on the machine):"
 echo
-echo "| database | cell | connections | requests/s | server | PostgreSQL | load | other | server CPU ms/request | PostgreSQL CPU ms/request | ceiling on $(nproc) idle cores | bound by |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
-awk -F'\t' -v cores="$(nproc)" '{
+echo "| database | build | cell | connections | requests/s | server | PostgreSQL | load | other | server CPU ms/request | PostgreSQL CPU ms/request | changes per commit | full-page images per request | ceiling on $(nproc) idle cores | bound by |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+awk -F'\t' -v cores="$(nproc)" -v previous_label="$previous_label" '{
+  build = "this build"; name = $2
+  if (name ~ /^previous_/) { build = previous_label; sub(/^previous_/, "", name) }
+  else if (name ~ /^openiddict_/) { build = "default OpenIddict 7.8"; sub(/^openiddict_/, "", name) }
   total = $9 + $10 + $11 + $12
-  if ($2 ~ /^issue_at_rate/) bound = "a fixed rate (open loop), not saturated"
+  if (name ~ /^issue_at_rate/) bound = "a fixed rate (open loop), not saturated"
   else if (total >= 0.85 * cores) {
     if ($12 >= 0.25 * cores) bound = "CPU, shared with other processes"
     else if ($9 >= $10) bound = "CPU in the server"
     else bound = "CPU in PostgreSQL"
   } else bound = "waiting (commits, locks), not CPU"
   rps = ($4 > 0 ? $4 : 1); ms = ($9 + $10 + $11) * 1000 / rps
-  printf "| %s | %s | %s | %s | %s | %s | %s | %s | %.2f | %.2f | %.0f/s | %s |\n", $1, $2, $3, $4, $9, $10, $11, $12,
-    ($9 * 1000 / rps), ($10 * 1000 / rps), (ms > 0 ? cores * 1000 / ms : 0), bound
+  printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %.2f | %.2f | %s | %s | %.0f/s | %s |\n", $1, build, name, $3, $4, $9, $10, $11, $12,
+    ($9 * 1000 / rps), ($10 * 1000 / rps), ($13 != "" ? $13 : "—"), ($14 != "" ? $14 : "—"), (ms > 0 ? cores * 1000 / ms : 0), bound
 }' "$results"
+echo
+echo "\"changes per commit\" = tokens (issuance) or revocations written per group-commit transaction in the cell (the server's"
+echo "authserver_token_writer_batch_size histogram); \"full-page images\" = PostgreSQL's pg_stat_wal.wal_fpi over the cell. Most of"
+echo "PostgreSQL's CPU for a write is per transaction (the batch statement, its commit and WAL flush), so its CPU per request falls"
+echo "as the changes per commit rise: compare PostgreSQL CPU per request between cells (or builds) with similar changes per commit."
 echo
 echo "\"ceiling\" = the machine's cores divided by the CPU that one request cost the server, PostgreSQL and wrk together:"
 echo "an estimate of what this build could do with the machine to itself (too low when the machine was busy: shared"

@@ -15,6 +15,24 @@
 # PostgreSQL settings ("-c name=value ..."); Pruning__* variables reach the server as usual, and
 # BENCH_PRUNE_SERVER_ENV="NAME=VALUE ..." reaches only the pruning cell's server;
 # BENCH_PRUNE_CONNECTIONS=N gives the rate command N connections instead of 64.
+# The reference row (bench/openiddict-default.sh): a default OpenIddict 7.8 server measured after
+# AuthServer on each database; BENCH_OPENIDDICT=0 leaves it out, BENCH_OPENIDDICT_ONLY=1 runs only
+# it (no AuthServer build or cells; writes to .artifacts/bench/benchmarks-openiddict.md),
+# BENCH_OPENIDDICT_CONNECTIONS="16 64" measures it at 64 connections too (default 16).
+# The previous build, side by side: the build before the OpenIddict change (commit 39dc607;
+# BENCH_PREVIOUS_REF=<commit> chooses another) gets a git worktree of its own under
+# .artifacts/bench/previous (reused when it is at that commit), is built in Release there (its own
+# server, CLI and bench/AuthServer.Bench, which match its own schema), seeded by its own CLI and
+# helper on its own SQLite file and its own PostgreSQL database in the same cluster, and measured
+# on each database before this build, with the same cells; the report gives both and the ratio.
+# On in a full run, off with --quick; BENCH_PREVIOUS=0 leaves it out, BENCH_PREVIOUS=1 adds it to
+# --quick. Restricting a run (working on the tool): BENCH_CELLS="token_es256 token_reference"
+# measures only those of token_rs256 token_es256 token_reference introspect revoke prune bulk, the
+# wrk cells in the order given (default: all, in that order); BENCH_SECONDS=N and BENCH_WARMUP=N
+# change the cells' and their warm-ups' length, BENCH_FIRST_WARMUP=N the warm-up of every endpoint
+# after a server starts (10 s; 2 s with --quick); BENCH_SEED=N seeds N bulk tokens instead of 1,000,000
+# (20,000 with --quick); BENCH_PRIME=N writes N tokens after the seeding's checkpoint instead of
+# one for every 25 seeded (PostgreSQL; 0 = none: see bench_provider).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -28,15 +46,36 @@ case "${1:-}" in
 esac
 
 prune_only=${BENCH_PRUNE_ONLY:-0}
+openiddict_only=${BENCH_OPENIDDICT_ONLY:-0}
+openiddict=${BENCH_OPENIDDICT:-1}
+[ "$prune_only" = 1 ] && openiddict=0
+[ "$openiddict_only" = 1 ] && openiddict=1
 if [ "$quick" = 1 ]; then
-  duration=2; warmup=1; bulk_tokens=20000; sample=50; pool_rate=30000; introspect_pool=2000; prune_idle=2
+  duration=2; warmup=1; first_warmup=2; bulk_tokens=20000; sample=50; pool_rate=30000; introspect_pool=2000; prune_idle=2
   output=${BENCH_OUTPUT:-$root/.artifacts/bench/benchmarks.md}
 else
-  duration=8; warmup=3; bulk_tokens=1000000; sample=200; pool_rate=30000; introspect_pool=20000; prune_idle=30
+  duration=8; warmup=3; first_warmup=10; bulk_tokens=1000000; sample=200; pool_rate=30000; introspect_pool=20000; prune_idle=30
   output=${BENCH_OUTPUT:-$root/docs/benchmarks.md}
 fi
+duration=${BENCH_SECONDS:-$duration}
+warmup=${BENCH_WARMUP:-$warmup}
+first_warmup=${BENCH_FIRST_WARMUP:-$first_warmup}
+bulk_tokens=${BENCH_SEED:-$bulk_tokens}
 prune_idle=${BENCH_PRUNE_IDLE:-$prune_idle}
+cells=${BENCH_CELLS:-token_rs256 token_es256 token_reference introspect revoke prune bulk}
+for cell in $cells; do
+  case $cell in token_rs256|token_es256|token_reference|introspect|revoke|prune|bulk) ;; *) echo "BENCH_CELLS: unknown cell '$cell'" >&2; exit 2 ;; esac
+done
+# wanted CELL: whether this run measures CELL.
+wanted() { [[ " $cells " == *" $1 "* ]]; }
+previous=${BENCH_PREVIOUS:-$((1 - quick))}
+previous_ref=${BENCH_PREVIOUS_REF:-39dc607}
+# (Canonical: MSBuild's incremental clean compares paths as strings, so a build reached once through
+# a symbolic link and once not would delete the other's outputs.)
+previous_dir=$(realpath -m "$root/.artifacts/bench/previous")
 [ "$prune_only" = 1 ] && output=${BENCH_OUTPUT:-$root/.artifacts/bench/benchmarks-prune.md}
+[ "$openiddict_only" = 1 ] && output=${BENCH_OUTPUT:-$root/.artifacts/bench/benchmarks-openiddict.md}
+{ [ "$prune_only" = 1 ] || [ "$openiddict_only" = 1 ]; } && previous=0
 wrk_threads=2
 connections=(16 64)
 # Revocation needs a distinct token per request: pool_rate (requests/s) x seconds per cell.
@@ -104,14 +143,49 @@ free_port() {
 # json_field NAME < one-line JSON  (string or number values)
 json_field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\)\"\{0,1\}[,}].*/\1/p"; }
 
+# The reference row's functions (default OpenIddict 7.8; they use the helpers above and below).
+source "$root/bench/openiddict-default.sh"
+
 # ---------------------------------------------------------------- build
 log "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-log "building Release"
-dotnet build "$root/src/AuthServer/AuthServer.csproj" -c Release -nologo -v q >"$work/build.log" 2>&1 || { cat "$work/build.log"; die "server build"; }
-dotnet build "$root/bench/AuthServer.Bench/AuthServer.Bench.csproj" -c Release -nologo -v q >>"$work/build.log" 2>&1 || { cat "$work/build.log"; die "helper build"; }
-server_dll="$root/src/AuthServer/bin/Release/net10.0/AuthServer.dll"
-helper_dll="$root/bench/AuthServer.Bench/bin/Release/net10.0/AuthServer.Bench.dll"
+if [ "$openiddict_only" != 1 ]; then
+  log "building Release"
+  dotnet build "$root/src/AuthServer/AuthServer.csproj" -c Release -nologo -v q >"$work/build.log" 2>&1 || { cat "$work/build.log"; die "server build"; }
+  dotnet build "$root/bench/AuthServer.Bench/AuthServer.Bench.csproj" -c Release -nologo -v q >>"$work/build.log" 2>&1 || { cat "$work/build.log"; die "helper build"; }
+fi
+if [ "$openiddict" = 1 ]; then openiddict_default_build; fi
+current_server_dll="$root/src/AuthServer/bin/Release/net10.0/AuthServer.dll"
+current_helper_dll="$root/bench/AuthServer.Bench/bin/Release/net10.0/AuthServer.Bench.dll"
+server_dll=$current_server_dll
+helper_dll=$current_helper_dll
+
+# The previous build: a worktree of BENCH_PREVIOUS_REF under .artifacts/bench/previous (git worktree
+# add; reused when it is at that commit, replaced when it is at another), built in Release there.
+previous_commit="" previous_title=""
+if [ "$previous" = 1 ]; then
+  previous_commit=$(git -C "$root" rev-parse --verify --quiet "$previous_ref^{commit}") || die "BENCH_PREVIOUS_REF: '$previous_ref' is not a commit"
+  previous_title="$(git -C "$root" log -1 --format='%h %s' "$previous_commit")"
+  if [ -e "$previous_dir/.git" ] && [ "$(git -C "$previous_dir" rev-parse HEAD 2>/dev/null)" = "$previous_commit" ]; then
+    log "previous build: reusing the worktree ${previous_dir#"$root"/} at ${previous_commit:0:7}"
+  else
+    if [ -e "$previous_dir" ]; then
+      log "previous build: ${previous_dir#"$root"/} is not at ${previous_commit:0:7}; replacing it"
+      git -C "$root" worktree remove --force "$previous_dir" >/dev/null 2>&1 || rm -rf "$previous_dir"
+      git -C "$root" worktree prune
+    fi
+    log "previous build: git worktree add ${previous_dir#"$root"/} ${previous_commit:0:7}"
+    mkdir -p "$(dirname "$previous_dir")"
+    git -C "$root" worktree add --detach --quiet "$previous_dir" "$previous_commit" >"$work/worktree.log" 2>&1 || { cat "$work/worktree.log"; die "git worktree add"; }
+  fi
+  [ -z "$(git -C "$previous_dir" status --porcelain --untracked-files=no 2>/dev/null)" ] \
+    || log "  warning: the previous build's worktree has local changes (git -C ${previous_dir#"$root"/} status); they are measured too"
+  log "building the previous build (${previous_title:0:80}) in Release"
+  dotnet build "$previous_dir/src/AuthServer/AuthServer.csproj" -c Release -nologo -v q >"$work/build-previous.log" 2>&1 || { cat "$work/build-previous.log"; die "previous server build"; }
+  dotnet build "$previous_dir/bench/AuthServer.Bench/AuthServer.Bench.csproj" -c Release -nologo -v q >>"$work/build-previous.log" 2>&1 || { cat "$work/build-previous.log"; die "previous helper build"; }
+fi
+previous_server_dll="$previous_dir/src/AuthServer/bin/Release/net10.0/AuthServer.dll"
+previous_helper_dll="$previous_dir/bench/AuthServer.Bench/bin/Release/net10.0/AuthServer.Bench.dll"
 
 # ---------------------------------------------------------------- PostgreSQL
 log "starting a throwaway PostgreSQL cluster"
@@ -144,12 +218,31 @@ results="$work/results.tsv"   # provider cell connections rps p50_ms p99_ms erro
 : >"$results"
 facts="$work/facts.tsv"       # provider key value
 : >"$facts"
-fact() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$facts"; }
+# Which build bench_provider is measuring: the previous build's cells and facts carry the prefix
+# "previous_" (results.tsv, facts.tsv), this build's none; the reference row's its own names.
+prefix=""
+fact() { printf '%s\t%s%s\t%s\n' "$1" "$prefix" "$2" "$3" >>"$facts"; }
+[ "$previous" = 1 ] && fact run previous_build "$previous_title"
+
+# write_counters PROVIDER: "changes committed, commits, full-page images": the server's group-commit
+# histogram (authserver_token_writer_batch_size in /metrics: changes per commit, both builds; blank
+# for a server without it) and, on PostgreSQL, pg_stat_wal.wal_fpi (blank on SQLite). Read just
+# outside a cell's CPU window (the scrape and the query are not the cell's work).
+write_counters() {
+  local batches fpi=-
+  batches=$(curl -fs --max-time 5 "http://127.0.0.1:$port/metrics" 2>/dev/null \
+    | awk '/^authserver_token_writer_batch_size[a-z_]*_sum[ {]/ { s = $NF } /^authserver_token_writer_batch_size[a-z_]*_count[ {]/ { c = $NF }
+           END { print (c != "" ? s " " c : "- -") }') || batches="- -"
+  [ -n "$batches" ] || batches="- -"
+  if [ "$1" = postgresql ]; then fpi=$(psql_value "SELECT wal_fpi FROM pg_stat_wal" 2>/dev/null) || fpi=-; [ -n "$fpi" ] || fpi=-; fi
+  echo "$batches $fpi"
+}
 
 # run_wrk PROVIDER CELL CONNECTIONS SECONDS PATH AUTH BODY HANDLES ONCE [record]
 run_wrk() {
-  local provider=$1 cell=$2 conns=$3 seconds=$4 path=$5 auth=$6 body=$7 handles=$8 once=$9 record=${10:-record}
-  local s0 p0 m0 s1 p1 m1 out line
+  local provider=$1 cell=$prefix$2 conns=$3 seconds=$4 path=$5 auth=$6 body=$7 handles=$8 once=$9 record=${10:-record}
+  local s0 p0 m0 s1 p1 m1 out line w0="" w1=""
+  [ "$record" = record ] && w0=$(write_counters "$provider")
   s0=$(ticks_of "$server_pid"); p0=$(pg_ticks); m0=$(machine_ticks)
   out="$work/wrk-$provider-$cell-$conns-$record.txt"
   BENCH_PATH=$path BENCH_AUTH=$auth BENCH_BODY=$body BENCH_HANDLES=$handles BENCH_ONCE=$once BENCH_THREADS=$wrk_threads \
@@ -157,19 +250,25 @@ run_wrk() {
     "http://127.0.0.1:$port" >"$out" 2>&1 || { cat "$out"; die "wrk $cell"; }
   s1=$(ticks_of "$server_pid"); p1=$(pg_ticks); m1=$(machine_ticks)
   [ "$record" = record ] || return 0
+  w1=$(write_counters "$provider")
   line=$(grep '^BENCHRESULT' "$out") || { cat "$out"; die "wrk printed no result for $cell"; }
   # wrk's own CPU: the children line of bash's `times` (user and system, "XmY.YYYs").
   local wrk_cpu
   wrk_cpu=$(tail -1 "$out" | awk '{ s = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); s += a[1] * 60 + a[2] } print s }')
   awk -v provider="$provider" -v cell="$cell" -v conns="$conns" -v line="$line" -v s=$((s1 - s0)) -v p=$((p1 - p0)) -v m=$((m1 - m0)) \
-      -v hz="$hz" -v wrk="$wrk_cpu" 'BEGIN {
+      -v hz="$hz" -v wrk="$wrk_cpu" -v w0="$w0" -v w1="$w1" 'BEGIN {
     n = split(line, kv, " "); for (i = 2; i <= n; i++) { split(kv[i], x, "="); v[x[1]] = x[2] }
+    # Changes per commit (the server'"'"'s group commit, from /metrics) and full-page images per
+    # request (PostgreSQL); "" where not known.
+    split(w0, a, " "); split(w1, b, " "); per_commit = ""; fpi = ""
+    if (a[2] != "-" && b[2] != "-" && b[2] - a[2] > 0) per_commit = sprintf("%.1f", (b[1] - a[1]) / (b[2] - a[2]))
+    if (a[3] != "-" && b[3] != "-" && v["requests"] > 0) fpi = sprintf("%.2f", (b[3] - a[3]) / v["requests"])
     secs = v["duration_us"] / 1e6
     errors = v["connect"] + v["read"] + v["write"] + v["status"] + v["timeout"]
     server = s / hz / secs; pg = p / hz / secs; w = wrk / secs; other = m / hz / secs - server - pg - w
     if (other < 0) other = 0
-    printf "%s\t%s\t%s\t%.0f\t%.2f\t%.2f\t%d\t%d\t%.2f\t%.2f\t%.2f\t%.2f\n", provider, cell, conns, v["requests"] / secs,
-      v["p50_us"] / 1000, v["p99_us"] / 1000, errors, v["wrapped"], server, pg, w, other
+    printf "%s\t%s\t%s\t%.0f\t%.2f\t%.2f\t%d\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%s\t%s\n", provider, cell, conns, v["requests"] / secs,
+      v["p50_us"] / 1000, v["p99_us"] / 1000, errors, v["wrapped"], server, pg, w, other, per_commit, fpi
   }' >>"$results"
   log "  $cell c=$conns: $(tail -1 "$results" | awk -F'\t' '{printf "%s req/s p50 %s ms p99 %s ms errors %s wrapped %s", $4, $5, $6, $7, $8}')"
 }
@@ -197,7 +296,9 @@ stop_server() {
 
 cli() { dotnet "$server_dll" "$@" 2>>"$work/cli.log" || die "CLI: $*"; }
 
-psql_value() { "$pgbin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -d authserver_bench -XAtq -c "$1"; }
+# The database bench_provider works on: authserver_bench, or authserver_previous for the previous build.
+pg_database=authserver_bench
+psql_value() { "$pgbin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -d "$pg_database" -XAtq -c "$1"; }
 
 # One line of counters: WAL position (bytes), checkpoints, autovacuums and dead rows of tokens, commits.
 pg_counters() {
@@ -212,7 +313,7 @@ cpu_snapshot() { echo "$(ticks_of "$server_pid") $(pg_ticks) $(ticks_of "${1:-}"
 # cpu_row PROVIDER CELL RPS P50 P99 ERRORS SNAPSHOT_BEFORE SNAPSHOT_AFTER CONNECTIONS: a results.tsv row for a
 # cell measured by the rate command rather than wrk (the load column is the rate command).
 cpu_row() {
-  awk -v provider="$1" -v cell="$2" -v rps="$3" -v p50="$4" -v p99="$5" -v errors="$6" -v a="$7" -v b="$8" -v connections="$9" -v hz="$hz" 'BEGIN {
+  awk -v provider="$1" -v cell="$prefix$2" -v rps="$3" -v p50="$4" -v p99="$5" -v errors="$6" -v a="$7" -v b="$8" -v connections="$9" -v hz="$hz" 'BEGIN {
     split(a, x, " "); split(b, y, " "); secs = (y[5] - x[5]) / 1e9; if (secs <= 0) secs = 1
     server = (y[1] - x[1]) / hz / secs; pg = (y[2] - x[2]) / hz / secs; load = (y[3] - x[3]) / hz / secs
     other = (y[4] - x[4]) / hz / secs - server - pg - load; if (other < 0) other = 0
@@ -239,7 +340,7 @@ prune_cell() {
   # requests that came due during a stall (16 connections drained them at 3,500-4,500/s, barely
   # above the rate, so one 150 ms stall delayed requests for a second; docs/pruning.md).
   local ref_rps rate basis prune_connections=${BENCH_PRUNE_CONNECTIONS:-64}
-  ref_rps=$(awk -F'\t' -v p="$provider" '$1 == p && $2 == "token_reference" && $3 == 16 { print $4 }' "$results")
+  ref_rps=$(awk -F'\t' -v p="$provider" -v c="${prefix}token_reference" '$1 == p && $2 == c && $3 == 16 { print $4 }' "$results")
   if [ -n "${BENCH_PRUNE_RATE:-}" ]; then
     rate=$BENCH_PRUNE_RATE
     basis="set by BENCH_PRUNE_RATE"
@@ -261,20 +362,20 @@ prune_cell() {
   # The fire time leaves room for start-up (startup_allowance s), two warm-ups and a full idle
   # window before the run; Quartz cron, seconds first, in UTC.
   local startup_allowance=12 fire cron
-  fire=$(($(date +%s) + startup_allowance + 2 * warmup + prune_idle))
+  fire=$(($(date +%s) + startup_allowance + first_warmup + warmup + prune_idle))
   cron="$(date -u -d "@$fire" '+%-S %-M %-H') * * ?"
   local batch_size=${Pruning__BatchSize:-250} batch_pause=${Pruning__BatchPause:-00:00:00.005}
   fact "$provider" prune_settings "cron '$cron' (UTC), MaxStartDelay 0, MaxBatchesPerRun 100000, BatchSize $batch_size, BatchPause $batch_pause"
   log "pruning: server with the job scheduled at $(date -u -d "@$fire" '+%H:%M:%S') UTC; issuance at ${rate}/s open loop ($basis)"
-  start_server "$provider-pruning" Pruning__Enabled=true "Pruning__Schedule=$cron" Pruning__MaxStartDelay=00:00:00 \
+  start_server "$prefix$provider-pruning" Pruning__Enabled=true "Pruning__Schedule=$cron" Pruning__MaxStartDelay=00:00:00 \
     Pruning__MaxBatchesPerRun=100000 Logging__LogLevel__AuthServer.Pruning=Information ${BENCH_PRUNE_SERVER_ENV:-}
-  # A fresh process: first the same closed-loop warm-up as every cell (16 connections, $warmup s,
+  # A fresh process: first the same closed-loop warm-up as every server (16 connections, $first_warmup s,
   # not recorded), so that the hot path is compiled (tiered JIT) before anything is measured; then
   # the rate command, whose own first $warmup s (its start-up) fall before the idle window.
-  run_wrk "$provider" token_reference 16 "$warmup" /connect/token "$auth" "$form" "" 0 warmup
+  run_wrk "$provider" token_reference 16 "$first_warmup" /connect/token "$auth" "$form" "" 0 warmup
   [ "$(date +%s)" -le "$((fire - warmup - prune_idle))" ] || log "  warning: the server took longer than ${startup_allowance} s to start; the idle window overlaps the warm-up"
 
-  local samples="$work/prune-samples.csv" stop_file="$work/prune-stop" server_log="$work/server-$provider-pruning.log" statements=0
+  local samples="$work/${prefix}prune-samples.csv" stop_file="$work/prune-stop" server_log="$work/server-$prefix$provider-pruning.log" statements=0
   rm -f "$stop_file"
   # Diagnosis: with BENCH_PG_OPTS="-c shared_preload_libraries=pg_stat_statements", the statements'
   # times, WAL and full-page images go to prune-statements-idle.txt (from the end of the warm-up to
@@ -291,7 +392,7 @@ prune_cell() {
     psql_value "SELECT pg_stat_statements_reset()" >/dev/null
   }
   dotnet "$helper_dll" rate --url "http://127.0.0.1:$port" --path /connect/token --auth "$auth" --body "$form" --rate "$rate" \
-    --connections "$prune_connections" --stop-file "$stop_file" --max-duration 900 --timeout 10 --samples "$samples" >"$work/prune-rate.json" 2>"$work/prune-rate.err" &
+    --connections "$prune_connections" --stop-file "$stop_file" --max-duration 900 --timeout 10 --samples "$samples" >"$work/${prefix}prune-rate.json" 2>"$work/${prefix}prune-rate.err" &
   load_pid=$!
   local cpu_idle cpu_start="" cpu_end pg_start="" pg_end deadline=$((fire + 600)) done_pattern='"Message":"Pruning (completed|failed|cancelled)'
   sleep "$warmup"
@@ -299,22 +400,22 @@ prune_cell() {
   statements_to /dev/null
   until grep -Eq "$done_pattern" "$server_log"; do
     kill -0 "$server_pid" 2>/dev/null || { tail -20 "$server_log"; die "server exited during the pruning cell"; }
-    kill -0 "$load_pid" 2>/dev/null || { cat "$work/prune-rate.err"; die "the rate command exited during the pruning cell"; }
+    kill -0 "$load_pid" 2>/dev/null || { cat "$work/${prefix}prune-rate.err"; die "the rate command exited during the pruning cell"; }
     [ "$(date +%s)" -lt "$deadline" ] || die "the pruning job did not finish within 600 s of its fire time (did it fire? see $server_log)"
     if [ -z "$cpu_start" ] && [ "$(date +%s)" -ge "$fire" ]; then
       cpu_start=$(cpu_snapshot "$load_pid")
       pg_start=$(pg_counters)
-      statements_to "$work/prune-statements-idle.txt"
+      statements_to "$work/${prefix}prune-statements-idle.txt"
     fi
     sleep 0.2
   done
   cpu_end=$(cpu_snapshot "$load_pid")
   pg_end=$(pg_counters)
-  statements_to "$work/prune-statements.txt"
+  statements_to "$work/${prefix}prune-statements.txt"
   [ -n "$cpu_start" ] || { cpu_start=$cpu_end; pg_start=$pg_end; }
   sleep 1
   touch "$stop_file"
-  wait "$load_pid" || { cat "$work/prune-rate.err"; die "the rate command failed"; }
+  wait "$load_pid" || { cat "$work/${prefix}prune-rate.err"; die "the rate command failed"; }
   load_pid=""
 
   local run started finished deleted batches error line
@@ -340,7 +441,7 @@ prune_cell() {
     done
     log "  $window: $json"
   done
-  fact "$provider" prune_load_lag_p99_ms "$(json_field lagP99Ms <"$work/prune-rate.json")"
+  fact "$provider" prune_load_lag_p99_ms "$(json_field lagP99Ms <"$work/${prefix}prune-rate.json")"
   cpu_row "$provider" issue_at_rate_idle "$(json_field achievedRate <<<"$idle")" "$(json_field p50Ms <<<"$idle")" "$(json_field p99Ms <<<"$idle")" \
     "$(json_field errors <<<"$idle")" "$cpu_idle" "$cpu_start" "$prune_connections"
   cpu_row "$provider" issue_at_rate_pruning "$(json_field achievedRate <<<"$during")" "$(json_field p50Ms <<<"$during")" "$(json_field p99Ms <<<"$during")" \
@@ -353,13 +454,25 @@ prune_cell() {
   fact "$provider" prune_autovacuums_tokens $((b[2] - a[2]))
   fact "$provider" prune_dead_rows_after "${b[3]}"
   fact "$provider" prune_commits $((b[4] - a[4]))
-  fact "$provider" prune_autovacuum_log "$(grep -c 'automatic vacuum of table "authserver_bench.public.tokens"' "$work/pg/server.log" || true)"
+  fact "$provider" prune_autovacuum_log "$(grep -c "automatic vacuum of table \"$pg_database.public.tokens\"" "$work/pg/server.log" || true)"
 }
 
 # ---------------------------------------------------------------- one provider
+# bench_provider PROVIDER [BUILD]: PROVIDER sqlite | postgresql; BUILD current (this build, the
+# default) or previous (the worktree's build: its own server, CLI and helper, its own SQLite file or
+# PostgreSQL database, dropped when its cells are done; results and facts prefixed "previous_").
 bench_provider() {
-  local provider=$1   # sqlite | postgresql
-  log "== $provider"
+  local provider=$1 build=${2:-current}
+  local database=authserver_bench sqlite_dir=$work/sqlite
+  if [ "$build" = previous ]; then
+    prefix=previous_ server_dll=$previous_server_dll helper_dll=$previous_helper_dll
+    database=authserver_previous sqlite_dir=$work/sqlite-previous
+    log "== $provider: previous build (${previous_title:0:60})"
+  else
+    prefix="" server_dll=$current_server_dll helper_dll=$current_helper_dll
+    log "== $provider$([ "$previous" = 1 ] && echo ": this build")"
+  fi
+  pg_database=$database
   export ASPNETCORE_ENVIRONMENT=Production DOTNET_ENVIRONMENT=Production
   export AuthServer__Issuer=https://bench.local
   AuthServer__KeyProtection__Key=$(head -c 32 /dev/urandom | base64 -w0)
@@ -369,12 +482,12 @@ bench_provider() {
   local cs
   if [ "$provider" = sqlite ]; then
     export Database__Provider=Sqlite
-    cs="Data Source=$work/sqlite/authserver.db"
-    mkdir -p "$work/sqlite"
+    cs="Data Source=$sqlite_dir/authserver.db"
+    mkdir -p "$sqlite_dir"
   else
     export Database__Provider=PostgreSQL
-    "$pgbin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres authserver_bench
-    cs="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=authserver_bench;Maximum Pool Size=100"
+    "$pgbin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres "$database"
+    cs="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=$database;Maximum Pool Size=100"
   fi
   export ConnectionStrings__AuthServer=$cs
 
@@ -399,22 +512,42 @@ bench_provider() {
   local intro_plain
   intro_plain="$(json_field clientId <<<"$intro"):$(json_field clientSecret <<<"$intro")"
 
-  local expired=0
+  local expired=0 revoke_seed=$revoke_pool introspect_seed=$introspect_pool
   [ "$provider" = postgresql ] && expired=$bulk_tokens
-  [ "$prune_only" = 1 ] && { revoke_pool=0; introspect_pool=0; }
-  log "seeding tokens: $bulk_tokens active in the bulk organisation$([ "$provider" = postgresql ] && echo " + $bulk_tokens prunable"), $revoke_pool to revoke, $introspect_pool to introspect"
+  [ "$prune_only" = 1 ] && { revoke_seed=0; introspect_seed=0; }
+  wanted revoke || revoke_seed=0
+  wanted introspect || introspect_seed=0
+  log "seeding tokens: $bulk_tokens active in the bulk organisation$([ "$provider" = postgresql ] && echo " + $bulk_tokens prunable"), $revoke_seed to revoke, $introspect_seed to introspect"
   local seeded
   seeded=$(dotnet "$helper_dll" seed-tokens --provider "$provider" --connection "$cs" --organisation "$merchant" --client "$bulk_client" \
     --valid "$bulk_tokens" --expired "$expired" --handles "$work/bulk-sample.txt" --handles-count "$sample") || die "seeding"
   fact "$provider" seed_bulk_seconds "$(json_field seconds <<<"$seeded")"
-  if [ "$prune_only" != 1 ]; then
+  if [ "$revoke_seed" -gt 0 ]; then
     dotnet "$helper_dll" seed-tokens --provider "$provider" --connection "$cs" --organisation "$partner" --client "$ref_id" \
-      --valid "$revoke_pool" --handles "$work/revoke.txt" >/dev/null || die "seeding"
+      --valid "$revoke_seed" --handles "$work/revoke.txt" >/dev/null || die "seeding"
+  fi
+  if [ "$introspect_seed" -gt 0 ]; then
     dotnet "$helper_dll" seed-tokens --provider "$provider" --connection "$cs" --organisation "$partner" --client "$ref_id" \
-      --valid "$introspect_pool" --handles "$work/introspect.txt" >/dev/null || die "seeding"
+      --valid "$introspect_seed" --handles "$work/introspect.txt" >/dev/null || die "seeding"
   fi
   dotnet "$helper_dll" vacuum --provider "$provider" --connection "$cs" >/dev/null || die "vacuum"
-  touch "$work/revoke.txt"
+  # PostgreSQL: the tokens a table in service has received since its last checkpoint. The first
+  # change to a page after a checkpoint writes the whole page to the WAL (full_page_writes), and
+  # a token goes to a random leaf page of ix_tokens_id (a random UUID) and, for a reference token,
+  # of ix_tokens_reference_hash (a SHA-256): straight after the checkpoint above, the first cells
+  # wrote 0.35-1.3 full-page images per token, the later ones under 0.1, so a cell's PostgreSQL
+  # CPU depended on its place in the order. A server in service at these rates has imaged those
+  # pages within seconds of each checkpoint; these rows (about 4 per leaf page, random keys, as
+  # the server writes them) do that here, so that every cell starts from that state (the CPU
+  # table gives each cell's full-page images per request). BENCH_PRIME=0 leaves them out.
+  local prime=${BENCH_PRIME:-$(( (bulk_tokens + expired + revoke_seed + introspect_seed) / 25 ))}
+  if [ "$provider" = postgresql ] && [ "$prime" -gt 0 ]; then
+    dotnet "$helper_dll" seed-tokens --provider "$provider" --connection "$cs" --organisation "$partner" --client "$ref_id" \
+      --valid "$prime" >/dev/null || die "seeding"
+    fact "$provider" prime_tokens "$prime"
+    log "  $prime tokens written after the checkpoint (BENCH_PRIME)"
+  fi
+  [ "$revoke_seed" -gt 0 ] || : >"$work/revoke.txt"
   sed -n "1,${revoke_warm}p" "$work/revoke.txt" >"$work/revoke-warm.txt"
   local i=0 c
   for c in "${connections[@]}"; do
@@ -422,7 +555,7 @@ bench_provider() {
     i=$((i + 1))
   done
 
-  start_server "$provider"
+  start_server "$prefix$provider"
   log "server pid $server_pid on port $port"
   local form="grant_type=client_credentials&scope=payments"
   local cell auth
@@ -432,41 +565,53 @@ bench_provider() {
       run_wrk "$provider" token_reference 16 "$duration" /connect/token "$ref_auth" "$form" "" 0
     fi
   else
-    # A server that has just started is still compiling its hot path (tiered JIT: about 10 s of
-    # load on 2 cores). Every endpoint first gets load for $warmup s, so that no cell, the first
-    # included, measures start-up; then each cell gets its own warm-up as before.
-    for cell in token_rs256 token_es256 token_reference; do
-      case $cell in token_rs256) auth=$rs_auth ;; token_es256) auth=$es_auth ;; *) auth=$ref_auth ;; esac
-      run_wrk "$provider" "$cell" 16 "$warmup" /connect/token "$auth" "$form" "" 0 warmup
+    # wrk_cell CELL CONNECTIONS SECONDS [warmup]: one cell, or its warm-up (not recorded).
+    wrk_cell() {
+      case $1 in
+        token_rs256) run_wrk "$provider" "$1" "$2" "$3" /connect/token "$rs_auth" "$form" "" 0 "${4:-record}" ;;
+        token_es256) run_wrk "$provider" "$1" "$2" "$3" /connect/token "$es_auth" "$form" "" 0 "${4:-record}" ;;
+        token_reference) run_wrk "$provider" "$1" "$2" "$3" /connect/token "$ref_auth" "$form" "" 0 "${4:-record}" ;;
+        introspect) run_wrk "$provider" "$1" "$2" "$3" /connect/introspect "$intro_auth" "" "$work/introspect.txt" 0 "${4:-record}" ;;
+        revoke)
+          if [ "${4:-record}" = warmup ]; then run_wrk "$provider" revoke 16 "$3" /connect/revoke "$ref_auth" "" "$work/revoke-warm.txt" 1 warmup
+          else run_wrk "$provider" revoke "$2" "$3" /connect/revoke "$ref_auth" "" "$work/revoke-$2.txt" 1; fi ;;
+      esac
+    }
+    # A server that has just started is still compiling its hot path (tiered JIT). Every endpoint
+    # first gets load for $first_warmup s, so that no cell, the first included, measures start-up;
+    # then each cell gets its own warm-up of $warmup s. (Revocation's own warm-up spends handles,
+    # so it has none here.) 3 s each was enough for the previous build but not for this one (its
+    # OpenIddict pipeline has far more to compile): its first cell, JWT RS256 at 16 connections,
+    # cost the server 1.1-1.5 ms of CPU per token against 0.66-0.83 ms in the same cell run later
+    # (920-1,130 tokens/s against 1,600-1,840/s); with 10 s it cost 0.66-0.77 ms as the first cell.
+    for cell in $cells; do
+      case $cell in token_*|introspect) wrk_cell "$cell" 16 "$first_warmup" warmup ;; esac
     done
-    run_wrk "$provider" introspect 16 "$warmup" /connect/introspect "$intro_auth" "" "$work/introspect.txt" 0 warmup
-    for cell in token_rs256 token_es256 token_reference; do
-      case $cell in token_rs256) auth=$rs_auth ;; token_es256) auth=$es_auth ;; *) auth=$ref_auth ;; esac
-      run_wrk "$provider" "$cell" 16 "$warmup" /connect/token "$auth" "$form" "" 0 warmup
-      for c in "${connections[@]}"; do run_wrk "$provider" "$cell" "$c" "$duration" /connect/token "$auth" "$form" "" 0; done
+    for cell in $cells; do
+      case $cell in token_*|introspect|revoke) ;; *) continue ;; esac
+      wrk_cell "$cell" 16 "$warmup" warmup
+      for c in "${connections[@]}"; do wrk_cell "$cell" "$c" "$duration"; done
     done
-    run_wrk "$provider" introspect 16 "$warmup" /connect/introspect "$intro_auth" "" "$work/introspect.txt" 0 warmup
-    for c in "${connections[@]}"; do run_wrk "$provider" introspect "$c" "$duration" /connect/introspect "$intro_auth" "" "$work/introspect.txt" 0; done
-    run_wrk "$provider" revoke 16 "$warmup" /connect/revoke "$ref_auth" "" "$work/revoke-warm.txt" 1 warmup
-    for c in "${connections[@]}"; do run_wrk "$provider" revoke "$c" "$duration" /connect/revoke "$ref_auth" "" "$work/revoke-$c.txt" 1; done
   fi
 
-  if [ "$provider" = postgresql ]; then
+  if [ "$provider" = postgresql ] && wanted prune; then
     prune_cell "$provider" "$ref_auth" "$form"
     # The steady state after a pruning run: autovacuum would follow the deletes.
     dotnet "$helper_dll" vacuum --provider "$provider" --connection "$cs" >/dev/null || die "vacuum"
   fi
 
-  log "bulk revocation of the organisation's $bulk_tokens active tokens"
-  local bulk
-  bulk=$(dotnet "$helper_dll" bulk-revoke --url "http://127.0.0.1:$port" --api-key "$key" --introspect-client "$intro_plain" --sample "$work/bulk-sample.txt") \
-    || die "bulk revocation: $bulk"
-  log "  $bulk"
-  fact "$provider" bulk_ms "$(json_field ms <<<"$bulk")"
-  fact "$provider" bulk_count "$(json_field revokedTokensCount <<<"$bulk")"
-  fact "$provider" bulk_sample "$(json_field sample <<<"$bulk")"
-  fact "$provider" bulk_active_before "$(json_field sampleActiveBefore <<<"$bulk")"
-  fact "$provider" bulk_active_after "$(json_field sampleActiveAfter <<<"$bulk")"
+  if wanted bulk; then
+    log "bulk revocation of the organisation's $bulk_tokens active tokens"
+    local bulk
+    bulk=$(dotnet "$helper_dll" bulk-revoke --url "http://127.0.0.1:$port" --api-key "$key" --introspect-client "$intro_plain" --sample "$work/bulk-sample.txt") \
+      || die "bulk revocation: $bulk"
+    log "  $bulk"
+    fact "$provider" bulk_ms "$(json_field ms <<<"$bulk")"
+    fact "$provider" bulk_count "$(json_field revokedTokensCount <<<"$bulk")"
+    fact "$provider" bulk_sample "$(json_field sample <<<"$bulk")"
+    fact "$provider" bulk_active_before "$(json_field sampleActiveBefore <<<"$bulk")"
+    fact "$provider" bulk_active_after "$(json_field sampleActiveAfter <<<"$bulk")"
+  fi
 
   local hwm
   hwm=$(awk '/^VmHWM/{print $2}' "/proc/$server_pid/status")
@@ -474,10 +619,26 @@ bench_provider() {
   hwm_first=""
   fact "$provider" peak_rss_kb "$hwm"
   stop_server
+
+  if [ "$build" = previous ]; then
+    # Gone before this build seeds: its pages leave shared_buffers and the disk.
+    if [ "$provider" = postgresql ]; then
+      "$pgbin/dropdb" -h 127.0.0.1 -p "$pg_port" -U postgres "$database" || die "dropdb $database"
+    else
+      rm -rf "$sqlite_dir"
+    fi
+  fi
+  prefix="" server_dll=$current_server_dll helper_dll=$current_helper_dll pg_database=authserver_bench
 }
 
 for provider in ${BENCH_PROVIDERS:-sqlite postgresql}; do
-  bench_provider "$provider"
+  if [ "$openiddict_only" != 1 ]; then
+    # The previous build first, then this one, each alone on the machine and the database.
+    if [ "$previous" = 1 ]; then bench_provider "$provider" previous; fi
+    bench_provider "$provider"
+  fi
+  # After AuthServer's server has stopped, so that the two never share the machine.
+  if [ "$openiddict" = 1 ]; then openiddict_default_cells "$provider" || true; fi
 done
 
 # ---------------------------------------------------------------- report
