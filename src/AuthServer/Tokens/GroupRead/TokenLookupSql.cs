@@ -7,7 +7,11 @@ namespace AuthServer.Tokens.GroupRead;
 /// reference handle.</summary>
 public readonly record struct TokenKey(Guid? Id, byte[]? ReferenceHash)
 {
-    public bool Matches(Token token) => Id is { } id ? token.Id == id : ReferenceHash.AsSpan().SequenceEqual(token.ReferenceHash);
+    /// <summary>The hash as the row holds it (OpenIddict's base64 ReferenceId), encoded once per
+    /// key rather than decoding every row's for every comparison of a batch.</summary>
+    private string? ReferenceId { get; } = ReferenceHash is null ? null : Convert.ToBase64String(ReferenceHash);
+
+    public bool Matches(Token token) => Id is { } id ? token.Id == id : ReferenceId is not null && token.ReferenceId == ReferenceId;
 }
 
 /// <summary>Raw ADO.NET for one group-read batch on the lookup's own open connection: the token
