@@ -16,10 +16,24 @@ public static class TestDatabases
             return await server.CreateDatabaseAsync();
         }
 
+        if (provider == DatabaseProvider.SqlServer)
+        {
+            var server = await SqlServerTestServer.GetAsync();
+            return await server.CreateDatabaseAsync();
+        }
+
         var directory = Path.Combine(Path.GetTempPath(), "authserver-tests");
         Directory.CreateDirectory(directory);
         return $"Data Source={Path.Combine(directory, $"{Guid.NewGuid():N}.db")}";
     }
+
+    /// <summary>A connection string that is never opened: for the model, migrations and scripts.</summary>
+    public static string Unused(DatabaseProvider provider) => provider switch
+    {
+        DatabaseProvider.PostgreSQL => "Host=localhost;Database=unused",
+        DatabaseProvider.SqlServer => "Server=localhost;Database=unused;Integrated Security=false",
+        _ => "Data Source=:memory:",
+    };
 
     public static AuthServerDbContext OpenContext(DatabaseProvider provider, string connectionString)
     {
