@@ -17,7 +17,16 @@ public abstract class SchemaMatchesModelTests(DatabaseProvider provider)
         var fromModel = await TestDatabases.CreateAsync(provider);
         await using (var db = TestDatabases.OpenContext(provider, fromModel))
         {
-            await db.Database.ExecuteSqlRawAsync(db.Database.GenerateCreateScript(), TestContext.Current.CancellationToken);
+            // SQL Server's create script is GO-separated batches, which one command cannot run;
+            // EnsureCreated runs the same DDL batch by batch (on the existing, empty database).
+            if (provider == DatabaseProvider.SqlServer)
+            {
+                await db.Database.EnsureCreatedAsync(TestContext.Current.CancellationToken);
+            }
+            else
+            {
+                await db.Database.ExecuteSqlRawAsync(db.Database.GenerateCreateScript(), TestContext.Current.CancellationToken);
+            }
         }
 
         var expected = await SchemaReader.ReadAsync(provider, fromModel);

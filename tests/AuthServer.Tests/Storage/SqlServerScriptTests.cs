@@ -60,6 +60,19 @@ public sealed class SqlServerScriptTests
         Assert.NotEmpty(Parse(PruneRuns.Claim, out _));
     }
 
+    /// <summary>What the SQL Server suites run to break or shape a database parses too, so that
+    /// where they do run they fail on behaviour, not on a typo.</summary>
+    [Fact]
+    public void The_SqlServer_suites_own_statements_parse()
+    {
+        var (refuse, allow) = TestSql.RefuseTokenInserts(DatabaseProvider.SqlServer);
+        foreach (var sql in new[] { refuse, allow, TestSql.RenameTable(DatabaseProvider.SqlServer, "tokens", "tokens_gone") })
+        {
+            var errors = Parse(sql, out _);
+            Assert.True(errors.Count == 0, $"{Describe(errors)}\n{sql}");
+        }
+    }
+
     /// <summary>The group read on SQL Server is EF Core's translation; it is checked here too, as
     /// the SQL that EF Core generates for it (translation fails here, not first in production).</summary>
     [Fact]
