@@ -1,6 +1,7 @@
 using AuthServer.Storage;
 using AuthServer.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 
 namespace AuthServer.Tests.Storage;
 
@@ -74,5 +75,20 @@ public sealed class SqlServerModelTests
         Assert.NotEmpty(db.Database.GetMigrations());
         Assert.False(db.Database.HasPendingModelChanges(),
             "The model differs from the SqlServer migrations: run 'bash src/AuthServer/Storage/add-migration.sh <Name>'.");
+    }
+
+    /// <summary>Text compares exactly on SQL Server too (not case-insensitively, as its default
+    /// collations do): every text column of the SQL Server model, and so of its migrations, is binary.</summary>
+    [Fact]
+    public void Every_SqlServer_text_column_compares_exactly()
+    {
+        using var db = TestDatabases.OpenContext(DatabaseProvider.SqlServer, TestDatabases.Unused(DatabaseProvider.SqlServer));
+        // The design-time model: collations only matter to migrations, so the runtime model drops them.
+        var model = db.GetService<Microsoft.EntityFrameworkCore.Metadata.IDesignTimeModel>().Model;
+        var text = model.GetEntityTypes().SelectMany(e => e.GetProperties())
+            .Where(p => p.GetRelationalTypeMapping().StoreType.StartsWith("nvarchar", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(text);
+        Assert.All(text, p => Assert.True(p.GetCollation() == AuthServerDbContext.SqlServerCollation, $"{p.DeclaringType.DisplayName()}.{p.Name}: {p.GetCollation()}"));
+        Assert.Null(model.FindEntityType(typeof(AuthServer.Storage.Entities.Token))!.FindProperty(nameof(AuthServer.Storage.Entities.Token.ReferenceId))!.GetCollation());
     }
 }

@@ -83,6 +83,7 @@ public sealed class SqlServerScriptTests
         var byHashes = SqlServerTokenLookup.ByReferenceIds(db, [Convert.ToBase64String(new byte[32])]).ToQueryString();
         foreach (var sql in new[] { byIds, byHashes })
         {
+            TestContext.Current.TestOutputHelper?.WriteLine(sql);
             var errors = Parse(sql, out _);
             Assert.True(errors.Count == 0, $"{Describe(errors)}\n{sql}");
             Assert.Contains("INNER JOIN [organisations]", sql, StringComparison.Ordinal);

@@ -27,7 +27,8 @@ namespace AuthServer.Storage.Migrations.SqlServer
                     b.Property<string>("Id")
                         .HasMaxLength(32)
                         .HasColumnType("nvarchar(32)")
-                        .HasColumnName("id");
+                        .HasColumnName("id")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<long>("CreatedAt")
                         .HasColumnType("bigint")
@@ -42,13 +43,15 @@ namespace AuthServer.Storage.Migrations.SqlServer
                     b.Property<string>("Name")
                         .HasMaxLength(200)
                         .HasColumnType("nvarchar(200)")
-                        .HasColumnName("name");
+                        .HasColumnName("name")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("OrganisationId")
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("nvarchar(32)")
-                        .HasColumnName("organisation_id");
+                        .HasColumnName("organisation_id")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<long?>("RevokedAt")
                         .HasColumnType("bigint")
@@ -80,19 +83,22 @@ namespace AuthServer.Storage.Migrations.SqlServer
                         .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("nvarchar(64)")
-                        .HasColumnName("action");
+                        .HasColumnName("action")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("ActorCredential")
                         .IsRequired()
                         .HasMaxLength(100)
                         .HasColumnType("nvarchar(100)")
-                        .HasColumnName("actor_credential");
+                        .HasColumnName("actor_credential")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("ActorOrganisationId")
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("nvarchar(32)")
-                        .HasColumnName("actor_organisation_id");
+                        .HasColumnName("actor_organisation_id")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<int>("Count")
                         .HasColumnType("int")
@@ -101,7 +107,8 @@ namespace AuthServer.Storage.Migrations.SqlServer
                     b.Property<string>("Detail")
                         .HasMaxLength(2000)
                         .HasColumnType("nvarchar(2000)")
-                        .HasColumnName("detail");
+                        .HasColumnName("detail")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<long>("OccurredAt")
                         .HasColumnType("bigint")
@@ -111,7 +118,8 @@ namespace AuthServer.Storage.Migrations.SqlServer
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("nvarchar(32)")
-                        .HasColumnName("target_organisation_id");
+                        .HasColumnName("target_organisation_id")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<Guid?>("TargetTokenId")
                         .HasColumnType("uniqueidentifier")
@@ -146,7 +154,8 @@ namespace AuthServer.Storage.Migrations.SqlServer
                         .IsConcurrencyToken()
                         .HasMaxLength(50)
                         .HasColumnType("nvarchar(50)")
-                        .HasColumnName("concurrency_token");
+                        .HasColumnName("concurrency_token")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<DateTime?>("CreationDate")
                         .HasColumnType("datetime2")
@@ -154,26 +163,31 @@ namespace AuthServer.Storage.Migrations.SqlServer
 
                     b.Property<string>("Properties")
                         .HasColumnType("nvarchar(max)")
-                        .HasColumnName("properties");
+                        .HasColumnName("properties")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Scopes")
                         .HasColumnType("nvarchar(max)")
-                        .HasColumnName("scopes");
+                        .HasColumnName("scopes")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Status")
                         .HasMaxLength(50)
                         .HasColumnType("nvarchar(50)")
-                        .HasColumnName("status");
+                        .HasColumnName("status")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Subject")
                         .HasMaxLength(400)
                         .HasColumnType("nvarchar(400)")
-                        .HasColumnName("subject");
+                        .HasColumnName("subject")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Type")
                         .HasMaxLength(50)
                         .HasColumnType("nvarchar(50)")
-                        .HasColumnName("type");
+                        .HasColumnName("type")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.HasKey("Id")
                         .HasName("pk_authorizations");
@@ -197,7 +211,8 @@ namespace AuthServer.Storage.Migrations.SqlServer
                     b.Property<string>("ApplicationType")
                         .HasMaxLength(50)
                         .HasColumnType("nvarchar(50)")
-                        .HasColumnName("application_type");
+                        .HasColumnName("application_type")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<bool>("CanIntrospect")
                         .HasColumnType("bit")
@@ -207,28 +222,33 @@ namespace AuthServer.Storage.Migrations.SqlServer
                         .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("nvarchar(64)")
-                        .HasColumnName("client_id");
+                        .HasColumnName("client_id")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("ClientSecret")
                         .HasMaxLength(64)
                         .HasColumnType("nvarchar(64)")
-                        .HasColumnName("client_secret");
+                        .HasColumnName("client_secret")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("ClientType")
                         .HasMaxLength(50)
                         .HasColumnType("nvarchar(50)")
-                        .HasColumnName("client_type");
+                        .HasColumnName("client_type")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("ConcurrencyToken")
                         .IsConcurrencyToken()
                         .HasMaxLength(50)
                         .HasColumnType("nvarchar(50)")
-                        .HasColumnName("concurrency_token");
+                        .HasColumnName("concurrency_token")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("ConsentType")
                         .HasMaxLength(50)
                         .HasColumnType("nvarchar(50)")
-                        .HasColumnName("consent_type");
+                        .HasColumnName("consent_type")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<long>("CreatedAt")
                         .HasColumnType("bigint")
@@ -237,68 +257,82 @@ namespace AuthServer.Storage.Migrations.SqlServer
                     b.Property<string>("DisplayName")
                         .HasMaxLength(200)
                         .HasColumnType("nvarchar(200)")
-                        .HasColumnName("display_name");
+                        .HasColumnName("display_name")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("DisplayNames")
                         .HasColumnType("nvarchar(max)")
-                        .HasColumnName("display_names");
+                        .HasColumnName("display_names")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("GrantTypes")
                         .IsRequired()
                         .HasMaxLength(200)
                         .HasColumnType("nvarchar(200)")
-                        .HasColumnName("grant_types");
+                        .HasColumnName("grant_types")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("JsonWebKeySet")
                         .HasColumnType("nvarchar(max)")
-                        .HasColumnName("json_web_key_set");
+                        .HasColumnName("json_web_key_set")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("OrganisationId")
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("nvarchar(32)")
-                        .HasColumnName("organisation_id");
+                        .HasColumnName("organisation_id")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Permissions")
                         .HasColumnType("nvarchar(max)")
-                        .HasColumnName("permissions");
+                        .HasColumnName("permissions")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("PostLogoutRedirectUris")
                         .HasColumnType("nvarchar(max)")
-                        .HasColumnName("post_logout_redirect_uris");
+                        .HasColumnName("post_logout_redirect_uris")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Properties")
                         .HasColumnType("nvarchar(max)")
-                        .HasColumnName("properties");
+                        .HasColumnName("properties")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("RedirectUris")
                         .HasColumnType("nvarchar(max)")
-                        .HasColumnName("redirect_uris");
+                        .HasColumnName("redirect_uris")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Requirements")
                         .HasColumnType("nvarchar(max)")
-                        .HasColumnName("requirements");
+                        .HasColumnName("requirements")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Scopes")
                         .IsRequired()
                         .HasMaxLength(2000)
                         .HasColumnType("nvarchar(2000)")
-                        .HasColumnName("scopes");
+                        .HasColumnName("scopes")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Settings")
                         .HasColumnType("nvarchar(max)")
-                        .HasColumnName("settings");
+                        .HasColumnName("settings")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("SigningAlgorithm")
                         .HasMaxLength(16)
                         .HasColumnType("nvarchar(16)")
-                        .HasColumnName("signing_algorithm");
+                        .HasColumnName("signing_algorithm")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("TokenFormat")
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("nvarchar(16)")
-                        .HasColumnName("token_format");
+                        .HasColumnName("token_format")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.HasKey("Id")
                         .HasName("pk_clients");
@@ -318,7 +352,8 @@ namespace AuthServer.Storage.Migrations.SqlServer
                     b.Property<string>("Id")
                         .HasMaxLength(32)
                         .HasColumnType("nvarchar(32)")
-                        .HasColumnName("id");
+                        .HasColumnName("id")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<long>("CreatedAt")
                         .HasColumnType("bigint")
@@ -328,24 +363,28 @@ namespace AuthServer.Storage.Migrations.SqlServer
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("nvarchar(16)")
-                        .HasColumnName("kind");
+                        .HasColumnName("kind")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)
                         .HasColumnType("nvarchar(200)")
-                        .HasColumnName("name");
+                        .HasColumnName("name")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("ParentId")
                         .HasMaxLength(32)
                         .HasColumnType("nvarchar(32)")
-                        .HasColumnName("parent_id");
+                        .HasColumnName("parent_id")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Path")
                         .IsRequired()
                         .HasMaxLength(200)
                         .HasColumnType("nvarchar(200)")
-                        .HasColumnName("path");
+                        .HasColumnName("path")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<long>("RevokedBeforeSequence")
                         .HasColumnType("bigint")
@@ -384,7 +423,8 @@ namespace AuthServer.Storage.Migrations.SqlServer
                     b.Property<string>("Error")
                         .HasMaxLength(2000)
                         .HasColumnType("nvarchar(2000)")
-                        .HasColumnName("error");
+                        .HasColumnName("error")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<long?>("FinishedAt")
                         .HasColumnType("bigint")
@@ -394,7 +434,8 @@ namespace AuthServer.Storage.Migrations.SqlServer
                         .IsRequired()
                         .HasMaxLength(200)
                         .HasColumnType("nvarchar(200)")
-                        .HasColumnName("node");
+                        .HasColumnName("node")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<long>("SigningKeysDeleted")
                         .HasColumnType("bigint")
@@ -423,13 +464,15 @@ namespace AuthServer.Storage.Migrations.SqlServer
                     b.Property<string>("Audience")
                         .HasMaxLength(200)
                         .HasColumnType("nvarchar(200)")
-                        .HasColumnName("audience");
+                        .HasColumnName("audience")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("ConcurrencyToken")
                         .IsConcurrencyToken()
                         .HasMaxLength(50)
                         .HasColumnType("nvarchar(50)")
-                        .HasColumnName("concurrency_token");
+                        .HasColumnName("concurrency_token")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<long>("CreatedAt")
                         .HasColumnType("bigint")
@@ -437,33 +480,40 @@ namespace AuthServer.Storage.Migrations.SqlServer
 
                     b.Property<string>("Description")
                         .HasColumnType("nvarchar(max)")
-                        .HasColumnName("description");
+                        .HasColumnName("description")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Descriptions")
                         .HasColumnType("nvarchar(max)")
-                        .HasColumnName("descriptions");
+                        .HasColumnName("descriptions")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("DisplayName")
                         .HasColumnType("nvarchar(max)")
-                        .HasColumnName("display_name");
+                        .HasColumnName("display_name")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("DisplayNames")
                         .HasColumnType("nvarchar(max)")
-                        .HasColumnName("display_names");
+                        .HasColumnName("display_names")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(100)
                         .HasColumnType("nvarchar(100)")
-                        .HasColumnName("name");
+                        .HasColumnName("name")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Properties")
                         .HasColumnType("nvarchar(max)")
-                        .HasColumnName("properties");
+                        .HasColumnName("properties")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Resources")
                         .HasColumnType("nvarchar(max)")
-                        .HasColumnName("resources");
+                        .HasColumnName("resources")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.HasKey("Id")
                         .HasName("pk_scopes");
@@ -480,7 +530,8 @@ namespace AuthServer.Storage.Migrations.SqlServer
                     b.Property<string>("Id")
                         .HasMaxLength(64)
                         .HasColumnType("nvarchar(64)")
-                        .HasColumnName("id");
+                        .HasColumnName("id")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<long>("ActivatesAt")
                         .HasColumnType("bigint")
@@ -490,7 +541,8 @@ namespace AuthServer.Storage.Migrations.SqlServer
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("nvarchar(16)")
-                        .HasColumnName("algorithm");
+                        .HasColumnName("algorithm")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<long>("CreatedAt")
                         .HasColumnType("bigint")
@@ -506,7 +558,8 @@ namespace AuthServer.Storage.Migrations.SqlServer
                         .IsRequired()
                         .HasMaxLength(4000)
                         .HasColumnType("nvarchar(4000)")
-                        .HasColumnName("public_jwk");
+                        .HasColumnName("public_jwk")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<long?>("PublishedUntil")
                         .HasColumnType("bigint")
@@ -534,7 +587,8 @@ namespace AuthServer.Storage.Migrations.SqlServer
                     b.Property<string>("ApiKeyId")
                         .HasMaxLength(32)
                         .HasColumnType("nvarchar(32)")
-                        .HasColumnName("api_key_id");
+                        .HasColumnName("api_key_id")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<Guid?>("ApplicationId")
                         .HasColumnType("uniqueidentifier")
@@ -548,13 +602,15 @@ namespace AuthServer.Storage.Migrations.SqlServer
                         .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("nvarchar(64)")
-                        .HasColumnName("client_id");
+                        .HasColumnName("client_id")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("ConcurrencyToken")
                         .IsConcurrencyToken()
                         .HasMaxLength(50)
                         .HasColumnType("nvarchar(50)")
-                        .HasColumnName("concurrency_token");
+                        .HasColumnName("concurrency_token")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<long>("CreatedAt")
                         .HasColumnType("bigint")
@@ -568,7 +624,8 @@ namespace AuthServer.Storage.Migrations.SqlServer
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("nvarchar(16)")
-                        .HasColumnName("format");
+                        .HasColumnName("format")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<Guid>("Id")
                         .HasColumnType("uniqueidentifier")
@@ -578,15 +635,18 @@ namespace AuthServer.Storage.Migrations.SqlServer
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("nvarchar(32)")
-                        .HasColumnName("organisation_id");
+                        .HasColumnName("organisation_id")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Payload")
                         .HasColumnType("nvarchar(max)")
-                        .HasColumnName("payload");
+                        .HasColumnName("payload")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Properties")
                         .HasColumnType("nvarchar(max)")
-                        .HasColumnName("properties");
+                        .HasColumnName("properties")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<DateTime?>("RedemptionDate")
                         .HasColumnType("datetime2")
@@ -609,7 +669,8 @@ namespace AuthServer.Storage.Migrations.SqlServer
                         .IsRequired()
                         .HasMaxLength(32)
                         .HasColumnType("nvarchar(32)")
-                        .HasColumnName("requesting_organisation_id");
+                        .HasColumnName("requesting_organisation_id")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<long?>("RevokedAt")
                         .HasColumnType("bigint")
@@ -618,30 +679,35 @@ namespace AuthServer.Storage.Migrations.SqlServer
                     b.Property<string>("RevokedBy")
                         .HasMaxLength(100)
                         .HasColumnType("nvarchar(100)")
-                        .HasColumnName("revoked_by");
+                        .HasColumnName("revoked_by")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Scopes")
                         .IsRequired()
                         .HasMaxLength(2000)
                         .HasColumnType("nvarchar(2000)")
-                        .HasColumnName("scopes");
+                        .HasColumnName("scopes")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("nvarchar(16)")
-                        .HasColumnName("status");
+                        .HasColumnName("status")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Subject")
                         .IsRequired()
                         .HasMaxLength(200)
                         .HasColumnType("nvarchar(200)")
-                        .HasColumnName("subject");
+                        .HasColumnName("subject")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Type")
                         .HasMaxLength(64)
                         .HasColumnType("nvarchar(64)")
-                        .HasColumnName("type");
+                        .HasColumnName("type")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.HasKey("Sequence")
                         .HasName("pk_tokens");

@@ -18,13 +18,13 @@ namespace AuthServer.Storage.Migrations.SqlServer
                     id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("SqlServer:Identity", "1, 1"),
                     occurred_at = table.Column<long>(type: "bigint", nullable: false),
-                    action = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
-                    actor_organisation_id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false),
-                    actor_credential = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: false),
-                    target_organisation_id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false),
+                    action = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false, collation: "Latin1_General_100_BIN2"),
+                    actor_organisation_id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false, collation: "Latin1_General_100_BIN2"),
+                    actor_credential = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: false, collation: "Latin1_General_100_BIN2"),
+                    target_organisation_id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false, collation: "Latin1_General_100_BIN2"),
                     target_token_id = table.Column<Guid>(type: "uniqueidentifier", nullable: true),
                     count = table.Column<int>(type: "int", nullable: false),
-                    detail = table.Column<string>(type: "nvarchar(2000)", maxLength: 2000, nullable: true)
+                    detail = table.Column<string>(type: "nvarchar(2000)", maxLength: 2000, nullable: true, collation: "Latin1_General_100_BIN2")
                 },
                 constraints: table =>
                 {
@@ -35,11 +35,11 @@ namespace AuthServer.Storage.Migrations.SqlServer
                 name: "organisations",
                 columns: table => new
                 {
-                    id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false),
-                    name = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: false),
-                    kind = table.Column<string>(type: "nvarchar(16)", maxLength: 16, nullable: false),
-                    parent_id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: true),
-                    path = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: false),
+                    id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false, collation: "Latin1_General_100_BIN2"),
+                    name = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: false, collation: "Latin1_General_100_BIN2"),
+                    kind = table.Column<string>(type: "nvarchar(16)", maxLength: 16, nullable: false, collation: "Latin1_General_100_BIN2"),
+                    parent_id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: true, collation: "Latin1_General_100_BIN2"),
+                    path = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: false, collation: "Latin1_General_100_BIN2"),
                     revoked_before_sequence = table.Column<long>(type: "bigint", nullable: false),
                     tokens_revoked_at = table.Column<long>(type: "bigint", nullable: true),
                     created_at = table.Column<long>(type: "bigint", nullable: false)
@@ -60,14 +60,14 @@ namespace AuthServer.Storage.Migrations.SqlServer
                 columns: table => new
                 {
                     slot = table.Column<long>(type: "bigint", nullable: false),
-                    node = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: false),
+                    node = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: false, collation: "Latin1_General_100_BIN2"),
                     started_at = table.Column<long>(type: "bigint", nullable: false),
                     finished_at = table.Column<long>(type: "bigint", nullable: true),
                     tokens_deleted = table.Column<long>(type: "bigint", nullable: false),
                     audit_events_deleted = table.Column<long>(type: "bigint", nullable: false),
                     signing_keys_deleted = table.Column<long>(type: "bigint", nullable: false),
                     batches = table.Column<int>(type: "int", nullable: false),
-                    error = table.Column<string>(type: "nvarchar(2000)", maxLength: 2000, nullable: true)
+                    error = table.Column<string>(type: "nvarchar(2000)", maxLength: 2000, nullable: true, collation: "Latin1_General_100_BIN2")
                 },
                 constraints: table =>
                 {
@@ -79,16 +79,16 @@ namespace AuthServer.Storage.Migrations.SqlServer
                 columns: table => new
                 {
                     id = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
-                    audience = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: true),
+                    audience = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: true, collation: "Latin1_General_100_BIN2"),
                     created_at = table.Column<long>(type: "bigint", nullable: false),
-                    concurrency_token = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: true),
-                    description = table.Column<string>(type: "nvarchar(max)", nullable: true),
-                    descriptions = table.Column<string>(type: "nvarchar(max)", nullable: true),
-                    display_name = table.Column<string>(type: "nvarchar(max)", nullable: true),
-                    display_names = table.Column<string>(type: "nvarchar(max)", nullable: true),
-                    name = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: false),
-                    properties = table.Column<string>(type: "nvarchar(max)", nullable: true),
-                    resources = table.Column<string>(type: "nvarchar(max)", nullable: true)
+                    concurrency_token = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: true, collation: "Latin1_General_100_BIN2"),
+                    description = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
+                    descriptions = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
+                    display_name = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
+                    display_names = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
+                    name = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: false, collation: "Latin1_General_100_BIN2"),
+                    properties = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
+                    resources = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2")
                 },
                 constraints: table =>
                 {
@@ -99,9 +99,9 @@ namespace AuthServer.Storage.Migrations.SqlServer
                 name: "signing_keys",
                 columns: table => new
                 {
-                    id = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
-                    algorithm = table.Column<string>(type: "nvarchar(16)", maxLength: 16, nullable: false),
-                    public_jwk = table.Column<string>(type: "nvarchar(4000)", maxLength: 4000, nullable: false),
+                    id = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false, collation: "Latin1_General_100_BIN2"),
+                    algorithm = table.Column<string>(type: "nvarchar(16)", maxLength: 16, nullable: false, collation: "Latin1_General_100_BIN2"),
+                    public_jwk = table.Column<string>(type: "nvarchar(4000)", maxLength: 4000, nullable: false, collation: "Latin1_General_100_BIN2"),
                     protected_private_key = table.Column<byte[]>(type: "varbinary(4096)", maxLength: 4096, nullable: false),
                     created_at = table.Column<long>(type: "bigint", nullable: false),
                     activates_at = table.Column<long>(type: "bigint", nullable: false),
@@ -117,9 +117,9 @@ namespace AuthServer.Storage.Migrations.SqlServer
                 name: "api_keys",
                 columns: table => new
                 {
-                    id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false),
-                    organisation_id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false),
-                    name = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: true),
+                    id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false, collation: "Latin1_General_100_BIN2"),
+                    organisation_id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false, collation: "Latin1_General_100_BIN2"),
+                    name = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: true, collation: "Latin1_General_100_BIN2"),
                     key_hash = table.Column<byte[]>(type: "varbinary(32)", maxLength: 32, nullable: false),
                     created_at = table.Column<long>(type: "bigint", nullable: false),
                     revoked_at = table.Column<long>(type: "bigint", nullable: true)
@@ -140,29 +140,29 @@ namespace AuthServer.Storage.Migrations.SqlServer
                 columns: table => new
                 {
                     id = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
-                    organisation_id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false),
-                    scopes = table.Column<string>(type: "nvarchar(2000)", maxLength: 2000, nullable: false),
-                    grant_types = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: false),
-                    token_format = table.Column<string>(type: "nvarchar(16)", maxLength: 16, nullable: false),
-                    signing_algorithm = table.Column<string>(type: "nvarchar(16)", maxLength: 16, nullable: true),
+                    organisation_id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false, collation: "Latin1_General_100_BIN2"),
+                    scopes = table.Column<string>(type: "nvarchar(2000)", maxLength: 2000, nullable: false, collation: "Latin1_General_100_BIN2"),
+                    grant_types = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: false, collation: "Latin1_General_100_BIN2"),
+                    token_format = table.Column<string>(type: "nvarchar(16)", maxLength: 16, nullable: false, collation: "Latin1_General_100_BIN2"),
+                    signing_algorithm = table.Column<string>(type: "nvarchar(16)", maxLength: 16, nullable: true, collation: "Latin1_General_100_BIN2"),
                     can_introspect = table.Column<bool>(type: "bit", nullable: false),
                     access_token_lifetime_seconds = table.Column<int>(type: "int", nullable: true),
                     created_at = table.Column<long>(type: "bigint", nullable: false),
-                    application_type = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: true),
-                    client_id = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
-                    client_secret = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: true),
-                    client_type = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: true),
-                    concurrency_token = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: true),
-                    consent_type = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: true),
-                    display_name = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: true),
-                    display_names = table.Column<string>(type: "nvarchar(max)", nullable: true),
-                    json_web_key_set = table.Column<string>(type: "nvarchar(max)", nullable: true),
-                    permissions = table.Column<string>(type: "nvarchar(max)", nullable: true),
-                    post_logout_redirect_uris = table.Column<string>(type: "nvarchar(max)", nullable: true),
-                    properties = table.Column<string>(type: "nvarchar(max)", nullable: true),
-                    redirect_uris = table.Column<string>(type: "nvarchar(max)", nullable: true),
-                    requirements = table.Column<string>(type: "nvarchar(max)", nullable: true),
-                    settings = table.Column<string>(type: "nvarchar(max)", nullable: true)
+                    application_type = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: true, collation: "Latin1_General_100_BIN2"),
+                    client_id = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false, collation: "Latin1_General_100_BIN2"),
+                    client_secret = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: true, collation: "Latin1_General_100_BIN2"),
+                    client_type = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: true, collation: "Latin1_General_100_BIN2"),
+                    concurrency_token = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: true, collation: "Latin1_General_100_BIN2"),
+                    consent_type = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: true, collation: "Latin1_General_100_BIN2"),
+                    display_name = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: true, collation: "Latin1_General_100_BIN2"),
+                    display_names = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
+                    json_web_key_set = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
+                    permissions = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
+                    post_logout_redirect_uris = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
+                    properties = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
+                    redirect_uris = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
+                    requirements = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
+                    settings = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2")
                 },
                 constraints: table =>
                 {
@@ -181,13 +181,13 @@ namespace AuthServer.Storage.Migrations.SqlServer
                 {
                     id = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
                     application_id = table.Column<Guid>(type: "uniqueidentifier", nullable: true),
-                    concurrency_token = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: true),
+                    concurrency_token = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: true, collation: "Latin1_General_100_BIN2"),
                     creation_date = table.Column<DateTime>(type: "datetime2", nullable: true),
-                    properties = table.Column<string>(type: "nvarchar(max)", nullable: true),
-                    scopes = table.Column<string>(type: "nvarchar(max)", nullable: true),
-                    status = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: true),
-                    subject = table.Column<string>(type: "nvarchar(400)", maxLength: 400, nullable: true),
-                    type = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: true)
+                    properties = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
+                    scopes = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
+                    status = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: true, collation: "Latin1_General_100_BIN2"),
+                    subject = table.Column<string>(type: "nvarchar(400)", maxLength: 400, nullable: true, collation: "Latin1_General_100_BIN2"),
+                    type = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: true, collation: "Latin1_General_100_BIN2")
                 },
                 constraints: table =>
                 {
@@ -205,29 +205,29 @@ namespace AuthServer.Storage.Migrations.SqlServer
                 {
                     sequence = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("SqlServer:Identity", "1, 1"),
-                    format = table.Column<string>(type: "nvarchar(16)", maxLength: 16, nullable: false),
-                    organisation_id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false),
-                    requesting_organisation_id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false),
-                    client_id = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false),
+                    format = table.Column<string>(type: "nvarchar(16)", maxLength: 16, nullable: false, collation: "Latin1_General_100_BIN2"),
+                    organisation_id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false, collation: "Latin1_General_100_BIN2"),
+                    requesting_organisation_id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false, collation: "Latin1_General_100_BIN2"),
+                    client_id = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false, collation: "Latin1_General_100_BIN2"),
                     application_id = table.Column<Guid>(type: "uniqueidentifier", nullable: true),
-                    api_key_id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: true),
-                    scopes = table.Column<string>(type: "nvarchar(2000)", maxLength: 2000, nullable: false),
+                    api_key_id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: true, collation: "Latin1_General_100_BIN2"),
+                    scopes = table.Column<string>(type: "nvarchar(2000)", maxLength: 2000, nullable: false, collation: "Latin1_General_100_BIN2"),
                     created_at = table.Column<long>(type: "bigint", nullable: false),
                     expires_at = table.Column<long>(type: "bigint", nullable: false),
                     revoked_at = table.Column<long>(type: "bigint", nullable: true),
-                    revoked_by = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: true),
+                    revoked_by = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: true, collation: "Latin1_General_100_BIN2"),
                     renewed_at = table.Column<long>(type: "bigint", nullable: true),
                     renewed_from_id = table.Column<Guid>(type: "uniqueidentifier", nullable: true),
                     authorization_id = table.Column<Guid>(type: "uniqueidentifier", nullable: true),
-                    concurrency_token = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: true),
+                    concurrency_token = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: true, collation: "Latin1_General_100_BIN2"),
                     id = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
-                    payload = table.Column<string>(type: "nvarchar(max)", nullable: true),
-                    properties = table.Column<string>(type: "nvarchar(max)", nullable: true),
+                    payload = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
+                    properties = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
                     redemption_date = table.Column<DateTime>(type: "datetime2", nullable: true),
                     reference_hash = table.Column<byte[]>(type: "varbinary(32)", maxLength: 32, nullable: true),
-                    status = table.Column<string>(type: "nvarchar(16)", maxLength: 16, nullable: false),
-                    subject = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: false),
-                    type = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: true)
+                    status = table.Column<string>(type: "nvarchar(16)", maxLength: 16, nullable: false, collation: "Latin1_General_100_BIN2"),
+                    subject = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: false, collation: "Latin1_General_100_BIN2"),
+                    type = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: true, collation: "Latin1_General_100_BIN2")
                 },
                 constraints: table =>
                 {
