@@ -35,6 +35,26 @@ public static class TestDatabases
         _ => "Data Source=:memory:",
     };
 
+    /// <summary>An open ADO.NET connection of the provider, for tests that hold locks or read counters.</summary>
+    public static async Task<System.Data.Common.DbConnection> OpenConnectionAsync(DatabaseProvider provider, string connectionString)
+    {
+        System.Data.Common.DbConnection connection = provider switch
+        {
+            DatabaseProvider.PostgreSQL => new Npgsql.NpgsqlConnection(connectionString),
+            DatabaseProvider.SqlServer => new Microsoft.Data.SqlClient.SqlConnection(connectionString),
+            _ => new Microsoft.Data.Sqlite.SqliteConnection(connectionString),
+        };
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    public static string WithMaxPoolSize(DatabaseProvider provider, string connectionString, int size) => provider switch
+    {
+        DatabaseProvider.PostgreSQL => new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = size }.ToString(),
+        DatabaseProvider.SqlServer => new Microsoft.Data.SqlClient.SqlConnectionStringBuilder(connectionString) { MaxPoolSize = size }.ToString(),
+        _ => connectionString,
+    };
+
     public static AuthServerDbContext OpenContext(DatabaseProvider provider, string connectionString)
     {
         return AuthServerDbContextFactory.Create(provider, connectionString);

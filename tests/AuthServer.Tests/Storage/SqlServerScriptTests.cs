@@ -66,7 +66,11 @@ public sealed class SqlServerScriptTests
     public void The_SqlServer_suites_own_statements_parse()
     {
         var (refuse, allow) = TestSql.RefuseTokenInserts(DatabaseProvider.SqlServer);
-        foreach (var sql in new[] { refuse, allow, TestSql.RenameTable(DatabaseProvider.SqlServer, "tokens", "tokens_gone") })
+        foreach (var sql in new[]
+        {
+            refuse, allow, TestSql.RenameTable(DatabaseProvider.SqlServer, "tokens", "tokens_gone"),
+            TestSql.LockTokensAgainstWrites(DatabaseProvider.SqlServer), TestSql.TokenInsertsWaitingOnALock(DatabaseProvider.SqlServer),
+        })
         {
             var errors = Parse(sql, out _);
             Assert.True(errors.Count == 0, $"{Describe(errors)}\n{sql}");
