@@ -25,8 +25,10 @@ public sealed record PruneBatchStatement(string Table, string Key, string Where,
             $"WHERE {Where} ORDER BY {OrderBy} LIMIT {Limit} FOR UPDATE SKIP LOCKED))",
         // READPAST skips the rows another transaction has locked (a revocation, an issuance's
         // batch), so the batch never waits on issuance and cannot be part of a deadlock with it;
-        // ROWLOCK keeps SQL Server from taking page locks that READPAST cannot skip. Deleting
-        // through the TOP ... ORDER BY common table expression reads the range once, in one statement.
+        // ROWLOCK makes the batch's own locks row locks, so issuance never waits for a whole page
+        // the pruner holds (at the default 250 rows a batch stays far below SQL Server's lock
+        // escalation threshold of about 5,000 locks). Deleting through the TOP ... ORDER BY common
+        // table expression reads the range once, in one statement that commits by itself.
         DatabaseProvider.SqlServer =>
             $"WITH batch AS (SELECT TOP ({Limit}) {Key} FROM {Table} WITH (ROWLOCK, READPAST) WHERE {Where} ORDER BY {OrderBy}) DELETE FROM batch",
         _ => throw new ArgumentOutOfRangeException(nameof(provider), provider, null),
