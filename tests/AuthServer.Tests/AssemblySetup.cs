@@ -1,3 +1,4 @@
 using AuthServer.Tests.Infrastructure;
 
 [assembly: AssemblyFixture(typeof(PostgresLifetime))]
+[assembly: AssemblyFixture(typeof(SqlServerLifetime))]

@@ -5,21 +5,21 @@ namespace AuthServer.Hosting;
 
 public static class DatabasePreparation
 {
-    /// <summary>SQLite (embedded, one node) is migrated on start. PostgreSQL is shared by many
-    /// nodes and migrated deliberately with the <c>migrate</c> command; a node refuses to run
-    /// against an outdated schema.</summary>
+    /// <summary>SQLite (embedded, one node) is migrated on start. PostgreSQL and SQL Server are
+    /// shared by many nodes and migrated deliberately with the <c>migrate</c> command; a node
+    /// refuses to run against an outdated schema.</summary>
     public static async Task PrepareDatabaseAsync(this IServiceProvider services, CancellationToken cancellationToken)
     {
         await using var scope = services.CreateAsyncScope();
         var migrator = scope.ServiceProvider.GetRequiredService<DatabaseMigrator>();
         var storage = scope.ServiceProvider.GetRequiredService<StorageInfo>();
-        if (!storage.IsPostgreSql)
+        if (storage.IsEmbedded)
         {
             await migrator.MigrateAsync(cancellationToken);
         }
         else
         {
-            await EnsureCurrentSchemaAsync(migrator, cancellationToken);
+            await EnsureCurrentSchemaAsync(migrator, storage.Provider, cancellationToken);
         }
     }
 
@@ -30,20 +30,20 @@ public static class DatabasePreparation
         await scope.ServiceProvider.GetRequiredService<SigningKeyService>().EnsureKeysAsync(cancellationToken);
     }
 
-    private static async Task EnsureCurrentSchemaAsync(DatabaseMigrator migrator, CancellationToken cancellationToken)
+    private static async Task EnsureCurrentSchemaAsync(DatabaseMigrator migrator, DatabaseProvider provider, CancellationToken cancellationToken)
     {
         var current = await migrator.GetCurrentVersionAsync(cancellationToken);
         if (current < migrator.LatestVersion)
         {
             throw new OutdatedSchemaException(
-                $"The PostgreSQL schema is at version {current} but this build needs version {migrator.LatestVersion}. " +
+                $"The {provider} schema is at version {current} but this build needs version {migrator.LatestVersion}. " +
                 "Run the 'migrate' command first (dotnet run --project src/AuthServer -- migrate, or 'AuthServer migrate').");
         }
 
         if (current > migrator.LatestVersion)
         {
             throw new OutdatedSchemaException(
-                $"The PostgreSQL schema is at version {current}, newer than this build knows ({migrator.LatestVersion}). Deploy the newer build.");
+                $"The {provider} schema is at version {current}, newer than this build knows ({migrator.LatestVersion}). Deploy the newer build.");
         }
     }
 }

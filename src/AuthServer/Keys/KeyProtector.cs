@@ -21,14 +21,14 @@ public sealed class KeyProtector
         {
             _key = Decode(configured.Key);
         }
-        else if (!storage.IsPostgreSql)
+        else if (storage.IsEmbedded)
         {
             _key = LoadOrCreateFile(Path.GetFullPath(configured.KeyFile));
         }
         else
         {
             throw new RequestException(
-                "AuthServer:KeyProtection:Key is required with PostgreSQL (base64 of 32 random bytes, the same on every node; e.g. openssl rand -base64 32).");
+                $"AuthServer:KeyProtection:Key is required with {storage.Provider} (base64 of 32 random bytes, the same on every node; e.g. openssl rand -base64 32).");
         }
     }
 

@@ -2,6 +2,7 @@ using AuthServer.Configuration;
 using AuthServer.Storage;
 using AuthServer.Storage.Entities;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
 
 namespace AuthServer.Keys;
@@ -84,11 +85,18 @@ public sealed class SigningKeyService(
 
     private async Task<Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction> BeginLockedAsync(CancellationToken cancellationToken)
     {
-        // SQLite transactions here begin IMMEDIATE (one writer); PostgreSQL takes a transaction lock.
+        // SQLite transactions here begin IMMEDIATE (one writer); PostgreSQL and SQL Server take a
+        // transaction-owned lock (advisory lock, application lock) that no table holds.
         var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         if (storage.IsPostgreSql)
         {
             await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_xact_lock({AdvisoryLockKey})", cancellationToken);
+        }
+        else if (storage.IsSqlServer)
+        {
+            var timeout = db.Database.GetCommandTimeout() ?? 30;
+            await Storage.SqlServer.AppLock.AcquireAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(),
+                Storage.SqlServer.AppLock.SigningKeys, TimeSpan.FromSeconds(timeout), timeout, cancellationToken);
         }
 
         return transaction;

@@ -25,9 +25,9 @@ public sealed record PruneResult(long TokensDeleted, long AuditEventsDeleted, lo
 /// </list>
 /// A RENEWED token stays valid until it expires, so renewal alone never makes a token prunable:
 /// it goes by expiry (or revocation) like any other. A valid, unexpired token is never deleted.
-/// <para>On PostgreSQL each batch locks the keys it picks with FOR UPDATE SKIP LOCKED: pruning
-/// never waits for a row another transaction holds, so it cannot be part of a deadlock; a
-/// skipped row is pruned by a later batch.</para>
+/// <para>On PostgreSQL each batch locks the keys it picks with FOR UPDATE SKIP LOCKED, on SQL
+/// Server it reads them WITH (READPAST): pruning never waits for a row another transaction
+/// holds, so it cannot be part of a deadlock; a skipped row is pruned by a later batch.</para>
 /// <para>A run keeps one connection and runs each kind's statement prepared, as plain ADO.NET:
 /// EF Core's command pipeline was about half of the ~1,700 methods that a node's first scheduled
 /// run compiled, in its first second, while issuance ran alongside (benchmark trace).</para></summary>
@@ -51,14 +51,11 @@ public sealed class TokenPruner(
         var cutoffMs = cutoff.ToUnixTimeMilliseconds();
 
         var timeout = db.Database.GetCommandTimeout() ?? 30;
-        await using var expiredBatch = new BatchDelete(db, timeout, storage, "tokens", "sequence", "expires_at < @p0", "expires_at", 1);
-        await using var revokedBatch = new BatchDelete(db, timeout, storage, "tokens", "sequence",
-            $"revoked_at < @p0 AND status = '{TokenStatuses.Revoked}'", "revoked_at", 1);
-        await using var bulkRevokedBatch = new BatchDelete(db, timeout, storage, "tokens", "sequence",
-            "organisation_id = @p0 AND status = @p1 AND sequence <= @p2", "sequence", 3);
-        await using var auditBatch = new BatchDelete(db, timeout, storage, "audit_events", "id", "occurred_at < @p0", "occurred_at", 1);
-        await using var keysBatch = new BatchDelete(db, timeout, storage, "signing_keys", "id",
-            "published_until < @p0 AND retired_at IS NOT NULL", "published_until", 1);
+        await using var expiredBatch = new BatchDelete(db, timeout, storage, PruneBatchStatement.Expired);
+        await using var revokedBatch = new BatchDelete(db, timeout, storage, PruneBatchStatement.Revoked);
+        await using var bulkRevokedBatch = new BatchDelete(db, timeout, storage, PruneBatchStatement.BulkRevoked);
+        await using var auditBatch = new BatchDelete(db, timeout, storage, PruneBatchStatement.Audit);
+        await using var keysBatch = new BatchDelete(db, timeout, storage, PruneBatchStatement.Keys);
         var batchSize = settings.BatchSize;
         var expired = new Source("tokens", "expired", ct => expiredBatch.ExecuteAsync(batchSize, ct, cutoffMs));
         var revoked = new Source("tokens", "revoked", ct => revokedBatch.ExecuteAsync(batchSize, ct, cutoffMs));
@@ -140,15 +137,16 @@ public sealed class TokenPruner(
             (long)time.GetElapsedTime(started).TotalMilliseconds, pending.Count == 0);
     }
 
-    /// <summary>One kind's batch: at most BatchSize keys from the front of an indexed range, then
-    /// a delete by key, as one statement prepared on the run's connection. <c>where</c> uses
-    /// @p0.. for the kind's arguments; the batch size is the last parameter.
+    /// <summary>One kind's batch (<see cref="PruneBatchStatement"/>): at most BatchSize keys from the
+    /// front of an indexed range, then a delete by key, as one statement on the run's connection,
+    /// prepared where the provider prepares without declared parameter sizes (not SQL Server,
+    /// whose sp_executesql caches the plan anyway). On SQL Server the statement commits by itself.
     /// <para>On PostgreSQL each batch commits asynchronously (SET LOCAL synchronous_commit = off,
     /// so the setting ends with the batch's transaction): it does not wait for its WAL to reach
     /// the disk, nor hold the WAL write lock that issuance commits queue on meanwhile. Safe
     /// because pruning never changes whether a token is active: a crash can only forget the last
     /// batches' deletions, and the next run repeats them.</para></summary>
-    private sealed class BatchDelete(AuthServerDbContext db, int timeoutSeconds, StorageInfo storage, string table, string key, string where, string orderBy, int arguments)
+    private sealed class BatchDelete(AuthServerDbContext db, int timeoutSeconds, StorageInfo storage, PruneBatchStatement statement)
         : IAsyncDisposable
     {
         private DbCommand? _command;
@@ -157,15 +155,8 @@ public sealed class TokenPruner(
         {
             var connection = await SqlCommands.OpenAsync(db, cancellationToken);
             await using var transaction = storage.IsPostgreSql ? await connection.BeginTransactionAsync(cancellationToken) : null;
-            var prepare = _command is null;
-            if (_command is null)
-            {
-                var select = $"SELECT {key} FROM {table} WHERE {where} ORDER BY {orderBy} LIMIT @p{arguments}";
-                var sql = storage.IsPostgreSql
-                    ? $"SET LOCAL synchronous_commit = off; DELETE FROM {table} WHERE {key} = ANY(ARRAY({select} FOR UPDATE SKIP LOCKED))"
-                    : $"DELETE FROM {table} WHERE {key} IN ({select})";
-                _command = SqlCommands.Create(connection, sql, arguments + 1, timeoutSeconds);
-            }
+            var prepare = _command is null && !storage.IsSqlServer;
+            _command ??= SqlCommands.Create(connection, statement.For(storage.Provider), statement.Arguments + 1, timeoutSeconds);
 
             SqlCommands.Bind(_command, transaction, [.. values, batchSize]);
             if (prepare)
@@ -222,13 +213,8 @@ public sealed class TokenPruner(
         /// <summary>Only organisations that still hold tokens under an old enough watermark.</summary>
         private async Task<Queue<(string, long, string)>> LoadAsync(CancellationToken cancellationToken)
         {
-            var statuses = string.Join(", ", AllStatuses.Select(s => $"'{s}'"));
             var connection = await SqlCommands.OpenAsync(db, cancellationToken);
-            await using var command = SqlCommands.Create(connection,
-                "SELECT o.id, o.revoked_before_sequence FROM organisations o " +
-                "WHERE o.revoked_before_sequence > 0 AND o.tokens_revoked_at < @p0 AND EXISTS (SELECT 1 FROM tokens t " +
-                $"WHERE t.organisation_id = o.id AND t.status IN ({statuses}) AND t.sequence <= o.revoked_before_sequence) ORDER BY o.id",
-                1, timeoutSeconds);
+            await using var command = SqlCommands.Create(connection, PruneBatchStatement.BulkRevokedTargets, 1, timeoutSeconds);
             SqlCommands.Bind(command, null, cutoffMs);
             var targets = new Queue<(string, long, string)>();
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);

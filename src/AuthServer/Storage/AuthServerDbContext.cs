@@ -174,6 +174,31 @@ public abstract class AuthServerDbContext(DbContextOptions options) : DbContext(
         // Our name for what OpenIddict calls the reference id: it holds a hash, never a handle.
         modelBuilder.Entity<Token>().Property(x => x.ReferenceId).HasColumnName("reference_hash");
         modelBuilder.Entity<Token>().HasIndex(x => x.ReferenceId).IsUnique().HasDatabaseName("ix_tokens_reference_hash");
+
+        if (Database.IsSqlServer())
+        {
+            UseBinaryCollation(modelBuilder);
+        }
+    }
+
+    /// <summary>The collation of every text column on SQL Server.</summary>
+    public const string SqlServerCollation = "Latin1_General_100_BIN2";
+
+    /// <summary>SQL Server compares text case-insensitively under its usual database collations
+    /// (*_CI_AS): client ids, scope names and statuses would match in any case and sort otherwise
+    /// than on SQLite and PostgreSQL. A binary collation on each text column keeps exact matching
+    /// and code-point order whatever collation the database was created with.</summary>
+    private static void UseBinaryCollation(ModelBuilder modelBuilder)
+    {
+        foreach (var property in modelBuilder.Model.GetEntityTypes().SelectMany(e => e.GetProperties()))
+        {
+            // Enums stored as names (HasConversion<string>) are text too; the reference hash (string
+            // converted to bytes) is not.
+            if ((property.GetProviderClrType() ?? property.GetValueConverter()?.ProviderClrType ?? property.ClrType) == typeof(string))
+            {
+                property.SetCollation(SqlServerCollation);
+            }
+        }
     }
 
     /// <summary>snake_case columns and index names, so hand-written SQL reads naturally on PostgreSQL.</summary>

@@ -8,6 +8,11 @@ namespace AuthServer.Storage;
 /// such a failure is the server's problem, answered 503 so that clients retry, never 500.</summary>
 public static class DatabaseFailure
 {
+    /// <summary>The transaction was chosen as a deadlock victim or failed to serialise, and was
+    /// rolled back whole: PostgreSQL's SQLSTATE 40P01 / 40001, SQL Server's error 1205.</summary>
+    public static bool IsDeadlock(DbException exception) =>
+        exception.SqlState is "40P01" or "40001" || exception is Microsoft.Data.SqlClient.SqlException { Number: 1205 };
+
     /// <summary>Provider errors are DbExceptions (NpgsqlException, SqliteException); EF Core wraps
     /// them in DbUpdateException, RetryLimitExceededException or InvalidOperationException.</summary>
     public static bool IsDatabaseFailure(this Exception exception)

@@ -10,7 +10,8 @@ namespace AuthServer.Storage;
 /// <summary>Applies EF Core's migrations of the current provider (Storage/Migrations/&lt;provider&gt;,
 /// made with <c>dotnet ef migrations add</c>), recorded in <c>schema_migrations</c>. EF Core takes
 /// its own database lock while it migrates; on PostgreSQL we also hold an advisory lock, polled,
-/// so that a second <c>migrate</c> waits a bounded time and then finds nothing to do.</summary>
+/// and on SQL Server an application lock (sp_getapplock with a timeout), so that a second
+/// <c>migrate</c> waits a bounded time and then finds nothing to do.</summary>
 public sealed class DatabaseMigrator(AuthServerDbContext db, StorageInfo storage, ILogger<DatabaseMigrator> logger)
 {
     public const long AdvisoryLockKey = 0x41_75_74_68_4D_69_67; // "AuthMig"
@@ -38,6 +39,10 @@ public sealed class DatabaseMigrator(AuthServerDbContext db, StorageInfo storage
         {
             await LockAsync(connection, cancellationToken);
         }
+        else if (storage.IsSqlServer)
+        {
+            await SqlServer.AppLock.AcquireAsync(connection, null, SqlServer.AppLock.Migrate, LockWait, 30, cancellationToken);
+        }
         else
         {
             // Readers never wait for the writer; persistent, and not allowed inside a transaction.
@@ -64,6 +69,10 @@ public sealed class DatabaseMigrator(AuthServerDbContext db, StorageInfo storage
             {
                 await ExecuteAsync(connection, $"SELECT pg_advisory_unlock({AdvisoryLockKey})", CancellationToken.None);
             }
+            else if (storage.IsSqlServer)
+            {
+                await SqlServer.AppLock.ReleaseAsync(connection, SqlServer.AppLock.Migrate, CancellationToken.None);
+            }
         }
     }
 
@@ -71,7 +80,8 @@ public sealed class DatabaseMigrator(AuthServerDbContext db, StorageInfo storage
     /// DBA to run; needs no connection.</summary>
     public string Script() => db.GetService<IMigrator>().GenerateScript(
         // Idempotent (safe to run twice) where the provider can (SQLite cannot: a script from empty).
-        options: storage.IsPostgreSql ? MigrationsSqlGenerationOptions.Idempotent : MigrationsSqlGenerationOptions.Default);
+        // SQL Server's idempotent script separates its batches with GO, as sqlcmd and SSMS expect.
+        options: storage.IsEmbedded ? MigrationsSqlGenerationOptions.Default : MigrationsSqlGenerationOptions.Idempotent);
 
     /// <summary>Waits for the migration lock by polling, so the wait is bounded and cancellable.</summary>
     private async Task LockAsync(DbConnection connection, CancellationToken cancellationToken)

@@ -6,7 +6,7 @@ public sealed class DatabaseOptions
 {
     public const string SectionName = "Database";
 
-    /// <summary>Sqlite (embedded default, a file under data/) or PostgreSQL.</summary>
+    /// <summary>Sqlite (embedded default, a file under data/), PostgreSQL or SqlServer.</summary>
     public DatabaseProvider Provider { get; set; } = DatabaseProvider.Sqlite;
 
     /// <summary>Used when <c>ConnectionStrings:AuthServer</c> is not set and the provider is SQLite.</summary>
@@ -20,4 +20,5 @@ public enum DatabaseProvider
 {
     Sqlite,
     PostgreSQL,
+    SqlServer,
 }

@@ -1,12 +1,12 @@
-using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 
 namespace AuthServer.Storage;
 
 /// <summary>A database connection that one long-running loop (the group-commit writer, the
-/// group-read lookup) keeps open, with the prepared statements that <typeparamref name="TStatements"/>
-/// holds on it. After a failure the loop closes it, and the next use opens a new one.</summary>
-public sealed class DedicatedConnection<TStatements>(IServiceScopeFactory scopes, Func<DbConnection, int, TStatements> create) : IAsyncDisposable
+/// group-read lookup) keeps open, with the prepared statements (or, on SQL Server, the EF Core
+/// context) that <typeparamref name="TStatements"/> holds on it. After a failure the loop closes
+/// it, and the next use opens a new one.</summary>
+public sealed class DedicatedConnection<TStatements>(IServiceScopeFactory scopes, Func<AuthServerDbContext, TStatements> create) : IAsyncDisposable
     where TStatements : class, IAsyncDisposable
 {
     private AsyncServiceScope? _scope;
@@ -21,7 +21,7 @@ public sealed class DedicatedConnection<TStatements>(IServiceScopeFactory scopes
             _scope = scope;
             var db = scope.ServiceProvider.GetRequiredService<AuthServerDbContext>();
             await db.Database.OpenConnectionAsync();
-            _statements = create(db.Database.GetDbConnection(), db.Database.GetCommandTimeout() ?? 30);
+            _statements = create(db);
         }
 
         return _statements;

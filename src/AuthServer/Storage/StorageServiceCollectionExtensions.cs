@@ -25,24 +25,29 @@ public static class StorageServiceCollectionExtensions
                     .AddInterceptors(new SqliteConnectionInterceptor()));
                 break;
             case DatabaseProvider.PostgreSQL:
-                if (string.IsNullOrWhiteSpace(connectionString))
-                {
-                    throw new InvalidOperationException(
-                        "Database:Provider is PostgreSQL but ConnectionStrings:AuthServer is not set (environment: ConnectionStrings__AuthServer).");
-                }
-
-                connectionString = PreparePostgreSql(connectionString);
+                connectionString = PreparePostgreSql(RequireConnectionString(options.Provider, connectionString));
                 builder.Services.AddDbContextPool<AuthServerDbContext, PostgreSqlAuthServerDbContext>(o => o
                     .UseProvider(options.Provider, connectionString, options.CommandTimeoutSeconds));
                 break;
+            case DatabaseProvider.SqlServer:
+                builder.Services.AddDbContextPool<AuthServerDbContext, SqlServerAuthServerDbContext>(o => o
+                    .UseProvider(options.Provider, RequireConnectionString(options.Provider, connectionString), options.CommandTimeoutSeconds));
+                break;
             default:
-                throw new InvalidOperationException($"Unknown Database:Provider '{options.Provider}'. Use Sqlite or PostgreSQL.");
+                throw new InvalidOperationException($"Unknown Database:Provider '{options.Provider}'. Use Sqlite, PostgreSQL or SqlServer.");
         }
 
         builder.Services.AddSingleton(new StorageInfo(options.Provider));
         builder.Services.AddScoped<DatabaseMigrator>();
         return builder;
     }
+
+    /// <summary>A shared database has no default location.</summary>
+    private static string RequireConnectionString(DatabaseProvider provider, string? connectionString) =>
+        string.IsNullOrWhiteSpace(connectionString)
+            ? throw new InvalidOperationException(
+                $"Database:Provider is {provider} but ConnectionStrings:AuthServer is not set (environment: ConnectionStrings__AuthServer).")
+            : connectionString;
 
     /// <summary>Prepared statements for the queries that run on every request (token lookups),
     /// unless the connection string says otherwise: the server then parses and plans them once per
@@ -78,4 +83,10 @@ public static class StorageServiceCollectionExtensions
 public sealed record StorageInfo(DatabaseProvider Provider)
 {
     public bool IsPostgreSql => Provider == DatabaseProvider.PostgreSQL;
+
+    public bool IsSqlServer => Provider == DatabaseProvider.SqlServer;
+
+    /// <summary>SQLite: embedded, one node, migrated on start. PostgreSQL and SQL Server are shared
+    /// by many nodes, migrated deliberately and given the key-protection key by configuration.</summary>
+    public bool IsEmbedded => Provider == DatabaseProvider.Sqlite;
 }

@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 name=${1:?usage: add-migration.sh Name}
 dotnet tool restore >/dev/null
-for provider in Sqlite PostgreSql; do
+for provider in Sqlite PostgreSql SqlServer; do
   dotnet ef migrations add "$name" --context "${provider}AuthServerDbContext" \
     --output-dir "Storage/Migrations/$provider"
 done

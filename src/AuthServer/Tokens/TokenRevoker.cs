@@ -12,6 +12,12 @@ namespace AuthServer.Tokens;
 /// its audit entry commit together; when the call returns, every node sees it.</summary>
 public sealed class TokenRevoker(AuthServerDbContext db, StorageInfo storage, AuditLog audit, TokenWriter writer, TimeProvider time, AuthServerMetrics metrics)
 {
+    /// <summary>SQL Server's row lock for <see cref="RevokeAllAsync"/> (PostgreSQL's FOR UPDATE):
+    /// UPDLOCK holds the organisation's row until the transaction ends, and reads it locking even
+    /// where READ_COMMITTED_SNAPSHOT is on (Azure SQL's default). EF Core has no table hints.</summary>
+    public const string LockWatermarkSqlServer =
+        "SELECT revoked_before_sequence AS [Value] FROM organisations WITH (UPDLOCK, ROWLOCK) WHERE id = @p0";
+
     /// <summary>Revokes the token unless it already is; returns whether this call revoked it.</summary>
     public async Task<bool> RevokeAsync(StoredToken token, Actor actor, CancellationToken cancellationToken)
     {
@@ -36,11 +42,16 @@ public sealed class TokenRevoker(AuthServerDbContext db, StorageInfo storage, Au
         var now = time.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // Two concurrent revoke-alls of one organisation take turns, so neither counts the other's
-        // tokens (SQLite transactions begin IMMEDIATE, one writer at a time; PostgreSQL locks the row).
-        var previous = storage.IsPostgreSql
-            ? await db.Database.SqlQuery<long>(
-                $"SELECT revoked_before_sequence AS \"Value\" FROM organisations WHERE id = {organisationId} FOR UPDATE").FirstAsync(cancellationToken)
-            : await db.Organisations.Where(o => o.Id == organisationId).Select(o => o.RevokedBeforeSequence).FirstAsync(cancellationToken);
+        // tokens (SQLite transactions begin IMMEDIATE, one writer at a time; PostgreSQL and SQL Server lock the row).
+        var previous = storage.Provider switch
+        {
+            DatabaseProvider.PostgreSQL => await db.Database.SqlQuery<long>(
+                $"SELECT revoked_before_sequence AS \"Value\" FROM organisations WHERE id = {organisationId} FOR UPDATE").FirstAsync(cancellationToken),
+            // Not composed (no FirstAsync around it), so the statement sent is exactly the one the ScriptDom test parses.
+            DatabaseProvider.SqlServer => (await db.Database.SqlQueryRaw<long>(LockWatermarkSqlServer,
+                new Microsoft.Data.SqlClient.SqlParameter("@p0", organisationId)).ToListAsync(cancellationToken)).First(),
+            _ => await db.Organisations.Where(o => o.Id == organisationId).Select(o => o.RevokedBeforeSequence).FirstAsync(cancellationToken),
+        };
         var watermark = await db.Tokens.MaxAsync(t => (long?)t.Sequence, cancellationToken) ?? 0;
         var count = await db.Tokens.CountAsync(t =>
             t.OrganisationId == organisationId

@@ -36,11 +36,16 @@ public abstract class CliTests(DatabaseProvider provider)
     {
         // Nothing listens on port 1: the script must come from the migrations alone.
         var settings = new Dictionary<string, string?>(TestDatabases.Settings(provider,
-            provider == DatabaseProvider.PostgreSQL ? "Host=127.0.0.1;Port=1;Database=none;Timeout=2" : "Data Source=/nonexistent/dir/none.db"));
+            provider switch
+            {
+                DatabaseProvider.PostgreSQL => "Host=127.0.0.1;Port=1;Database=none;Timeout=2",
+                DatabaseProvider.SqlServer => "Server=127.0.0.1,1;Database=none;User Id=sa;Password=x;Connect Timeout=2",
+                _ => "Data Source=/nonexistent/dir/none.db",
+            }));
         var result = await Infrastructure.Cli.RunAsync(["migrate", "--script"], settings);
         Assert.True(result.ExitCode == 0, result.Stderr);
-        Assert.Matches("CREATE TABLE \"?tokens\"? \\(", result.Stdout);
-        Assert.Matches("CREATE UNIQUE INDEX \"?ix_tokens_reference_hash\"?", result.Stdout);
+        Assert.Matches("CREATE TABLE [\"\\[]?tokens[\"\\]]? \\(", result.Stdout);
+        Assert.Matches("CREATE UNIQUE INDEX [\"\\[]?ix_tokens_reference_hash[\"\\]]?", result.Stdout);
     }
 
     [Fact]
@@ -92,3 +97,6 @@ public abstract class CliTests(DatabaseProvider provider)
 public sealed class CliOnSqlite() : CliTests(DatabaseProvider.Sqlite);
 
 public sealed class CliOnPostgreSql() : CliTests(DatabaseProvider.PostgreSQL);
+
+[Trait(SqlServerTrait.Name, SqlServerTrait.Value)]
+public sealed class CliOnSqlServer() : CliTests(DatabaseProvider.SqlServer);

@@ -21,3 +21,6 @@ public abstract class HealthTests(DatabaseProvider provider)
 public sealed class HealthOnSqlite() : HealthTests(DatabaseProvider.Sqlite);
 
 public sealed class HealthOnPostgreSql() : HealthTests(DatabaseProvider.PostgreSQL);
+
+[Trait(SqlServerTrait.Name, SqlServerTrait.Value)]
+public sealed class HealthOnSqlServer() : HealthTests(DatabaseProvider.SqlServer);

@@ -11,7 +11,7 @@ using Microsoft.AspNetCore.Http;
 namespace AuthServer.Tests.Infrastructure;
 
 /// <summary>The whole server in memory, on a fresh database of the given provider, with a
-/// clock the test controls. PostgreSQL databases are migrated first, as an operator would.</summary>
+/// clock the test controls. PostgreSQL and SQL Server databases are migrated first, as an operator would.</summary>
 public sealed class AuthServerFactory(DatabaseProvider provider, string connectionString, IReadOnlyDictionary<string, string?>? settings = null)
     : WebApplicationFactory<Program>
 {
@@ -37,7 +37,7 @@ public sealed class AuthServerFactory(DatabaseProvider provider, string connecti
             EnvironmentName = environment,
             Logs = captureLogs ? new CapturedLogs() : null,
         };
-        if (provider == DatabaseProvider.PostgreSQL)
+        if (provider != DatabaseProvider.Sqlite)
         {
             await TestDatabases.MigrateAsync(provider, connectionString);
         }
@@ -54,6 +54,11 @@ public sealed class AuthServerFactory(DatabaseProvider provider, string connecti
         {
             using var connection = new Npgsql.NpgsqlConnection(connectionString);
             Npgsql.NpgsqlConnection.ClearPool(connection);
+        }
+        else if (provider == DatabaseProvider.SqlServer)
+        {
+            using var connection = new Microsoft.Data.SqlClient.SqlConnection(connectionString);
+            Microsoft.Data.SqlClient.SqlConnection.ClearPool(connection);
         }
     }
 

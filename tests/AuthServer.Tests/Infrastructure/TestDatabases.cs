@@ -16,10 +16,44 @@ public static class TestDatabases
             return await server.CreateDatabaseAsync();
         }
 
+        if (provider == DatabaseProvider.SqlServer)
+        {
+            var server = await SqlServerTestServer.GetAsync();
+            return await server.CreateDatabaseAsync();
+        }
+
         var directory = Path.Combine(Path.GetTempPath(), "authserver-tests");
         Directory.CreateDirectory(directory);
         return $"Data Source={Path.Combine(directory, $"{Guid.NewGuid():N}.db")}";
     }
+
+    /// <summary>A connection string that is never opened: for the model, migrations and scripts.</summary>
+    public static string Unused(DatabaseProvider provider) => provider switch
+    {
+        DatabaseProvider.PostgreSQL => "Host=localhost;Database=unused",
+        DatabaseProvider.SqlServer => "Server=localhost;Database=unused;Integrated Security=false",
+        _ => "Data Source=:memory:",
+    };
+
+    /// <summary>An open ADO.NET connection of the provider, for tests that hold locks or read counters.</summary>
+    public static async Task<System.Data.Common.DbConnection> OpenConnectionAsync(DatabaseProvider provider, string connectionString)
+    {
+        System.Data.Common.DbConnection connection = provider switch
+        {
+            DatabaseProvider.PostgreSQL => new Npgsql.NpgsqlConnection(connectionString),
+            DatabaseProvider.SqlServer => new Microsoft.Data.SqlClient.SqlConnection(connectionString),
+            _ => new Microsoft.Data.Sqlite.SqliteConnection(connectionString),
+        };
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    public static string WithMaxPoolSize(DatabaseProvider provider, string connectionString, int size) => provider switch
+    {
+        DatabaseProvider.PostgreSQL => new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = size }.ToString(),
+        DatabaseProvider.SqlServer => new Microsoft.Data.SqlClient.SqlConnectionStringBuilder(connectionString) { MaxPoolSize = size }.ToString(),
+        _ => connectionString,
+    };
 
     public static AuthServerDbContext OpenContext(DatabaseProvider provider, string connectionString)
     {

@@ -535,3 +535,6 @@ public abstract class ManagementApiTests(DatabaseProvider provider) : ServerTest
 public sealed class ManagementApiOnSqlite() : ManagementApiTests(DatabaseProvider.Sqlite);
 
 public sealed class ManagementApiOnPostgreSql() : ManagementApiTests(DatabaseProvider.PostgreSQL);
+
+[Trait(SqlServerTrait.Name, SqlServerTrait.Value)]
+public sealed class ManagementApiOnSqlServer() : ManagementApiTests(DatabaseProvider.SqlServer);

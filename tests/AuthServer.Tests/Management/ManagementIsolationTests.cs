@@ -115,3 +115,6 @@ public abstract class ManagementIsolationTests(DatabaseProvider provider) : Serv
 public sealed class ManagementIsolationOnSqlite() : ManagementIsolationTests(DatabaseProvider.Sqlite);
 
 public sealed class ManagementIsolationOnPostgreSql() : ManagementIsolationTests(DatabaseProvider.PostgreSQL);
+
+[Trait(SqlServerTrait.Name, SqlServerTrait.Value)]
+public sealed class ManagementIsolationOnSqlServer() : ManagementIsolationTests(DatabaseProvider.SqlServer);

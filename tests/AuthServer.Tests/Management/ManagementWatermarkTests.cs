@@ -155,3 +155,6 @@ public abstract class ManagementWatermarkTests(DatabaseProvider provider) : Serv
 public sealed class ManagementWatermarkOnSqlite() : ManagementWatermarkTests(DatabaseProvider.Sqlite);
 
 public sealed class ManagementWatermarkOnPostgreSql() : ManagementWatermarkTests(DatabaseProvider.PostgreSQL);
+
+[Trait(SqlServerTrait.Name, SqlServerTrait.Value)]
+public sealed class ManagementWatermarkOnSqlServer() : ManagementWatermarkTests(DatabaseProvider.SqlServer);

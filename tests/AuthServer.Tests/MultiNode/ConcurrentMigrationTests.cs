@@ -1,21 +1,19 @@
+using AuthServer.Storage;
 using AuthServer.Tests.Infrastructure;
-using Npgsql;
+using Microsoft.EntityFrameworkCore;
 
 namespace AuthServer.Tests.MultiNode;
 
-/// <summary>Nodes (or rollout jobs) that migrate the same empty PostgreSQL database at the same
-/// time agree on one schema: the advisory lock lets one apply, the other finds nothing to do.</summary>
-public sealed class ConcurrentMigrationTests
+/// <summary>Nodes (or rollout jobs) that migrate the same empty shared database at the same time
+/// agree on one schema: the lock (PostgreSQL's advisory lock, SQL Server's application lock) lets
+/// one apply, the other finds nothing to do.</summary>
+public abstract class ConcurrentMigrationTests(DatabaseProvider provider)
 {
     [Fact]
     public async Task Two_concurrent_migrate_commands_on_an_empty_database_both_succeed_with_one_schema()
     {
-        var connectionString = await (await PostgresServer.GetAsync()).CreateDatabaseAsync("mig");
-        var settings = new Dictionary<string, string?>
-        {
-            ["Database:Provider"] = "PostgreSQL",
-            ["ConnectionStrings:AuthServer"] = connectionString,
-        };
+        var connectionString = await TestDatabases.CreateAsync(provider);
+        var settings = new Dictionary<string, string?>(TestDatabases.Settings(provider, connectionString));
 
         var results = await Task.WhenAll(Infrastructure.Cli.RunAsync(["migrate"], settings), Infrastructure.Cli.RunAsync(["migrate"], settings));
 
@@ -23,11 +21,12 @@ public sealed class ConcurrentMigrationTests
         var applied = results.Select(r => r.Json.GetProperty("applied").GetArrayLength()).Order().ToList();
         var latest = results[0].Json.GetProperty("version").GetInt32();
         Assert.Equal([0, latest], applied); // one applied everything, the other nothing
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(TestContext.Current.CancellationToken);
-        await using var command = new NpgsqlCommand("SELECT COUNT(*) FROM schema_migrations", connection);
-        await using var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
-        Assert.True(await reader.ReadAsync(TestContext.Current.CancellationToken));
-        Assert.Equal(latest, reader.GetInt64(0));
+        await using var db = TestDatabases.OpenContext(provider, connectionString);
+        Assert.Equal(latest, (await db.Database.GetAppliedMigrationsAsync(TestContext.Current.CancellationToken)).Count());
     }
 }
+
+public sealed class ConcurrentMigrationOnPostgreSql() : ConcurrentMigrationTests(DatabaseProvider.PostgreSQL);
+
+[Trait(SqlServerTrait.Name, SqlServerTrait.Value)]
+public sealed class ConcurrentMigrationOnSqlServer() : ConcurrentMigrationTests(DatabaseProvider.SqlServer);

@@ -2,16 +2,17 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using AuthServer.Storage;
 using AuthServer.Tests.Infrastructure;
-using Npgsql;
 
 namespace AuthServer.Tests.MultiNode;
 
-/// <summary>Three real server processes on loopback ports over one PostgreSQL database, started
+/// <summary>Three real server processes on loopback ports over one shared database (PostgreSQL,
+/// SQL Server), started
 /// at the same moment on a freshly migrated, empty database, behave as one server: shared tokens,
 /// revocations, signing keys and pruning schedule; a killed node loses no returned token; a
 /// terminated node finishes the requests it accepted.</summary>
-public sealed class MultiNodeTests : IAsyncLifetime
+public abstract class MultiNodeTests(DatabaseProvider provider) : IAsyncLifetime
 {
     private static readonly string KeyProtectionKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
     private readonly string _workingDirectory = Path.Combine(Path.GetTempPath(), $"authserver-multinode-{Guid.NewGuid():N}");
@@ -50,8 +51,7 @@ public sealed class MultiNodeTests : IAsyncLifetime
     public async Task Three_nodes_on_one_database_behave_as_one_server()
     {
         var clock = Stopwatch.StartNew();
-        var postgres = await PostgresServer.GetAsync();
-        _connectionString = new NpgsqlConnectionStringBuilder(await postgres.CreateDatabaseAsync("mn")) { MaxPoolSize = 20 }.ToString();
+        _connectionString = TestDatabases.WithMaxPoolSize(provider, await TestDatabases.CreateAsync(provider), 20);
         var migrated = await Infrastructure.Cli.RunAsync(["migrate"], CliSettings());
         Assert.True(migrated.ExitCode == 0, migrated.Stderr);
         Log($"migrated after {clock.Elapsed.TotalSeconds:F1} s");
@@ -242,11 +242,12 @@ public sealed class MultiNodeTests : IAsyncLifetime
     private async Task TerminatingANodeFinishesTheRequestsItAcceptedAsync()
     {
         // A lock on the tokens table holds every token request in the database: in flight for sure.
-        await using var blocker = new NpgsqlConnection(_connectionString);
-        await blocker.OpenAsync(Cancel);
+        await using var blocker = await TestDatabases.OpenConnectionAsync(provider, _connectionString);
         await using var transaction = await blocker.BeginTransactionAsync(Cancel);
-        await using (var lockTokens = new NpgsqlCommand("LOCK TABLE tokens IN EXCLUSIVE MODE", blocker, transaction))
+        await using (var lockTokens = blocker.CreateCommand())
         {
+            lockTokens.Transaction = transaction;
+            lockTokens.CommandText = TestSql.LockTokensAgainstWrites(provider);
             await lockTokens.ExecuteNonQueryAsync(Cancel);
         }
 
@@ -257,7 +258,7 @@ public sealed class MultiNodeTests : IAsyncLifetime
         var deadline = DateTime.UtcNow.AddSeconds(10);
         // Group commit puts the held requests into one INSERT: at least one waits on the lock in the
         // database, and the node counts all of them as requests in progress.
-        while (await ScalarAsync("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%INSERT INTO%tokens%'") < 1
+        while (await ScalarAsync(TestSql.TokenInsertsWaitingOnALock(provider)) < 1
             || await ActivePostRequestsAsync(C) < InFlight)
         {
             Assert.True(DateTime.UtcNow < deadline, "the requests did not reach the database");
@@ -382,15 +383,15 @@ public sealed class MultiNodeTests : IAsyncLifetime
 
     private async Task<long> ScalarAsync(string sql)
     {
-        await using var connection = new NpgsqlConnection(_connectionString);
-        await connection.OpenAsync(Cancel);
-        await using var command = new NpgsqlCommand(sql, connection);
+        await using var connection = await TestDatabases.OpenConnectionAsync(provider, _connectionString);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
         return Convert.ToInt64(await command.ExecuteScalarAsync(Cancel), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private Dictionary<string, string?> CliSettings() => new()
     {
-        ["Database:Provider"] = "PostgreSQL",
+        ["Database:Provider"] = provider.ToString(),
         ["ConnectionStrings:AuthServer"] = _connectionString,
         ["AuthServer:Issuer"] = "https://auth.test",
         ["AuthServer:KeyProtection:Key"] = KeyProtectionKey,
@@ -403,7 +404,7 @@ public sealed class MultiNodeTests : IAsyncLifetime
     {
         ["ASPNETCORE_ENVIRONMENT"] = "Production",
         ["DOTNET_ENVIRONMENT"] = "Production",
-        ["Database__Provider"] = "PostgreSQL",
+        ["Database__Provider"] = provider.ToString(),
         ["ConnectionStrings__AuthServer"] = _connectionString,
         ["AuthServer__Issuer"] = "https://auth.test",
         ["AuthServer__KeyProtection__Key"] = KeyProtectionKey,
@@ -417,3 +418,8 @@ public sealed class MultiNodeTests : IAsyncLifetime
 
     private static void Log(string message) => TestContext.Current.TestOutputHelper?.WriteLine(message);
 }
+
+public sealed class MultiNodeOnPostgreSql() : MultiNodeTests(DatabaseProvider.PostgreSQL);
+
+[Trait(SqlServerTrait.Name, SqlServerTrait.Value)]
+public sealed class MultiNodeOnSqlServer() : MultiNodeTests(DatabaseProvider.SqlServer);

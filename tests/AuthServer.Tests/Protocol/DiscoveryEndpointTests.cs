@@ -56,3 +56,6 @@ public abstract class DiscoveryEndpointTests(ProtocolFixture fixture) : Protocol
 public sealed class DiscoveryEndpointOnSqlite(SqliteProtocolFixture fixture) : DiscoveryEndpointTests(fixture), IClassFixture<SqliteProtocolFixture>;
 
 public sealed class DiscoveryEndpointOnPostgreSql(PostgreSqlProtocolFixture fixture) : DiscoveryEndpointTests(fixture), IClassFixture<PostgreSqlProtocolFixture>;
+
+[Trait(SqlServerTrait.Name, SqlServerTrait.Value)]
+public sealed class DiscoveryEndpointOnSqlServer(SqlServerProtocolFixture fixture) : DiscoveryEndpointTests(fixture), IClassFixture<SqlServerProtocolFixture>;

@@ -179,3 +179,6 @@ public abstract class IntrospectionEndpointTests(ProtocolFixture fixture) : Prot
 public sealed class IntrospectionEndpointOnSqlite(SqliteProtocolFixture fixture) : IntrospectionEndpointTests(fixture), IClassFixture<SqliteProtocolFixture>;
 
 public sealed class IntrospectionEndpointOnPostgreSql(PostgreSqlProtocolFixture fixture) : IntrospectionEndpointTests(fixture), IClassFixture<PostgreSqlProtocolFixture>;
+
+[Trait(SqlServerTrait.Name, SqlServerTrait.Value)]
+public sealed class IntrospectionEndpointOnSqlServer(SqlServerProtocolFixture fixture) : IntrospectionEndpointTests(fixture), IClassFixture<SqlServerProtocolFixture>;

@@ -125,3 +125,6 @@ public abstract class JwksEndpointTests(ProtocolFixture fixture) : ProtocolTestB
 public sealed class JwksEndpointOnSqlite(SqliteProtocolFixture fixture) : JwksEndpointTests(fixture), IClassFixture<SqliteProtocolFixture>;
 
 public sealed class JwksEndpointOnPostgreSql(PostgreSqlProtocolFixture fixture) : JwksEndpointTests(fixture), IClassFixture<PostgreSqlProtocolFixture>;
+
+[Trait(SqlServerTrait.Name, SqlServerTrait.Value)]
+public sealed class JwksEndpointOnSqlServer(SqlServerProtocolFixture fixture) : JwksEndpointTests(fixture), IClassFixture<SqlServerProtocolFixture>;

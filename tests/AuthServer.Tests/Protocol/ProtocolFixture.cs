@@ -33,6 +33,8 @@ public sealed class SqliteProtocolFixture() : ProtocolFixture(DatabaseProvider.S
 
 public sealed class PostgreSqlProtocolFixture() : ProtocolFixture(DatabaseProvider.PostgreSQL);
 
+public sealed class SqlServerProtocolFixture() : ProtocolFixture(DatabaseProvider.SqlServer);
+
 public sealed record TestClient(Organisation Organisation, string Scope, Client Client, string Secret)
 {
     public string Id => Client.ClientId!;

@@ -1,5 +1,6 @@
 using System.Net;
 using AuthServer.Storage.Entities;
+using AuthServer.Tests.Infrastructure;
 using AuthServer.Tokens;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -151,3 +152,6 @@ public abstract class RevocationEndpointTests(ProtocolFixture fixture) : Protoco
 public sealed class RevocationEndpointOnSqlite(SqliteProtocolFixture fixture) : RevocationEndpointTests(fixture), IClassFixture<SqliteProtocolFixture>;
 
 public sealed class RevocationEndpointOnPostgreSql(PostgreSqlProtocolFixture fixture) : RevocationEndpointTests(fixture), IClassFixture<PostgreSqlProtocolFixture>;
+
+[Trait(SqlServerTrait.Name, SqlServerTrait.Value)]
+public sealed class RevocationEndpointOnSqlServer(SqlServerProtocolFixture fixture) : RevocationEndpointTests(fixture), IClassFixture<SqlServerProtocolFixture>;

@@ -281,7 +281,7 @@ public abstract class TokenEndpointTests(ProtocolFixture fixture) : ProtocolTest
         var scope = await factory.ScopeAsync();
         var created = await factory.ClientAsync(org.Id, [scope]);
         await factory.WithServicesAsync(async s =>
-            await s.GetRequiredService<AuthServerDbContext>().Database.ExecuteSqlRawAsync("ALTER TABLE tokens RENAME TO tokens_gone", Cancel));
+            await s.GetRequiredService<AuthServerDbContext>().Database.ExecuteSqlRawAsync(TestSql.RenameTable(factory.Provider, "tokens", "tokens_gone"), Cancel));
 
         using var request = new HttpRequestMessage(HttpMethod.Post, Path)
         {
@@ -300,3 +300,6 @@ public abstract class TokenEndpointTests(ProtocolFixture fixture) : ProtocolTest
 public sealed class TokenEndpointOnSqlite(SqliteProtocolFixture fixture) : TokenEndpointTests(fixture), IClassFixture<SqliteProtocolFixture>;
 
 public sealed class TokenEndpointOnPostgreSql(PostgreSqlProtocolFixture fixture) : TokenEndpointTests(fixture), IClassFixture<PostgreSqlProtocolFixture>;
+
+[Trait(SqlServerTrait.Name, SqlServerTrait.Value)]
+public sealed class TokenEndpointOnSqlServer(SqlServerProtocolFixture fixture) : TokenEndpointTests(fixture), IClassFixture<SqlServerProtocolFixture>;

@@ -78,6 +78,9 @@ public sealed class PruneRunsOnSqlite() : PruneRunsTests(DatabaseProvider.Sqlite
 
 public sealed class PruneRunsOnPostgreSql() : PruneRunsTests(DatabaseProvider.PostgreSQL);
 
+[Trait(SqlServerTrait.Name, SqlServerTrait.Value)]
+public sealed class PruneRunsOnSqlServer() : PruneRunsTests(DatabaseProvider.SqlServer);
+
 /// <summary>The pruner's batches commit asynchronously on PostgreSQL (SET LOCAL, inside each
 /// batch's transaction). Nothing else may: a bulk revocation that answered 200 must survive a
 /// crash. With a pool that does not reset sessions, a connection the pruner used would carry a

@@ -172,3 +172,6 @@ public abstract class PruningBoundaryTests(DatabaseProvider provider) : ServerTe
 public sealed class PruningBoundaryOnSqlite() : PruningBoundaryTests(DatabaseProvider.Sqlite);
 
 public sealed class PruningBoundaryOnPostgreSql() : PruningBoundaryTests(DatabaseProvider.PostgreSQL);
+
+[Trait(SqlServerTrait.Name, SqlServerTrait.Value)]
+public sealed class PruningBoundaryOnSqlServer() : PruningBoundaryTests(DatabaseProvider.SqlServer);

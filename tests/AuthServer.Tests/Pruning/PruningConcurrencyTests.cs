@@ -8,15 +8,15 @@ using Microsoft.Extensions.DependencyInjection;
 namespace AuthServer.Tests.Pruning;
 
 /// <summary>Pruning in a loop while tokens are issued, resolved (introspection's lookup) and
-/// bulk-revoked on PostgreSQL, with the clock moving so that pruning deletes the very rows the
-/// others touch: no error, no deadlock.</summary>
-public sealed class PruningConcurrencyOnPostgreSql : IAsyncLifetime
+/// bulk-revoked on a shared database (PostgreSQL, SQL Server), with the clock moving so that
+/// pruning deletes the very rows the others touch: no error, no deadlock.</summary>
+public abstract class PruningConcurrencyTests(DatabaseProvider provider) : IAsyncLifetime
 {
     private AuthServerFactory _factory = null!;
 
     public async ValueTask InitializeAsync()
     {
-        _factory = await AuthServerFactory.CreateAsync(DatabaseProvider.PostgreSQL, new Dictionary<string, string?>
+        _factory = await AuthServerFactory.CreateAsync(provider, new Dictionary<string, string?>
         {
             ["Pruning:Retention"] = "00:10:00",
             ["Pruning:BatchSize"] = "25",
@@ -101,7 +101,7 @@ public sealed class PruningConcurrencyOnPostgreSql : IAsyncLifetime
             .ContinueWith(t => { Volatile.Write(ref done, 1); return t; }, cancellationToken, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
         var pruner = PruneAsync();
 
-        // Bounded: a deadlock would surface as PostgreSQL error 40P01 or as this timeout.
+        // Bounded: a deadlock would surface as PostgreSQL error 40P01, SQL Server error 1205 or as this timeout.
         await Task.WhenAll(workers, pruner).WaitAsync(TimeSpan.FromSeconds(60), cancellationToken);
 
         _factory.Time.Advance(TimeSpan.FromHours(1));
@@ -110,3 +110,8 @@ public sealed class PruningConcurrencyOnPostgreSql : IAsyncLifetime
         Assert.Empty(await _factory.TokenIdsAsync());
     }
 }
+
+public sealed class PruningConcurrencyOnPostgreSql() : PruningConcurrencyTests(DatabaseProvider.PostgreSQL);
+
+[Trait(SqlServerTrait.Name, SqlServerTrait.Value)]
+public sealed class PruningConcurrencyOnSqlServer() : PruningConcurrencyTests(DatabaseProvider.SqlServer);

@@ -103,3 +103,6 @@ public abstract class PruningPropertyTests(DatabaseProvider provider) : ServerTe
 public sealed class PruningPropertiesOnSqlite() : PruningPropertyTests(DatabaseProvider.Sqlite);
 
 public sealed class PruningPropertiesOnPostgreSql() : PruningPropertyTests(DatabaseProvider.PostgreSQL);
+
+[Trait(SqlServerTrait.Name, SqlServerTrait.Value)]
+public sealed class PruningPropertiesOnSqlServer() : PruningPropertyTests(DatabaseProvider.SqlServer);

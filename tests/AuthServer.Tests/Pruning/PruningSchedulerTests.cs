@@ -10,9 +10,10 @@ using Quartz;
 
 namespace AuthServer.Tests.Pruning;
 
-/// <summary>Two nodes (two hosts, each with its own Quartz scheduler) on one PostgreSQL database,
-/// both firing the pruning job for the same trigger times: each trigger prunes on exactly one.</summary>
-public sealed class PruningSchedulerOnPostgreSql : IAsyncLifetime
+/// <summary>Two nodes (two hosts, each with its own Quartz scheduler) on one shared database
+/// (PostgreSQL, SQL Server), both firing the pruning job for the same trigger times: each trigger
+/// prunes on exactly one.</summary>
+public abstract class PruningSchedulerTests(DatabaseProvider provider) : IAsyncLifetime
 {
     private static readonly Dictionary<string, string?> Settings = new()
     {
@@ -26,8 +27,8 @@ public sealed class PruningSchedulerOnPostgreSql : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _first = await AuthServerFactory.CreateAsync(DatabaseProvider.PostgreSQL, Settings);
-        _second = new AuthServerFactory(DatabaseProvider.PostgreSQL, _first.ConnectionString, Settings);
+        _first = await AuthServerFactory.CreateAsync(provider, Settings);
+        _second = new AuthServerFactory(provider, _first.ConnectionString, Settings);
         _ = _first.Server;
         _ = _second.Server;
     }
@@ -110,3 +111,8 @@ public sealed class PruningSchedulerOnPostgreSql : IAsyncLifetime
         Assert.Empty(await _first.TokenIdsAsync());
     }
 }
+
+public sealed class PruningSchedulerOnPostgreSql() : PruningSchedulerTests(DatabaseProvider.PostgreSQL);
+
+[Trait(SqlServerTrait.Name, SqlServerTrait.Value)]
+public sealed class PruningSchedulerOnSqlServer() : PruningSchedulerTests(DatabaseProvider.SqlServer);

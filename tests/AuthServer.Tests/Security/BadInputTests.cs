@@ -141,6 +141,11 @@ public sealed class SqliteBadInputFixture() : BadInputFixture(DatabaseProvider.S
 
 public sealed class PostgreSqlBadInputFixture() : BadInputFixture(DatabaseProvider.PostgreSQL);
 
+public sealed class SqlServerBadInputFixture() : BadInputFixture(DatabaseProvider.SqlServer);
+
 public sealed class BadInputOnSqlite(SqliteBadInputFixture fixture) : BadInputTests(fixture), IClassFixture<SqliteBadInputFixture>;
 
 public sealed class BadInputOnPostgreSql(PostgreSqlBadInputFixture fixture) : BadInputTests(fixture), IClassFixture<PostgreSqlBadInputFixture>;
+
+[Trait(SqlServerTrait.Name, SqlServerTrait.Value)]
+public sealed class BadInputOnSqlServer(SqlServerBadInputFixture fixture) : BadInputTests(fixture), IClassFixture<SqlServerBadInputFixture>;

@@ -140,3 +140,6 @@ public abstract class FuzzTests(DatabaseProvider provider, int perFormEndpoint, 
 public sealed class FuzzOnSqlite() : FuzzTests(DatabaseProvider.Sqlite, perFormEndpoint: 2000, perRoute: 150, seed: 20261121);
 
 public sealed class FuzzOnPostgreSql() : FuzzTests(DatabaseProvider.PostgreSQL, perFormEndpoint: 300, perRoute: 40, seed: 8);
+
+[Trait(SqlServerTrait.Name, SqlServerTrait.Value)]
+public sealed class FuzzOnSqlServer() : FuzzTests(DatabaseProvider.SqlServer, perFormEndpoint: 300, perRoute: 40, seed: 15);

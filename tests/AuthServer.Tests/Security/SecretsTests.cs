@@ -209,3 +209,6 @@ public abstract class SecretsTests(DatabaseProvider provider) : IAsyncLifetime
 public sealed class SecretsOnSqlite() : SecretsTests(DatabaseProvider.Sqlite);
 
 public sealed class SecretsOnPostgreSql() : SecretsTests(DatabaseProvider.PostgreSQL);
+
+[Trait(SqlServerTrait.Name, SqlServerTrait.Value)]
+public sealed class SecretsOnSqlServer() : SecretsTests(DatabaseProvider.SqlServer);

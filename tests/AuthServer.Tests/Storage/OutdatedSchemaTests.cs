@@ -3,15 +3,15 @@ using AuthServer.Tests.Infrastructure;
 
 namespace AuthServer.Tests.Storage;
 
-/// <summary>Many nodes share one PostgreSQL: a node never migrates it behind the operator's back
-/// and refuses to run on an outdated schema, naming the command to run.</summary>
-public sealed class OutdatedSchemaTests
+/// <summary>Many nodes share one PostgreSQL or SQL Server database: a node never migrates it behind
+/// the operator's back and refuses to run on an outdated schema, naming the command to run.</summary>
+public abstract class OutdatedSchemaTests(DatabaseProvider provider)
 {
     [Fact]
-    public async Task Server_and_cli_refuse_an_unmigrated_postgresql_database_and_name_the_migrate_command()
+    public async Task Server_and_cli_refuse_an_unmigrated_shared_database_and_name_the_migrate_command()
     {
-        var connectionString = await TestDatabases.CreateAsync(DatabaseProvider.PostgreSQL);
-        var settings = new Dictionary<string, string?>(TestDatabases.Settings(DatabaseProvider.PostgreSQL, connectionString));
+        var connectionString = await TestDatabases.CreateAsync(provider);
+        var settings = new Dictionary<string, string?>(TestDatabases.Settings(provider, connectionString));
 
         var cli = await Infrastructure.Cli.RunAsync(["organisations", "list"], settings);
         Assert.NotEqual(0, cli.ExitCode);
@@ -28,3 +28,8 @@ public sealed class OutdatedSchemaTests
         Assert.Equal(0, (await Infrastructure.Cli.RunAsync(["organisations", "list"], settings)).ExitCode);
     }
 }
+
+public sealed class OutdatedSchemaOnPostgreSql() : OutdatedSchemaTests(DatabaseProvider.PostgreSQL);
+
+[Trait(SqlServerTrait.Name, SqlServerTrait.Value)]
+public sealed class OutdatedSchemaOnSqlServer() : OutdatedSchemaTests(DatabaseProvider.SqlServer);

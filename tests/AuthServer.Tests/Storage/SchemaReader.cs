@@ -17,7 +17,12 @@ internal static class SchemaReader
         await using var db = TestDatabases.OpenContext(provider, connectionString);
         await db.Database.OpenConnectionAsync();
         var connection = db.Database.GetDbConnection();
-        var lines = provider == DatabaseProvider.PostgreSQL ? await ReadPostgresAsync(connection) : await ReadSqliteAsync(connection);
+        var lines = provider switch
+        {
+            DatabaseProvider.PostgreSQL => await ReadPostgresAsync(connection),
+            DatabaseProvider.SqlServer => await ReadSqlServerAsync(connection),
+            _ => await ReadSqliteAsync(connection),
+        };
         lines.Sort(StringComparer.Ordinal);
         return lines;
     }
@@ -33,6 +38,32 @@ internal static class SchemaReader
         lines.AddRange(await QueryAsync(connection, """
             SELECT tc.table_name || ' ' || tc.constraint_type || ' ' || tc.constraint_name
             FROM information_schema.table_constraints tc WHERE tc.table_schema = 'public' AND tc.constraint_type <> 'CHECK'
+            """));
+        return lines;
+    }
+
+    private static async Task<List<string>> ReadSqlServerAsync(DbConnection connection)
+    {
+        var lines = await QueryAsync(connection, """
+            SELECT c.TABLE_NAME + '.' + c.COLUMN_NAME + ' ' + c.DATA_TYPE
+                   + COALESCE('(' + CAST(c.CHARACTER_MAXIMUM_LENGTH AS nvarchar(12)) + ')', '') + ' ' + c.IS_NULLABLE
+                   + ' ' + CAST(COLUMNPROPERTY(OBJECT_ID(QUOTENAME(c.TABLE_SCHEMA) + '.' + QUOTENAME(c.TABLE_NAME)), c.COLUMN_NAME, 'IsIdentity') AS nvarchar(1))
+                   + ' ' + COALESCE(c.COLUMN_DEFAULT, '')
+            FROM INFORMATION_SCHEMA.COLUMNS c WHERE c.TABLE_SCHEMA = 'dbo'
+            """);
+        lines.AddRange(await QueryAsync(connection, """
+            SELECT t.name + ' ' + i.name + ' ' + CAST(i.is_unique AS nvarchar(1)) + ' ' + COALESCE(i.filter_definition, '') + ' '
+                   + STRING_AGG(c.name, ',') WITHIN GROUP (ORDER BY ic.key_ordinal)
+            FROM sys.indexes i
+            JOIN sys.tables t ON t.object_id = i.object_id
+            JOIN sys.index_columns ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id
+            JOIN sys.columns c ON c.object_id = ic.object_id AND c.column_id = ic.column_id
+            WHERE i.name IS NOT NULL
+            GROUP BY t.name, i.name, i.is_unique, i.filter_definition
+            """));
+        lines.AddRange(await QueryAsync(connection, """
+            SELECT tc.TABLE_NAME + ' ' + tc.CONSTRAINT_TYPE + ' ' + tc.CONSTRAINT_NAME
+            FROM INFORMATION_SCHEMA.TABLE_CONSTRAINTS tc WHERE tc.TABLE_SCHEMA = 'dbo' AND tc.CONSTRAINT_TYPE <> 'CHECK'
             """));
         return lines;
     }

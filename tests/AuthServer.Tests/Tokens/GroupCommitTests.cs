@@ -61,12 +61,8 @@ public abstract class GroupCommitTests(ProtocolFixture fixture) : IsolatedProtoc
     public async Task A_failed_commit_fails_every_request_of_the_batch_and_returns_no_token()
     {
         var client = await NewClientAsync();
-        await ExecuteAsync(Factory.Provider == DatabaseProvider.PostgreSQL
-            ? """
-              CREATE FUNCTION refuse_tokens() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'test: storage fails'; END $$;
-              CREATE TRIGGER refuse_tokens BEFORE INSERT ON tokens FOR EACH ROW EXECUTE FUNCTION refuse_tokens();
-              """
-            : "CREATE TRIGGER refuse_tokens BEFORE INSERT ON tokens BEGIN SELECT RAISE(ABORT, 'test: storage fails'); END;");
+        var (refuse, allow) = TestSql.RefuseTokenInserts(Factory.Provider);
+        await ExecuteAsync(refuse);
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 24).Select(_ =>
             PostAsync("/connect/token", [("grant_type", "client_credentials")], client)));
@@ -80,7 +76,7 @@ public abstract class GroupCommitTests(ProtocolFixture fixture) : IsolatedProtoc
         Assert.Equal((0, 0), await CountAsync(client.Id));
 
         // The writer survives the failure: once the database accepts rows again, tokens are stored.
-        await ExecuteAsync("DROP TRIGGER refuse_tokens" + (Factory.Provider == DatabaseProvider.PostgreSQL ? " ON tokens" : ""));
+        await ExecuteAsync(allow);
         await TokenAsync(client);
         Assert.Equal((1, 1), await CountAsync(client.Id));
     }
@@ -135,3 +131,6 @@ public abstract class GroupCommitTests(ProtocolFixture fixture) : IsolatedProtoc
 public sealed class GroupCommitOnSqlite() : GroupCommitTests(new SqliteProtocolFixture());
 
 public sealed class GroupCommitOnPostgreSql() : GroupCommitTests(new PostgreSqlProtocolFixture());
+
+[Trait(SqlServerTrait.Name, SqlServerTrait.Value)]
+public sealed class GroupCommitOnSqlServer() : GroupCommitTests(new SqlServerProtocolFixture());

@@ -30,8 +30,9 @@ public abstract class GroupReadTests(ProtocolFixture fixture) : IsolatedProtocol
         }
 
         var renewedFrom = Guid.NewGuid();
-        await ExecuteAsync($"UPDATE tokens SET renewed_at = 1700000000123, api_key_id = 'key1' WHERE sequence IN (SELECT sequence FROM tokens WHERE client_id = '{reference.Id}' AND status = 'valid' ORDER BY sequence LIMIT 3)");
-        await ExecuteAsync(Factory.Provider == DatabaseProvider.PostgreSQL
+        var (top, limit) = Factory.Provider == DatabaseProvider.SqlServer ? ("TOP (3) ", "") : ("", " LIMIT 3");
+        await ExecuteAsync($"UPDATE tokens SET renewed_at = 1700000000123, api_key_id = 'key1' WHERE sequence IN (SELECT {top}sequence FROM tokens WHERE client_id = '{reference.Id}' AND status = 'valid' ORDER BY sequence{limit})");
+        await ExecuteAsync(Factory.Provider != DatabaseProvider.Sqlite
             ? $"UPDATE tokens SET renewed_from_id = '{renewedFrom}' WHERE client_id = '{jwt.Id}'"
             : $"UPDATE tokens SET renewed_from_id = '{renewedFrom.ToString().ToUpperInvariant()}' WHERE client_id = '{jwt.Id}'");
         await ExecuteAsync($"UPDATE organisations SET revoked_before_sequence = (SELECT MIN(sequence) + 10 FROM tokens WHERE client_id = '{jwt.Id}'), tokens_revoked_at = 1700000000456 WHERE id = '{jwt.Organisation.Id}'");
@@ -88,7 +89,7 @@ public abstract class GroupReadTests(ProtocolFixture fixture) : IsolatedProtocol
             Assert.True((await JsonAsync(before)).GetProperty("active").GetBoolean());
         }
 
-        await ExecuteAsync("ALTER TABLE tokens RENAME TO tokens_elsewhere");
+        await ExecuteAsync(TestSql.RenameTable(Factory.Provider, "tokens", "tokens_elsewhere"));
         using (var failed = await PostAsync("/connect/introspect", [("token", token)], introspector))
         {
             await AssertErrorAsync(failed, HttpStatusCode.ServiceUnavailable, "temporarily_unavailable");
@@ -99,7 +100,7 @@ public abstract class GroupReadTests(ProtocolFixture fixture) : IsolatedProtocol
             await AssertErrorAsync(revoke, HttpStatusCode.ServiceUnavailable, "temporarily_unavailable");
         }
 
-        await ExecuteAsync("ALTER TABLE tokens_elsewhere RENAME TO tokens");
+        await ExecuteAsync(TestSql.RenameTable(Factory.Provider, "tokens_elsewhere", "tokens"));
         using var after = await PostAsync("/connect/introspect", [("token", token)], introspector);
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
         Assert.True((await JsonAsync(after)).GetProperty("active").GetBoolean());
@@ -134,3 +135,6 @@ public abstract class GroupReadTests(ProtocolFixture fixture) : IsolatedProtocol
 public sealed class GroupReadOnSqlite() : GroupReadTests(new SqliteProtocolFixture());
 
 public sealed class GroupReadOnPostgreSql() : GroupReadTests(new PostgreSqlProtocolFixture());
+
+[Trait(SqlServerTrait.Name, SqlServerTrait.Value)]
+public sealed class GroupReadOnSqlServer() : GroupReadTests(new SqlServerProtocolFixture());

@@ -114,3 +114,6 @@ public abstract class TokenLifecycleTests(DatabaseProvider provider) : ServerTes
 public sealed class TokenLifecycleOnSqlite() : TokenLifecycleTests(DatabaseProvider.Sqlite);
 
 public sealed class TokenLifecycleOnPostgreSql() : TokenLifecycleTests(DatabaseProvider.PostgreSQL);
+
+[Trait(SqlServerTrait.Name, SqlServerTrait.Value)]
+public sealed class TokenLifecycleOnSqlServer() : TokenLifecycleTests(DatabaseProvider.SqlServer);

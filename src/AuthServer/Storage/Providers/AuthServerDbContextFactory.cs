@@ -16,7 +16,11 @@ public static class AuthServerDbContextFactory
             .MigrationsHistoryTable(MigrationsHistoryTable)),
         DatabaseProvider.PostgreSQL => builder.UseNpgsql(connectionString, o => o.CommandTimeout(commandTimeoutSeconds)
             .MigrationsHistoryTable(MigrationsHistoryTable)),
-        _ => throw new InvalidOperationException($"Unknown Database:Provider '{provider}'. Use Sqlite or PostgreSQL."),
+        // No EnableRetryOnFailure: the group commit and the revocations run their own transactions,
+        // which EF's retrying strategy refuses; a failed command is answered 503 and retried by the client.
+        DatabaseProvider.SqlServer => builder.UseSqlServer(connectionString, o => o.CommandTimeout(commandTimeoutSeconds)
+            .MigrationsHistoryTable(MigrationsHistoryTable)),
+        _ => throw new InvalidOperationException($"Unknown Database:Provider '{provider}'. Use Sqlite, PostgreSQL or SqlServer."),
     };
 
     /// <summary>EF Core's migration history, under the name our schema has always used for it.</summary>
@@ -29,6 +33,8 @@ public static class AuthServerDbContextFactory
             (DbContextOptions<SqliteAuthServerDbContext>)new DbContextOptionsBuilder<SqliteAuthServerDbContext>().UseProvider(provider, connectionString).Options),
         DatabaseProvider.PostgreSQL => new PostgreSqlAuthServerDbContext(
             (DbContextOptions<PostgreSqlAuthServerDbContext>)new DbContextOptionsBuilder<PostgreSqlAuthServerDbContext>().UseProvider(provider, connectionString).Options),
+        DatabaseProvider.SqlServer => new SqlServerAuthServerDbContext(
+            (DbContextOptions<SqlServerAuthServerDbContext>)new DbContextOptionsBuilder<SqlServerAuthServerDbContext>().UseProvider(provider, connectionString).Options),
         _ => throw new InvalidOperationException($"Unknown Database:Provider '{provider}'."),
     };
 }

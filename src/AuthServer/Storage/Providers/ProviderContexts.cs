@@ -10,6 +10,8 @@ public sealed class SqliteAuthServerDbContext(DbContextOptions<SqliteAuthServerD
 
 public sealed class PostgreSqlAuthServerDbContext(DbContextOptions<PostgreSqlAuthServerDbContext> options) : AuthServerDbContext(options);
 
+public sealed class SqlServerAuthServerDbContext(DbContextOptions<SqlServerAuthServerDbContext> options) : AuthServerDbContext(options);
+
 /// <summary>Design-time factories for <c>dotnet ef migrations add</c>: no database is opened.</summary>
 public sealed class SqliteDesignTimeFactory : IDesignTimeDbContextFactory<SqliteAuthServerDbContext>
 {
@@ -21,4 +23,10 @@ public sealed class PostgreSqlDesignTimeFactory : IDesignTimeDbContextFactory<Po
 {
     public PostgreSqlAuthServerDbContext CreateDbContext(string[] args) =>
         (PostgreSqlAuthServerDbContext)AuthServerDbContextFactory.Create(DatabaseProvider.PostgreSQL, "Host=localhost;Database=design");
+}
+
+public sealed class SqlServerDesignTimeFactory : IDesignTimeDbContextFactory<SqlServerAuthServerDbContext>
+{
+    public SqlServerAuthServerDbContext CreateDbContext(string[] args) =>
+        (SqlServerAuthServerDbContext)AuthServerDbContextFactory.Create(DatabaseProvider.SqlServer, "Server=localhost;Database=design;Integrated Security=false");
 }

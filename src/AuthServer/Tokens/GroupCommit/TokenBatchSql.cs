@@ -7,6 +7,16 @@ namespace AuthServer.Tokens.GroupCommit;
 /// <summary>A single-token revocation waiting for the group commit.</summary>
 public sealed record RevocationRow(long Sequence, DateTimeOffset At, string RevokedBy, AuditEvent Audit);
 
+/// <summary>How one writer connection commits a batch: <see cref="TokenBatchSql"/> (SQLite,
+/// PostgreSQL) or <see cref="SqlServerTokenBatch"/>.</summary>
+internal interface ITokenBatch : IAsyncDisposable
+{
+    /// <summary>Stores the tokens (setting each one's <see cref="Token.Sequence"/>) with their audit
+    /// entries, revokes the tokens that are not revoked yet with theirs, and commits; returns the
+    /// revocations that changed a token (of two revocations of one token, one).</summary>
+    Task<HashSet<RevocationRow>> CommitAsync(List<(Token Token, AuditEvent Audit)> issued, List<RevocationRow> revocations);
+}
+
 /// <summary>Raw ADO.NET for the group-commit batches of one writer connection, no change tracking.
 /// Its statements do not depend on the batch's size, so each is parsed and planned once per
 /// connection. On PostgreSQL the whole batch is one statement in its own implicit transaction
@@ -15,7 +25,7 @@ public sealed record RevocationRow(long Sequence, DateTimeOffset At, string Revo
 /// prepared single-row statements run once per row inside one transaction. Values are stored
 /// exactly as the EF model stores them (Storage/AuthServerDbContext): enums as names, times as
 /// epoch milliseconds, and on SQLite GUIDs as upper-case text.</summary>
-internal sealed class TokenBatchSql(DbConnection connection, int timeoutSeconds, bool postgres) : IAsyncDisposable
+internal sealed class TokenBatchSql(DbConnection connection, int timeoutSeconds, bool postgres) : ITokenBatch
 {
     private const string Revoked = TokenStatuses.Revoked;
 

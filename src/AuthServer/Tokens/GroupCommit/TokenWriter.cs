@@ -5,6 +5,7 @@ using AuthServer.Configuration;
 using AuthServer.Observability;
 using AuthServer.Storage;
 using AuthServer.Storage.Entities;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace AuthServer.Tokens.GroupCommit;
@@ -12,7 +13,7 @@ namespace AuthServer.Tokens.GroupCommit;
 /// <summary>Group commit: a writer loop stores the new tokens and the single-token revocations (with
 /// their audit entries) of concurrent requests in one transaction, so one database commit (one
 /// fsync) serves many requests (one loop on SQLite, <see cref="TokenWriterOptions.ConcurrentBatches"/>
-/// on PostgreSQL, each on its own open connection). Each request's task completes only after COMMIT succeeded, and
+/// on PostgreSQL and SQL Server, each on its own open connection). Each request's task completes only after COMMIT succeeded, and
 /// faults with <see cref="TokenWriteException"/> when it did not; a token is therefore never
 /// returned unless it is stored, and a revocation never reported unless it holds. At shutdown the
 /// writer stops taking work and commits what is already queued.</summary>
@@ -79,17 +80,20 @@ public sealed class TokenWriter : IHostedLifecycleService, IAsyncDisposable
 
     private async Task RunAsync()
     {
-        var postgres = _storage.IsPostgreSql;
-        // SQLite has one writer at a time; on PostgreSQL a second batch can be written while the
-        // first one's COMMIT waits for its WAL flush.
-        var loops = postgres ? (_options.ConcurrentBatches == 0 ? 2 : _options.ConcurrentBatches) : 1;
-        await Task.WhenAll(Enumerable.Range(0, loops).Select(_ => Task.Run(() => RunLoopAsync(postgres))));
+        // SQLite has one writer at a time; on PostgreSQL and SQL Server a second batch can be
+        // written while the first one's COMMIT waits for its log flush.
+        var loops = _storage.IsEmbedded ? 1 : (_options.ConcurrentBatches == 0 ? 2 : _options.ConcurrentBatches);
+        await Task.WhenAll(Enumerable.Range(0, loops).Select(_ => Task.Run(RunLoopAsync)));
     }
 
-    private async Task RunLoopAsync(bool postgres)
+    private ITokenBatch CreateBatch(AuthServerDbContext db) => _storage.IsSqlServer
+        ? new SqlServerTokenBatch(db)
+        : new TokenBatchSql(db.Database.GetDbConnection(), db.Database.GetCommandTimeout() ?? 30, _storage.IsPostgreSql);
+
+    private async Task RunLoopAsync()
     {
         var batch = new List<PendingWrite>(_options.MaxBatchSize);
-        await using var connection = new DedicatedConnection<TokenBatchSql>(_scopes, (c, timeout) => new TokenBatchSql(c, timeout, postgres));
+        await using var connection = new DedicatedConnection<ITokenBatch>(_scopes, CreateBatch);
         while (await _queue.Reader.WaitToReadAsync())
         {
             Fill(batch);
@@ -138,9 +142,9 @@ public sealed class TokenWriter : IHostedLifecycleService, IAsyncDisposable
     }
 
     /// <summary>Commits the batch; returns the revocations that changed a token. A batch that
-    /// PostgreSQL chose as a deadlock victim (two batches revoking the same tokens) was rolled back
-    /// whole and is written again.</summary>
-    private static async Task<HashSet<RevocationRow>> CommitAsync(DedicatedConnection<TokenBatchSql> connection, List<PendingWrite> batch)
+    /// PostgreSQL or SQL Server chose as a deadlock victim (two batches revoking the same tokens) was
+    /// rolled back whole and is written again.</summary>
+    private static async Task<HashSet<RevocationRow>> CommitAsync(DedicatedConnection<ITokenBatch> connection, List<PendingWrite> batch)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -150,7 +154,7 @@ public sealed class TokenWriter : IHostedLifecycleService, IAsyncDisposable
                 var issued = batch.OfType<PendingToken>().Select(p => (p.Token, p.Audit)).ToList();
                 return await sql.CommitAsync(issued, batch.OfType<PendingRevocation>().Select(p => p.Row).ToList());
             }
-            catch (DbException exception) when (attempt < 3 && exception.SqlState is "40P01" or "40001")
+            catch (DbException exception) when (attempt < 3 && DatabaseFailure.IsDeadlock(exception))
             {
                 await connection.CloseAsync();
             }

@@ -1,11 +1,12 @@
 using System.Threading.Channels;
 using AuthServer.Storage;
+using Microsoft.EntityFrameworkCore;
 
 namespace AuthServer.Tokens.GroupRead;
 
 /// <summary>Group read: the token lookups of concurrent introspection, revocation and management
 /// requests are answered together, by one reader on one open connection with prepared statements
-/// (one statement per batch on PostgreSQL). A lookup is queued when its request asks and the
+/// (one statement per batch on PostgreSQL and SQL Server). A lookup is queued when its request asks and the
 /// batch that answers it starts only afterwards, so it sees every change committed before the
 /// request arrived: a revocation that returned holds on every node on the next request. A failed
 /// batch fails its lookups with the database's exception (503 by <see cref="DatabaseFailure"/>)
@@ -23,12 +24,13 @@ public sealed class TokenLookup : IAsyncDisposable
     });
 
     private readonly Task _loop;
-    private readonly DedicatedConnection<TokenLookupSql> _connection;
+    private readonly DedicatedConnection<ITokenLookupBatch> _connection;
 
     public TokenLookup(IServiceScopeFactory scopes, StorageInfo storage, ILogger<TokenLookup> logger)
     {
-        var postgres = storage.IsPostgreSql;
-        _connection = new DedicatedConnection<TokenLookupSql>(scopes, (c, timeout) => new TokenLookupSql(c, timeout, postgres));
+        _connection = new DedicatedConnection<ITokenLookupBatch>(scopes, db => storage.IsSqlServer
+            ? new SqlServerTokenLookup(db)
+            : new TokenLookupSql(db.Database.GetDbConnection(), db.Database.GetCommandTimeout() ?? 30, storage.IsPostgreSql));
         _logger = logger;
         _loop = Task.Run(RunAsync);
     }

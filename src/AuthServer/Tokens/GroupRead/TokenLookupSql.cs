@@ -14,13 +14,21 @@ public readonly record struct TokenKey(Guid? Id, byte[]? ReferenceHash)
     public bool Matches(Token token) => Id is { } id ? token.Id == id : ReferenceId is not null && token.ReferenceId == ReferenceId;
 }
 
+/// <summary>How the lookup's connection answers one batch of keys: <see cref="TokenLookupSql"/>
+/// (SQLite, PostgreSQL) or <see cref="SqlServerTokenLookup"/>.</summary>
+internal interface ITokenLookupBatch : IAsyncDisposable
+{
+    /// <summary>The stored tokens among the keys (absent keys have no row).</summary>
+    Task<List<StoredToken>> FindAsync(IReadOnlyList<TokenKey> keys);
+}
+
 /// <summary>Raw ADO.NET for one group-read batch on the lookup's own open connection: the token
 /// with its organisation's bulk-revocation watermark, exactly what <see cref="TokenStore"/> reads
 /// through EF (values stored as Storage/AuthServerDbContext stores them: enums as names, times as
 /// epoch milliseconds, GUIDs as upper-case text on SQLite). On PostgreSQL one statement per kind of
 /// key answers the whole batch (<c>= ANY(@keys)</c>, prepared once per connection); on SQLite,
 /// which runs in-process, one prepared statement runs once per key.</summary>
-internal sealed class TokenLookupSql(DbConnection connection, int timeoutSeconds, bool postgres) : IAsyncDisposable
+internal sealed class TokenLookupSql(DbConnection connection, int timeoutSeconds, bool postgres) : ITokenLookupBatch
 {
     private const string Select = "SELECT t.\"sequence\", t.\"id\", t.\"status\", t.\"format\", t.\"organisation_id\", " +
         "t.\"requesting_organisation_id\", t.\"client_id\", t.\"api_key_id\", t.\"subject\", t.\"scopes\", t.\"created_at\", " +
