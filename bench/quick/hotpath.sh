@@ -78,6 +78,7 @@ curl -sf "http://127.0.0.1:$port/.well-known/jwks" >/dev/null || { echo "server 
 basic() { printf '%s:%s' "${ids[$1]}" "${secrets[$1]}" | base64 -w0; }
 cpu_snapshot() { # mid-run CPU split (% of one core) between this server, this wrk and this PostgreSQL
   sleep $(( duration / 2 ))
+  command -v pidstat >/dev/null || { echo "  (no CPU split: pidstat is in Debian's sysstat package)"; return 0; }
   local wrk_pid pg_pids="" ; wrk_pid=$(pgrep -n -x wrk -P $$ || true)
   if [[ -n "$pg_data" ]]; then local pm; pm=$(head -1 "$pg_data/postmaster.pid"); pg_pids="$pm,$(pgrep -d, -P "$pm")"; fi
   pidstat -u -h -p "$server_pid,${wrk_pid:-$server_pid}${pg_pids:+,$pg_pids}" 2 1 2>/dev/null |
@@ -91,7 +92,7 @@ run() { # label, lua, env...
     (sleep 1; perf record -F 999 -g -p "$server_pid" -o /tmp/authserver-hotpath-perf.data -- sleep 5 >/dev/null 2>&1) &
   fi
   env "$@" wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$here/$lua" "http://127.0.0.1:$port" >"$work/wrk.out"
-  wait "$cpu_pid"
+  wait "$cpu_pid" || true
   awk -v l="$label" '/Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} /Non-2xx/ {bad=$NF}
     END {printf "%-22s %9s req/s  p50 %-8s p99 %-8s non-2xx %s\n", l, rps, p50, p99, (bad==""?0:bad)}' "$work/wrk.out"
   cat "$work/cpu"

@@ -4,6 +4,7 @@ using AuthServer.Keys;
 using AuthServer.Protocol.Handlers;
 using AuthServer.Storage;
 using AuthServer.Storage.Entities;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Server;
@@ -35,6 +36,10 @@ public static class ProtocolSetup
                 // OpenIddict's entity caches live for one request (a MemoryCache per request and
                 // entity type); ClientStore already caches clients across requests.
                 core.DisableEntityCaching();
+                core.Services.Replace(ServiceDescriptor.Singleton(typeof(OpenIddict.Abstractions.IOpenIddictApplicationCache<>), typeof(NoApplicationCache<>)))
+                    .Replace(ServiceDescriptor.Singleton(typeof(OpenIddict.Abstractions.IOpenIddictAuthorizationCache<>), typeof(NoAuthorizationCache<>)))
+                    .Replace(ServiceDescriptor.Singleton(typeof(OpenIddict.Abstractions.IOpenIddictScopeCache<>), typeof(NoScopeCache<>)))
+                    .Replace(ServiceDescriptor.Singleton(typeof(OpenIddict.Abstractions.IOpenIddictTokenCache<>), typeof(NoTokenCache<>)));
             })
             .AddServer(server =>
             {
@@ -65,6 +70,10 @@ public static class ProtocolSetup
             });
 
         services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, ServerOptionsFromConfiguration>();
+        services.Replace(ServiceDescriptor.Scoped<IOpenIddictServerDispatcher, ProtocolDispatcher>());
+        // Read when the host first dispatches, after every registration: which handlers and filters are singletons.
+        services.AddSingleton(provider => new ProtocolDispatchPlans(provider, provider.GetRequiredService<IOptionsMonitor<OpenIddictServerOptions>>(),
+            services.Where(d => d.Lifetime == ServiceLifetime.Singleton).Select(d => d.ServiceType).ToHashSet()));
 
         // OpenIddict logs every token it creates, in full, at Trace (never a token in a log line:
         // SecretsTests scans every line at every level), a line per handler per request at Debug
