@@ -21,6 +21,7 @@ public static class AuditActions
     public const string TokensRevokedSelected = "tokens.revoked_selected";
     public const string TokensRevokedByClient = "tokens.revoked_by_client";
     public const string TokensRevokedBySubject = "tokens.revoked_by_subject";
+    public const string TokensRevokedMinted = "tokens.revoked_minted";
 }
 
 /// <summary>Records issuances and revocations. Entries are added to the caller's unit of work,

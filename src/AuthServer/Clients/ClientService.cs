@@ -16,6 +16,7 @@ public sealed class ClientService(
     ScopeService scopes,
     OrganisationService organisations,
     TimeProvider time,
+    AuthServer.Permissions.IssuancePolicy policy,
     IOptions<AuthServerOptions> options)
 {
     public const string ClientCredentialsGrant = "client_credentials";
@@ -33,7 +34,7 @@ public sealed class ClientService(
         string? name,
         CancellationToken cancellationToken)
     {
-        _ = await organisations.FindAsync(organisationId, cancellationToken)
+        var organisation = await organisations.FindAsync(organisationId, cancellationToken)
             ?? throw new RequestException($"Unknown organisation '{organisationId}'.", "organisation");
         if (allowedScopes.Count == 0)
         {
@@ -50,6 +51,12 @@ public sealed class ClientService(
         if (unknown.Count > 0)
         {
             throw new RequestException($"Unknown scope(s): {string.Join(", ", unknown)}. Register them with 'scopes create' first.", "scopes");
+        }
+
+        // Permissions/IssuancePolicy.cs: partner-only scopes are never for a merchant, not even in a registration.
+        if (organisation.Kind == OrganisationKind.Merchant && allowedScopes.FirstOrDefault(policy.IsPartnerOnly) is { } partnerOnly)
+        {
+            throw new RequestException($"'{partnerOnly}' can be granted only to partners and partner groups.", "scopes");
         }
 
         if (signingAlgorithm is not null and not ("RS256" or "ES256"))

@@ -134,6 +134,8 @@ public abstract class AuthServerDbContext(DbContextOptions options) : DbContext(
             // Pruning, ordered by indexed columns; only revoked tokens have a revoked_at.
             e.HasIndex(x => x.ExpiresAt);
             e.HasIndex(x => x.RevokedAt).HasFilter("revoked_at IS NOT NULL");
+            // Revoking what a revoked token minted; only tokens minted with a bearer token have one.
+            e.HasIndex(x => x.MintedById).HasFilter("minted_by_id IS NOT NULL");
         });
 
         modelBuilder.Entity<SigningKey>(e =>

@@ -24,7 +24,9 @@ public sealed record IssueRequest(
     int LifetimeSeconds,
     Actor Actor,
     string? ApiKeyId = null,
-    Guid? RenewedFromId = null);
+    Guid? RenewedFromId = null,
+    Guid? MintedById = null,
+    DateTimeOffset? NotAfter = null);
 
 public sealed record IssuedToken(Token Token, string AccessToken);
 
@@ -52,11 +54,19 @@ public sealed class TokenIssuer(
     private static readonly JsonWebTokenHandler JwtHandler = new() { SetDefaultTimesOnTokenCreation = false };
 
     /// <summary>The row of a token about to be issued (not stored yet): a new id, the granted
-    /// scopes, and a lifetime bounded by the server's maximum.</summary>
+    /// scopes, and a lifetime bounded by the server's maximum and the client's configured lifetime,
+    /// ending no later than <see cref="IssueRequest.NotAfter"/> (the minting token's expiry).</summary>
     public Token NewToken(IssueRequest request)
     {
         var now = time.GetUtcNow();
-        var lifetime = Math.Clamp(request.LifetimeSeconds, 1, options.Value.MaxAccessTokenLifetimeSeconds);
+        var bound = Math.Min(options.Value.MaxAccessTokenLifetimeSeconds, request.Client.AccessTokenLifetimeSeconds ?? int.MaxValue);
+        var lifetime = Math.Clamp(request.LifetimeSeconds, 1, Math.Max(1, bound));
+        var expiresAt = now.AddSeconds(lifetime);
+        if (request.NotAfter is { } notAfter && notAfter < expiresAt)
+        {
+            expiresAt = notAfter;
+        }
+
         return new Token
         {
             Id = Guid.NewGuid(),
@@ -71,8 +81,9 @@ public sealed class TokenIssuer(
             Subject = request.Subject,
             Scopes = string.Join(' ', request.Scopes),
             CreatedAt = now,
-            ExpiresAt = now.AddSeconds(lifetime),
+            ExpiresAt = expiresAt,
             RenewedFromId = request.RenewedFromId,
+            MintedById = request.MintedById,
         };
     }
 

@@ -57,6 +57,10 @@ public sealed class Token : OpenIddictEntityFrameworkCoreToken<Guid, Client, Aut
     public DateTimeOffset? RenewedAt { get; set; }
     public Guid? RenewedFromId { get; set; }
 
+    /// <summary>The token presented as a bearer token to mint this one (management API), if any:
+    /// this token never outlives it, and revoking it revokes this one (Tokens/TokenRevoker.cs).</summary>
+    public Guid? MintedById { get; set; }
+
     /// <summary>OpenIddict's view of <see cref="CreatedAt"/>: the column is ours (epoch
     /// milliseconds, indexed and read by raw SQL), so EF maps <see cref="CreatedAt"/> and this
     /// property only translates (AuthServerDbContext ignores it).</summary>

@@ -574,6 +574,10 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<Guid?>("MintedById")
+                        .HasColumnType("uuid")
+                        .HasColumnName("minted_by_id");
+
                     b.Property<string>("OrganisationId")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -656,6 +660,10 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                     b.HasIndex("Id")
                         .IsUnique()
                         .HasDatabaseName("ix_tokens_id");
+
+                    b.HasIndex("MintedById")
+                        .HasDatabaseName("ix_tokens_minted_by_id")
+                        .HasFilter("minted_by_id IS NOT NULL");
 
                     b.HasIndex("ReferenceId")
                         .IsUnique()

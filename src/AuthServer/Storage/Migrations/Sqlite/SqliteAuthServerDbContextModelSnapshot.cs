@@ -565,6 +565,10 @@ namespace AuthServer.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("id");
 
+                    b.Property<Guid?>("MintedById")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("minted_by_id");
+
                     b.Property<string>("OrganisationId")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -647,6 +651,10 @@ namespace AuthServer.Storage.Migrations.Sqlite
                     b.HasIndex("Id")
                         .IsUnique()
                         .HasDatabaseName("ix_tokens_id");
+
+                    b.HasIndex("MintedById")
+                        .HasDatabaseName("ix_tokens_minted_by_id")
+                        .HasFilter("minted_by_id IS NOT NULL");
 
                     b.HasIndex("ReferenceId")
                         .IsUnique()
