@@ -21,10 +21,11 @@ internal static class ClientCommands
         var algorithm = args.Optional("algorithm");
         var lifetime = args.OptionalInt("lifetime");
         var name = args.Optional("name");
+        var audiences = ScopeService.Split(args.Optional("audience"));
         args.EnsureAllUsed();
 
         var created = await services.GetRequiredService<ClientService>()
-            .CreateAsync(organisation, scopes, format, introspection, algorithm, lifetime, name, cancellationToken);
+            .CreateAsync(organisation, scopes, format, introspection, algorithm, lifetime, name, audiences, cancellationToken);
         return new { clientId = created.Client.ClientId, clientSecret = created.Secret, organisation = created.Client.OrganisationId };
     }
 
@@ -43,6 +44,7 @@ internal static class ClientCommands
                 tokenFormat = c.TokenFormat == TokenFormat.Reference ? "reference" : "jwt",
                 algorithm = c.SigningAlgorithm,
                 introspection = c.CanIntrospect,
+                introspectionAudiences = ScopeService.Split(c.IntrospectionAudiences),
                 lifetimeSeconds = c.AccessTokenLifetimeSeconds,
             }),
         };

@@ -32,6 +32,7 @@ public sealed class ClientService(
         string? signingAlgorithm,
         int? lifetimeSeconds,
         string? name,
+        IReadOnlyCollection<string>? introspectionAudiences,
         CancellationToken cancellationToken)
     {
         var organisation = await organisations.FindAsync(organisationId, cancellationToken)
@@ -69,6 +70,18 @@ public sealed class ClientService(
             throw new RequestException($"The token lifetime must lie in 1..{options.Value.MaxAccessTokenLifetimeSeconds} seconds.", "lifetime");
         }
 
+        // An introspecting client sees only tokens meant for it: its audiences, by default the default audience.
+        var audiences = canIntrospect ? (introspectionAudiences is { Count: > 0 } ? introspectionAudiences.Distinct().ToList() : [options.Value.EffectiveDefaultAudience]) : [];
+        if (!canIntrospect && introspectionAudiences is { Count: > 0 })
+        {
+            throw new RequestException("An audience is given only to a client with the introspection right.", "audience");
+        }
+
+        if (audiences.Any(a => a.Length is 0 or > 200 || a.Any(char.IsWhiteSpace)) || audiences.Sum(a => a.Length + 1) > 2000)
+        {
+            throw new RequestException("Each audience must have 1 to 200 characters and no white space (2,000 in all).", "audience");
+        }
+
         var secret = Secrets.NewSecret();
         var client = new Client
         {
@@ -82,6 +95,7 @@ public sealed class ClientService(
             TokenFormat = format,
             SigningAlgorithm = signingAlgorithm,
             CanIntrospect = canIntrospect,
+            IntrospectionAudiences = canIntrospect ? string.Join(' ', audiences) : null,
             AccessTokenLifetimeSeconds = lifetimeSeconds,
             CreatedAt = time.GetUtcNow(),
         };

@@ -47,10 +47,12 @@ public sealed class ManagementCaller
 
     /// <summary>What this caller's credential holds when it asks for a token for <paramref name="target"/>
     /// (Permissions/IssuancePolicy.cs decides with it). An API key may hand out every registered
-    /// scope and both management scopes. A bearer token holds its own scopes: its management scopes
-    /// bound the new token's; acting on its own organisation it may hand out only its own business
-    /// scopes, and acting with partner rights on a descendant also those of the credential it came
-    /// from (its API key: every registered scope; its client: the client's registered scopes).</summary>
+    /// scope and both management scopes. A bearer token holds its own scopes: its management
+    /// scopes bound the new token's; for its own organisation it may hand out only its own business
+    /// scopes (a management token has none: the management API accepts no other audience), and
+    /// acting with partner rights on a descendant those of the credential it came from (its API
+    /// key: every registered scope, as Gatekeeper's partner flow needs; its client: the client's
+    /// registered scopes).</summary>
     public IssuingCredential CredentialFor(Organisation target, IssuancePolicy policy)
     {
         if (Presented is not { } presented)
@@ -58,9 +60,10 @@ public sealed class ManagementCaller
             return new IssuingCredential(null, policy.ManagementScopesOf(policy.BuiltInScopes), null, null);
         }
 
-        var held = ScopeService.Split(presented.Token.Scopes);
+        var token = presented.Token;
+        var held = ScopeService.Split(token.Scopes);
         IReadOnlySet<string>? business = target.Id == Organisation.Id ? policy.BusinessScopesOf(held)
-            : presented.Token.ApiKeyId is not null ? null
+            : token.ApiKeyId is not null ? null
             : policy.BusinessScopesOf(held.Concat(ScopeService.Split(Client.Scopes)));
         return new IssuingCredential(business, policy.ManagementScopesOf(held), Client.AccessTokenLifetimeSeconds, presented);
     }
@@ -188,6 +191,15 @@ public sealed class ManagementCaller
         {
             // RFC 6750 section 3.1: a valid token without the required scope is insufficient_scope (403).
             return (null, ManagementErrors.Forbidden());
+        }
+
+        // Only tokens meant for the management API: its audience and no other. A token that also
+        // names a resource server's audience (admin with a business scope) could be replayed here by
+        // that resource server (RFC 8707 / RFC 9068 section 4: the audience must be checked).
+        var audiences = await services.GetRequiredService<TokenIssuer>().AudiencesAsync([.. scopes], cancellationToken);
+        if (audiences.Count != 1 || audiences[0] != options.EffectiveManagementAudience)
+        {
+            return (null, ManagementErrors.Unauthorized());
         }
 
         var organisation = await services.GetRequiredService<OrganisationService>().FindAsync(stored.Token.OrganisationId, cancellationToken);

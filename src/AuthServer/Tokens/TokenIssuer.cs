@@ -165,7 +165,9 @@ public sealed class TokenIssuer(
     /// <summary>The issuer identifier as OpenIddict writes it (a URI's absolute form).</summary>
     public string Issuer => options.Value.IssuerIdentifier;
 
-    /// <summary>The audiences of the granted scopes, or the default audience when they name none.</summary>
+    /// <summary>The audiences of the granted scopes: those the business scopes name, or the default
+    /// audience when they name none, plus the management API's audience when a management scope is
+    /// among them (the management API accepts a token only when that is its only audience).</summary>
     public async Task<IReadOnlyList<string>> AudiencesAsync(string[] scopes, CancellationToken cancellationToken)
     {
         return await cache.Audiences.GetOrLoadAsync(string.Join(' ', scopes), async _ => await LoadAudiencesAsync(scopes, cancellationToken))
@@ -174,9 +176,22 @@ public sealed class TokenIssuer(
 
     private async Task<IReadOnlyList<string>?> LoadAudiencesAsync(string[] scopes, CancellationToken cancellationToken)
     {
-        var audiences = await db.Scopes.AsNoTracking()
-            .Where(s => scopes.Contains(s.Name!) && s.Audience != null)
+        var value = options.Value;
+        var management = scopes.Any(s => s == value.AdminScope || s == value.PartnerAdminScope);
+        var business = scopes.Where(s => s != value.AdminScope && s != value.PartnerAdminScope).ToArray();
+        var audiences = business.Length == 0 ? [] : await db.Scopes.AsNoTracking()
+            .Where(s => business.Contains(s.Name!) && s.Audience != null)
             .Select(s => s.Audience!).Distinct().OrderBy(a => a).ToListAsync(cancellationToken);
-        return audiences.Count > 0 ? audiences : [options.Value.DefaultAudience ?? options.Value.Issuer];
+        if (audiences.Count == 0 && (business.Length > 0 || !management))
+        {
+            audiences.Add(value.EffectiveDefaultAudience);
+        }
+
+        if (management)
+        {
+            audiences.Add(value.EffectiveManagementAudience);
+        }
+
+        return audiences;
     }
 }

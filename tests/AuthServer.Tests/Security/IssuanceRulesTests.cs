@@ -101,9 +101,9 @@ public abstract class IssuanceRulesTests(DatabaseProvider provider) : ServerTest
         var payments = await Factory.ScopeAsync();
 
         // One by one: T1 (API key) mints T2, T2 mints T3; revoking T1 revokes T2 and T3.
-        var t1 = await TokenAsync(partner, ["admin", payments], 3600);
-        var t2 = (await Http.PostAsync("/tokens", ManagementHttp.Bearer(t1), new { scopes = new[] { "admin", payments }, expiresIn = 600 })).Data.GetProperty("accessToken").GetString()!;
-        var t3 = (await Http.PostAsync("/tokens", ManagementHttp.Bearer(t2), new { scopes = new[] { payments }, expiresIn = 600 })).Data.GetProperty("accessToken").GetString()!;
+        var t1 = await TokenAsync(partner, ["admin"], 3600);
+        var t2 = (await Http.PostAsync("/tokens", ManagementHttp.Bearer(t1), new { scopes = new[] { "admin" }, expiresIn = 600 })).Data.GetProperty("accessToken").GetString()!;
+        var t3 = (await Http.PostAsync("/tokens", ManagementHttp.Bearer(t2), new { scopes = new[] { "admin" }, expiresIn = 600 })).Data.GetProperty("accessToken").GetString()!;
         var unrelated = await TokenAsync(partner, [payments], 600);
         Assert.True(await Factory.IsActiveAsync(t3));
         var t1Id = (await Factory.ResolveAsync(t1))!.Token.Id;
@@ -122,9 +122,9 @@ public abstract class IssuanceRulesTests(DatabaseProvider provider) : ServerTest
         Assert.True(await Factory.IsActiveAsync(merchantOwn));
 
         // A minted token cannot be renewed past (or after) its minter.
-        var t4 = await TokenAsync(partner, ["admin", payments], 120);
-        var t5 = (await Http.PostAsync("/tokens", ManagementHttp.Bearer(t4), new { scopes = new[] { payments }, expiresIn = 60 })).Data;
-        var renewed = await Http.PostAsync($"/tokens/{t5.GetProperty("id").GetGuid()}/renew", partner.Basic);
+        var t4 = await TokenAsync(partner, ["bankadmin"], 120);
+        var t5 = (await Http.PostAsync($"/organisations/{merchant.Id}/tokens", ManagementHttp.Bearer(t4), new { scopes = new[] { payments }, expiresIn = 60 })).Data;
+        var renewed = await Http.PostAsync($"/organisations/{merchant.Id}/tokens/{t5.GetProperty("id").GetGuid()}/renew", partner.Basic);
         Assert.Equal(HttpStatusCode.Created, renewed.Status);
         Assert.True(renewed.Data.GetProperty("expiryTime").GetInt64() <= Now + 120_000);
     }
@@ -170,15 +170,15 @@ public abstract class IssuanceRulesTests(DatabaseProvider provider) : ServerTest
         var client = await Factory.ClientAsync(partner.Id, ["admin", payments], lifetime: 120);
 
         var answer = await Http.SendAsync(HttpMethod.Post, "/connect/token",
-            SecurityHttp.Form(("grant_type", "client_credentials"), ("scope", $"admin {payments}")),
+            SecurityHttp.Form(("grant_type", "client_credentials"), ("scope", "admin")),
             authorization: SecurityHttp.Basic(client.Client.ClientId!, client.Secret));
         Assert.Equal(120, answer.Json.GetProperty("expires_in").GetInt32());
         var bearer = ManagementHttp.Bearer(answer.Json.GetProperty("access_token").GetString()!);
 
-        var tooLong = await Http.PostAsync("/tokens", bearer, new { scopes = new[] { payments }, expiresIn = 3600 });
+        var tooLong = await Http.PostAsync("/tokens", bearer, new { scopes = new[] { "admin" }, expiresIn = 3600 });
         Assert.Equal(HttpStatusCode.BadRequest, tooLong.Status);
         Assert.Equal("expiresIn", tooLong.Json.GetProperty("details")[0].GetProperty("field").GetString());
-        var within = await Http.PostAsync("/tokens", bearer, new { scopes = new[] { payments }, expiresIn = 100 });
+        var within = await Http.PostAsync("/tokens", bearer, new { scopes = new[] { "admin" }, expiresIn = 100 });
         Assert.Equal(HttpStatusCode.Created, within.Status);
 
         // Whoever asks the issuer directly gets no more than the client's lifetime either.

@@ -31,6 +31,11 @@ public sealed class Client : OpenIddictEntityFrameworkCoreApplication<Guid, Auth
     /// <summary>May call the introspection endpoint.</summary>
     public bool CanIntrospect { get; set; }
 
+    /// <summary>The audiences (space separated) whose tokens this client may introspect: it learns
+    /// active:true only for a token with one of them, or one issued to itself
+    /// (Protocol/Handlers/Introspection.cs).</summary>
+    public string? IntrospectionAudiences { get; set; }
+
     /// <summary>Access token lifetime; null means the server default. Bounded by the server maximum.</summary>
     public int? AccessTokenLifetimeSeconds { get; set; }
 

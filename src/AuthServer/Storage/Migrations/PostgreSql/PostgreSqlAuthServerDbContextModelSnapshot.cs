@@ -249,6 +249,11 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                         .HasColumnType("character varying(200)")
                         .HasColumnName("grant_types");
 
+                    b.Property<string>("IntrospectionAudiences")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("introspection_audiences");
+
                     b.Property<string>("JsonWebKeySet")
                         .HasColumnType("text")
                         .HasColumnName("json_web_key_set");

@@ -242,6 +242,11 @@ namespace AuthServer.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("grant_types");
 
+                    b.Property<string>("IntrospectionAudiences")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("introspection_audiences");
+
                     b.Property<string>("JsonWebKeySet")
                         .HasColumnType("TEXT")
                         .HasColumnName("json_web_key_set");
