@@ -48,6 +48,11 @@ public sealed class ClientService(
             throw new RequestException($"Invalid scope name '{invalid}'.", "scopes");
         }
 
+        if (!AuthServer.Permissions.IssuancePolicy.FitsColumn(allowedScopes.Distinct().ToList()))
+        {
+            throw new RequestException($"The scopes, space separated, must have at most {Token.MaxScopesLength} characters.", "scopes");
+        }
+
         var unknown = await scopes.FindUnknownAsync(allowedScopes, cancellationToken);
         if (unknown.Count > 0)
         {

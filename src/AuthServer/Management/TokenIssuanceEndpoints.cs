@@ -110,6 +110,12 @@ public static class TokenIssuanceEndpoints
         }
 
         var scopes = requested.Select(s => s!).Distinct(StringComparer.Ordinal).ToList();
+        if (!IssuancePolicy.FitsColumn(scopes))
+        {
+            details.Add(new ErrorDetail("INVALID_FIELD", "scopes", $"The scopes, space separated, must have at most {Token.MaxScopesLength} characters.", null));
+            return [];
+        }
+
         var unknown = await services.GetRequiredService<ScopeService>().FindUnknownAsync(scopes, cancellationToken);
         foreach (var scope in scopes)
         {

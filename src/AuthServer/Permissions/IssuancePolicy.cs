@@ -72,6 +72,10 @@ public sealed class IssuancePolicy(IOptions<AuthServerOptions> options)
         return refusals;
     }
 
+    /// <summary>Whether the granted scopes fit the token's column (checked before the writer, so
+    /// that one request's data can never fail a group-commit batch).</summary>
+    public static bool FitsColumn(IReadOnlyCollection<string> scopes) => scopes.Sum(s => s.Length + 1) - 1 <= Token.MaxScopesLength;
+
     /// <summary>The longest lifetime a token issued with this credential may be asked for.</summary>
     public int MaxLifetimeSeconds(IssuingCredential credential) =>
         Math.Min(Options.MaxAccessTokenLifetimeSeconds, credential.LifetimeSeconds ?? int.MaxValue);

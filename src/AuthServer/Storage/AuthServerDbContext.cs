@@ -78,7 +78,7 @@ public abstract class AuthServerDbContext(DbContextOptions options) : DbContext(
             e.Property(x => x.ClientSecret).HasMaxLength(64);
             e.Property(x => x.DisplayName).HasMaxLength(200);
             e.Property(x => x.OrganisationId).HasMaxLength(32);
-            e.Property(x => x.Scopes).HasMaxLength(2000);
+            e.Property(x => x.Scopes).HasMaxLength(Token.MaxScopesLength);
             e.Property(x => x.GrantTypes).HasMaxLength(200);
             e.Property(x => x.TokenFormat).HasConversion<string>().HasMaxLength(16);
             e.Property(x => x.SigningAlgorithm).HasMaxLength(16);
@@ -114,7 +114,7 @@ public abstract class AuthServerDbContext(DbContextOptions options) : DbContext(
             e.Property(x => x.ClientId).HasMaxLength(64);
             e.Property(x => x.ApiKeyId).HasMaxLength(32);
             e.Property(x => x.Subject).HasMaxLength(200).IsRequired();
-            e.Property(x => x.Scopes).HasMaxLength(2000);
+            e.Property(x => x.Scopes).HasMaxLength(Token.MaxScopesLength);
             e.Property(x => x.RevokedBy).HasMaxLength(100);
             // The SHA-256 of a reference handle, as bytes; OpenIddict speaks its base64.
             e.Property(x => x.ReferenceId).HasMaxLength(32)

@@ -39,6 +39,10 @@ public sealed class Token : OpenIddictEntityFrameworkCoreToken<Guid, Client, Aut
     /// <summary>The API key used to request the token, when it came through the management API.</summary>
     public string? ApiKeyId { get; set; }
 
+    /// <summary>The longest <see cref="Scopes"/> the column holds; requests are refused (400) beyond it
+    /// before anything reaches the writer (Permissions/IssuancePolicy.cs).</summary>
+    public const int MaxScopesLength = 2000;
+
     /// <summary>Granted scopes, space separated.</summary>
     public string Scopes { get; set; } = "";
 
