@@ -49,4 +49,28 @@ internal static class ClientCommands
             }),
         };
     }
+
+    public static Task<object> DisableAsync(CommandArguments args, IServiceProvider services, CancellationToken cancellationToken) =>
+        SetDisabledAsync(args, services, true, cancellationToken);
+
+    public static Task<object> EnableAsync(CommandArguments args, IServiceProvider services, CancellationToken cancellationToken) =>
+        SetDisabledAsync(args, services, false, cancellationToken);
+
+    private static async Task<object> SetDisabledAsync(CommandArguments args, IServiceProvider services, bool disabled, CancellationToken cancellationToken)
+    {
+        var clientId = args.Required("client-id");
+        args.EnsureAllUsed();
+        var client = await services.GetRequiredService<ClientService>().SetDisabledAsync(clientId, disabled, cancellationToken);
+        return new { clientId = client.ClientId, disabledAt = client.DisabledAt };
+    }
+
+    /// <summary>Prints the new secret once; the old one works until the grace ends (default 0).</summary>
+    public static async Task<object> RotateSecretAsync(CommandArguments args, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var clientId = args.Required("client-id");
+        var grace = args.OptionalInt("grace") ?? 0;
+        args.EnsureAllUsed();
+        var rotated = await services.GetRequiredService<ClientService>().RotateSecretAsync(clientId, grace, cancellationToken);
+        return new { clientId = rotated.Client.ClientId, clientSecret = rotated.Secret, previousSecretValidUntil = rotated.Client.PreviousSecretExpiresAt };
+    }
 }

@@ -1,3 +1,4 @@
+using AuthServer.Audit;
 using AuthServer.Caching;
 using AuthServer.Configuration;
 using AuthServer.Organisations;
@@ -17,6 +18,7 @@ public sealed class ClientService(
     OrganisationService organisations,
     TimeProvider time,
     AuthServer.Permissions.IssuancePolicy policy,
+    AuditLog audit,
     IOptions<AuthServerOptions> options)
 {
     public const string ClientCredentialsGrant = "client_credentials";
@@ -108,6 +110,43 @@ public sealed class ClientService(
         await db.SaveChangesAsync(cancellationToken);
         return new CreatedClient(client, secret);
     }
+
+    /// <summary>Disables (or enables again) a client: a disabled client cannot authenticate, on any
+    /// node once its cached entry has expired (<c>AuthServer:Caching:Seconds</c>). Audited.</summary>
+    public async Task<Client> SetDisabledAsync(string clientId, bool disabled, CancellationToken cancellationToken)
+    {
+        var client = await FindForChangeAsync(clientId, cancellationToken);
+        client.DisabledAt = disabled ? client.DisabledAt ?? time.GetUtcNow() : null;
+        audit.Add(disabled ? AuditActions.ClientDisabled : AuditActions.ClientEnabled, Actor.ForOperator(client.OrganisationId), client.OrganisationId,
+            detail: $"client_id={client.ClientId}");
+        await db.SaveChangesAsync(cancellationToken);
+        return client;
+    }
+
+    /// <summary>Gives the client a new secret (returned once, stored as its hash); the old one
+    /// keeps working for <paramref name="graceSeconds"/> (0: not at all). Audited.</summary>
+    public async Task<CreatedClient> RotateSecretAsync(string clientId, int graceSeconds, CancellationToken cancellationToken)
+    {
+        if (graceSeconds < 0 || graceSeconds > options.Value.MaxAccessTokenLifetimeSeconds)
+        {
+            throw new RequestException($"The grace must lie in 0..{options.Value.MaxAccessTokenLifetimeSeconds} seconds.", "grace");
+        }
+
+        var client = await FindForChangeAsync(clientId, cancellationToken);
+        var secret = Secrets.NewSecret();
+        client.PreviousClientSecret = graceSeconds > 0 ? client.ClientSecret : null;
+        client.PreviousSecretExpiresAt = graceSeconds > 0 ? time.GetUtcNow().AddSeconds(graceSeconds) : null;
+        client.ClientSecret = ClientSecrets.Verifier(secret);
+        audit.Add(AuditActions.ClientSecretRotated, Actor.ForOperator(client.OrganisationId), client.OrganisationId,
+            detail: $"client_id={client.ClientId} grace_seconds={graceSeconds}");
+        await db.SaveChangesAsync(cancellationToken);
+        return new CreatedClient(client, secret);
+    }
+
+    private async Task<Client> FindForChangeAsync(string clientId, CancellationToken cancellationToken) =>
+        clientId.Length is > 0 and <= MaxClientIdLength && await db.Clients.FirstOrDefaultAsync(c => c.ClientId == clientId, cancellationToken) is { } client
+            ? client
+            : throw new RequestException($"Unknown client '{clientId}'.", "client-id");
 
     public Task<List<Client>> ListAsync(CancellationToken cancellationToken)
     {

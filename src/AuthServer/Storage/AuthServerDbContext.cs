@@ -83,6 +83,7 @@ public abstract class AuthServerDbContext(DbContextOptions options) : DbContext(
             e.Property(x => x.TokenFormat).HasConversion<string>().HasMaxLength(16);
             e.Property(x => x.SigningAlgorithm).HasMaxLength(16);
             e.Property(x => x.IntrospectionAudiences).HasMaxLength(2000);
+            e.Property(x => x.PreviousClientSecret).HasMaxLength(64);
             e.Ignore(x => x.IsStored);
             e.HasOne<Organisation>().WithMany().HasForeignKey(x => x.OrganisationId).OnDelete(DeleteBehavior.Restrict);
             e.HasIndex(x => x.OrganisationId);

@@ -41,6 +41,15 @@ public sealed class Client : OpenIddictEntityFrameworkCoreApplication<Guid, Auth
 
     public DateTimeOffset CreatedAt { get; set; }
 
+    /// <summary>When set, the client cannot authenticate (clients disable / enable).</summary>
+    public DateTimeOffset? DisabledAt { get; set; }
+
+    /// <summary>The hash of the secret replaced by the last rotation, accepted until
+    /// <see cref="PreviousSecretExpiresAt"/> (clients rotate-secret --grace).</summary>
+    public string? PreviousClientSecret { get; set; }
+
+    public DateTimeOffset? PreviousSecretExpiresAt { get; set; }
+
     /// <summary>False for the pseudo-client of an API key (Management/ManagementCaller.cs), which
     /// has no row: its tokens carry no <c>application_id</c>.</summary>
     public bool IsStored => Id != Guid.Empty;

@@ -234,6 +234,10 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                         .HasColumnType("bigint")
                         .HasColumnName("created_at");
 
+                    b.Property<long?>("DisabledAt")
+                        .HasColumnType("bigint")
+                        .HasColumnName("disabled_at");
+
                     b.Property<string>("DisplayName")
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)")
@@ -271,6 +275,15 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                     b.Property<string>("PostLogoutRedirectUris")
                         .HasColumnType("text")
                         .HasColumnName("post_logout_redirect_uris");
+
+                    b.Property<string>("PreviousClientSecret")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("previous_client_secret");
+
+                    b.Property<long?>("PreviousSecretExpiresAt")
+                        .HasColumnType("bigint")
+                        .HasColumnName("previous_secret_expires_at");
 
                     b.Property<string>("Properties")
                         .HasColumnType("text")

@@ -227,6 +227,10 @@ namespace AuthServer.Storage.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
+                    b.Property<long?>("DisabledAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("disabled_at");
+
                     b.Property<string>("DisplayName")
                         .HasMaxLength(200)
                         .HasColumnType("TEXT")
@@ -264,6 +268,15 @@ namespace AuthServer.Storage.Migrations.Sqlite
                     b.Property<string>("PostLogoutRedirectUris")
                         .HasColumnType("TEXT")
                         .HasColumnName("post_logout_redirect_uris");
+
+                    b.Property<string>("PreviousClientSecret")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("previous_client_secret");
+
+                    b.Property<long?>("PreviousSecretExpiresAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("previous_secret_expires_at");
 
                     b.Property<string>("Properties")
                         .HasColumnType("TEXT")
