@@ -167,7 +167,18 @@ if [[ -n "$nginx_bin" && -x "$nginx_bin" ]]; then
 else
   skip "nginx not available: nginx.conf syntax not validated"
 fi
-check "nginx.conf: /metrics is not served to clients" grep -qE 'location = /metrics' deploy/nginx/nginx.conf
+# The 404 block must catch /metrics, /metrics/, case variants and paths below, and nothing else.
+check "nginx.conf: /metrics, /metrics/, /METRICS and /Metrics/x are not served to clients (and /metricsx is)" bash -c '
+  re=$(sed -nE "s/^[[:space:]]*location ~\\* ([^ ]+) \\{.*/\\1/p" "$1" | grep -i metrics | head -1)
+  [[ -n "$re" ]] || exit 1
+  for p in /metrics /metrics/ /METRICS /Metrics/ /mEtRiCs/x; do printf "%s\n" "$p" | grep -Eiq "$re" || exit 1; done
+  ! printf "/metricsx\n" | grep -Eiq "$re"' _ deploy/nginx/nginx.conf
+# Kubernetes: forwarded headers are trusted only from named networks, never from any peer.
+check "k8s configmap: X-Forwarded-For trusted only from KnownNetworks that are not 0.0.0.0/0 or ::/0" bash -c '
+  grep -qE "AuthServer__ForwardedHeaders__Enabled: \"true\"" "$1" || exit 0
+  nets=$(sed -nE "s/^[[:space:]]*AuthServer__ForwardedHeaders__KnownNetworks__[0-9]+: \"([^\"]*)\".*/\1/p" "$1")
+  [[ -n "$nets" ]] || exit 1
+  ! grep -qE "^(0\.0\.0\.0/0|::/0)$" <<<"$nets"' _ "$K8S_DIR/configmap.yaml"
 check "nginx.conf: round-robin upstream node-a:8080 + node-b:8080" \
   bash -c 'grep -qE "server[[:space:]]+node-a:8080" "$1" && grep -qE "server[[:space:]]+node-b:8080" "$1"' _ deploy/nginx/nginx.conf
 check "nginx.conf: sets X-Forwarded-For and X-Forwarded-Proto" \

@@ -1,3 +1,4 @@
+using AuthServer.Audit;
 using AuthServer.Configuration;
 using AuthServer.Organisations;
 using AuthServer.Security;
@@ -8,7 +9,7 @@ using Microsoft.EntityFrameworkCore;
 namespace AuthServer.ApiKeys;
 
 /// <summary>Issues and checks organisation API keys. The key is shown once; only its SHA-256 is stored.</summary>
-public sealed class ApiKeyService(AuthServerDbContext db, OrganisationService organisations, TimeProvider time)
+public sealed class ApiKeyService(AuthServerDbContext db, OrganisationService organisations, AuditLog audit, TimeProvider time)
 {
     public const int MaxKeyLength = 128;
 
@@ -35,6 +36,34 @@ public sealed class ApiKeyService(AuthServerDbContext db, OrganisationService or
         db.ApiKeys.Add(apiKey);
         await db.SaveChangesAsync(cancellationToken);
         return new CreatedApiKey(apiKey, key);
+    }
+
+    /// <summary>The organisation's keys (never the keys themselves: only their hashes are stored).</summary>
+    public async Task<List<ApiKey>> ListAsync(string organisationId, CancellationToken cancellationToken)
+    {
+        _ = await organisations.FindAsync(organisationId, cancellationToken)
+            ?? throw new RequestException($"Unknown organisation '{organisationId}'.", "organisation");
+        return await db.ApiKeys.AsNoTracking().Where(k => k.OrganisationId == organisationId).OrderBy(k => k.CreatedAt).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>Revokes the key: refused from the next request on, on every node (keys are looked
+    /// up in the database on every request, never cached). Audited.</summary>
+    public async Task<ApiKey> RevokeAsync(string id, CancellationToken cancellationToken)
+    {
+        var apiKey = id.Length is > 0 and <= 32 ? await db.ApiKeys.FirstOrDefaultAsync(k => k.Id == id, cancellationToken) : null;
+        if (apiKey is null)
+        {
+            throw new RequestException($"Unknown API key '{id}'.", "id");
+        }
+
+        if (apiKey.RevokedAt is null)
+        {
+            apiKey.RevokedAt = time.GetUtcNow();
+            audit.Add(AuditActions.ApiKeyRevoked, Actor.ForOperator(apiKey.OrganisationId), apiKey.OrganisationId, detail: $"api_key={apiKey.Id}");
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        return apiKey;
     }
 
     /// <summary>The live key whose hash matches, or null. The lookup is by hash, so it reveals

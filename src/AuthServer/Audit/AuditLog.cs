@@ -10,6 +10,9 @@ public sealed record Actor(string OrganisationId, string Credential)
 {
     public static Actor ForClient(Client client) => new(client.OrganisationId, $"client:{client.ClientId}");
     public static Actor ForApiKey(ApiKey key) => new(key.OrganisationId, $"apikey:{key.Id}");
+
+    /// <summary>An operator at the command line, named by the account that ran it.</summary>
+    public static Actor ForOperator(string organisationId) => new(organisationId, $"cli:{Environment.UserName}"[..Math.Min(100, 4 + Environment.UserName.Length)]);
 }
 
 public static class AuditActions
@@ -21,6 +24,12 @@ public static class AuditActions
     public const string TokensRevokedSelected = "tokens.revoked_selected";
     public const string TokensRevokedByClient = "tokens.revoked_by_client";
     public const string TokensRevokedBySubject = "tokens.revoked_by_subject";
+    public const string TokensRevokedMinted = "tokens.revoked_minted";
+    public const string ApiKeyRevoked = "api_key.revoked";
+    public const string ClientDisabled = "client.disabled";
+    public const string ClientEnabled = "client.enabled";
+    public const string ClientSecretRotated = "client.secret_rotated";
+    public const string SigningKeyRevoked = "signing_key.revoked";
 }
 
 /// <summary>Records issuances and revocations. Entries are added to the caller's unit of work,

@@ -23,4 +23,12 @@ internal static class KeyCommands
             keys = keys.Select(k => new { kid = k.Id, algorithm = k.Algorithm, createdAt = k.CreatedAt, signsFrom = k.ActivatesAt, retiredAt = k.RetiredAt, publishedUntil = k.PublishedUntil }),
         };
     }
+
+    public static async Task<object> RevokeAsync(CommandArguments args, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var kid = args.Required("kid");
+        args.EnsureAllUsed();
+        var replacement = await services.GetRequiredService<SigningKeyService>().RevokeAsync(kid, services.GetRequiredService<AuthServer.Audit.AuditLog>(), cancellationToken);
+        return new { revoked = kid, newKey = replacement?.Id };
+    }
 }

@@ -16,9 +16,25 @@ public sealed class ClientSecrets(
     IOpenIddictApplicationCache<Client> cache,
     ILogger<OpenIddictApplicationManager<Client>> logger,
     IOptionsMonitor<OpenIddictCoreOptions> options,
-    IOpenIddictApplicationStore<Client> store)
+    IOpenIddictApplicationStore<Client> store,
+    TimeProvider time)
     : OpenIddictApplicationManager<Client>(cache, logger, options, store)
 {
+    /// <summary>A disabled client never authenticates; after a rotation the previous secret is
+    /// accepted until its grace ends (Clients/ClientService.cs). Both compared in constant time.</summary>
+    public override async ValueTask<bool> ValidateClientSecretAsync(Client application, string secret, CancellationToken cancellationToken = default)
+    {
+        if (application.DisabledAt is not null)
+        {
+            return false;
+        }
+
+        var current = await ValidateClientSecretAsync(secret, application.ClientSecret ?? "", cancellationToken);
+        var previous = application.PreviousClientSecret is { } old && application.PreviousSecretExpiresAt > time.GetUtcNow()
+            && await ValidateClientSecretAsync(secret, old, cancellationToken);
+        return current | previous;
+    }
+
     /// <summary>What <see cref="Client.ClientSecret"/> stores for a secret: its base64 SHA-256.</summary>
     public static string Verifier(string secret) => Convert.ToBase64String(Secrets.Hash(secret));
 

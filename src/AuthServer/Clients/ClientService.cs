@@ -1,3 +1,4 @@
+using AuthServer.Audit;
 using AuthServer.Caching;
 using AuthServer.Configuration;
 using AuthServer.Organisations;
@@ -16,6 +17,8 @@ public sealed class ClientService(
     ScopeService scopes,
     OrganisationService organisations,
     TimeProvider time,
+    AuthServer.Permissions.IssuancePolicy policy,
+    AuditLog audit,
     IOptions<AuthServerOptions> options)
 {
     public const string ClientCredentialsGrant = "client_credentials";
@@ -31,9 +34,10 @@ public sealed class ClientService(
         string? signingAlgorithm,
         int? lifetimeSeconds,
         string? name,
+        IReadOnlyCollection<string>? introspectionAudiences,
         CancellationToken cancellationToken)
     {
-        _ = await organisations.FindAsync(organisationId, cancellationToken)
+        var organisation = await organisations.FindAsync(organisationId, cancellationToken)
             ?? throw new RequestException($"Unknown organisation '{organisationId}'.", "organisation");
         if (allowedScopes.Count == 0)
         {
@@ -46,10 +50,21 @@ public sealed class ClientService(
             throw new RequestException($"Invalid scope name '{invalid}'.", "scopes");
         }
 
+        if (!AuthServer.Permissions.IssuancePolicy.FitsColumn(allowedScopes.Distinct().ToList()))
+        {
+            throw new RequestException($"The scopes, space separated, must have at most {Token.MaxScopesLength} characters.", "scopes");
+        }
+
         var unknown = await scopes.FindUnknownAsync(allowedScopes, cancellationToken);
         if (unknown.Count > 0)
         {
             throw new RequestException($"Unknown scope(s): {string.Join(", ", unknown)}. Register them with 'scopes create' first.", "scopes");
+        }
+
+        // Permissions/IssuancePolicy.cs: partner-only scopes are never for a merchant, not even in a registration.
+        if (organisation.Kind == OrganisationKind.Merchant && allowedScopes.FirstOrDefault(policy.IsPartnerOnly) is { } partnerOnly)
+        {
+            throw new RequestException($"'{partnerOnly}' can be granted only to partners and partner groups.", "scopes");
         }
 
         if (signingAlgorithm is not null and not ("RS256" or "ES256"))
@@ -60,6 +75,18 @@ public sealed class ClientService(
         if (lifetimeSeconds is not null && (lifetimeSeconds < 1 || lifetimeSeconds > options.Value.MaxAccessTokenLifetimeSeconds))
         {
             throw new RequestException($"The token lifetime must lie in 1..{options.Value.MaxAccessTokenLifetimeSeconds} seconds.", "lifetime");
+        }
+
+        // An introspecting client sees only tokens meant for it: its audiences, by default the default audience.
+        var audiences = canIntrospect ? (introspectionAudiences is { Count: > 0 } ? introspectionAudiences.Distinct().ToList() : [options.Value.EffectiveDefaultAudience]) : [];
+        if (!canIntrospect && introspectionAudiences is { Count: > 0 })
+        {
+            throw new RequestException("An audience is given only to a client with the introspection right.", "audience");
+        }
+
+        if (audiences.Any(a => a.Length is 0 or > 200 || a.Any(char.IsWhiteSpace)) || audiences.Sum(a => a.Length + 1) > 2000)
+        {
+            throw new RequestException("Each audience must have 1 to 200 characters and no white space (2,000 in all).", "audience");
         }
 
         var secret = Secrets.NewSecret();
@@ -75,6 +102,7 @@ public sealed class ClientService(
             TokenFormat = format,
             SigningAlgorithm = signingAlgorithm,
             CanIntrospect = canIntrospect,
+            IntrospectionAudiences = canIntrospect ? string.Join(' ', audiences) : null,
             AccessTokenLifetimeSeconds = lifetimeSeconds,
             CreatedAt = time.GetUtcNow(),
         };
@@ -82,6 +110,43 @@ public sealed class ClientService(
         await db.SaveChangesAsync(cancellationToken);
         return new CreatedClient(client, secret);
     }
+
+    /// <summary>Disables (or enables again) a client: a disabled client cannot authenticate, on any
+    /// node once its cached entry has expired (<c>AuthServer:Caching:Seconds</c>). Audited.</summary>
+    public async Task<Client> SetDisabledAsync(string clientId, bool disabled, CancellationToken cancellationToken)
+    {
+        var client = await FindForChangeAsync(clientId, cancellationToken);
+        client.DisabledAt = disabled ? client.DisabledAt ?? time.GetUtcNow() : null;
+        audit.Add(disabled ? AuditActions.ClientDisabled : AuditActions.ClientEnabled, Actor.ForOperator(client.OrganisationId), client.OrganisationId,
+            detail: $"client_id={client.ClientId}");
+        await db.SaveChangesAsync(cancellationToken);
+        return client;
+    }
+
+    /// <summary>Gives the client a new secret (returned once, stored as its hash); the old one
+    /// keeps working for <paramref name="graceSeconds"/> (0: not at all). Audited.</summary>
+    public async Task<CreatedClient> RotateSecretAsync(string clientId, int graceSeconds, CancellationToken cancellationToken)
+    {
+        if (graceSeconds < 0 || graceSeconds > options.Value.MaxAccessTokenLifetimeSeconds)
+        {
+            throw new RequestException($"The grace must lie in 0..{options.Value.MaxAccessTokenLifetimeSeconds} seconds.", "grace");
+        }
+
+        var client = await FindForChangeAsync(clientId, cancellationToken);
+        var secret = Secrets.NewSecret();
+        client.PreviousClientSecret = graceSeconds > 0 ? client.ClientSecret : null;
+        client.PreviousSecretExpiresAt = graceSeconds > 0 ? time.GetUtcNow().AddSeconds(graceSeconds) : null;
+        client.ClientSecret = ClientSecrets.Verifier(secret);
+        audit.Add(AuditActions.ClientSecretRotated, Actor.ForOperator(client.OrganisationId), client.OrganisationId,
+            detail: $"client_id={client.ClientId} grace_seconds={graceSeconds}");
+        await db.SaveChangesAsync(cancellationToken);
+        return new CreatedClient(client, secret);
+    }
+
+    private async Task<Client> FindForChangeAsync(string clientId, CancellationToken cancellationToken) =>
+        clientId.Length is > 0 and <= MaxClientIdLength && await db.Clients.FirstOrDefaultAsync(c => c.ClientId == clientId, cancellationToken) is { } client
+            ? client
+            : throw new RequestException($"Unknown client '{clientId}'.", "client-id");
 
     public Task<List<Client>> ListAsync(CancellationToken cancellationToken)
     {

@@ -31,6 +31,17 @@ public sealed class AuthServerOptions
     /// <summary>aud of access tokens whose scopes name no audience. Defaults to the issuer.</summary>
     public string? DefaultAudience { get; set; }
 
+    /// <summary>aud that the management scopes (admin, bankadmin) give a token: the only audience
+    /// the management API accepts. Defaults to the issuer identifier followed by "management".
+    /// Must differ from every resource server's audience, the default audience included.</summary>
+    public string? ManagementAudience { get; set; }
+
+    /// <summary><see cref="DefaultAudience"/>, or the issuer.</summary>
+    public string EffectiveDefaultAudience => DefaultAudience ?? Issuer;
+
+    /// <summary><see cref="ManagementAudience"/>, or its default.</summary>
+    public string EffectiveManagementAudience => ManagementAudience ?? IssuerIdentifier + "management";
+
     /// <summary>Largest accepted body of an OAuth request (token, revocation, introspection). Default 16 KiB.</summary>
     public int MaxRequestBodyBytes { get; set; } = 16 * 1024;
 

@@ -64,6 +64,7 @@ public static class ServiceRegistration
         builder.Services.AddScoped<AuditLog>();
 
         builder.Services.AddSingleton<FailedAuthenticationLimiter>();
+        builder.Services.AddSingleton<AuthServer.Permissions.IssuancePolicy>();
         builder.Services.AddSingleton<KeyProtector>();
         builder.Services.AddSingleton<KeyRing>();
         builder.Services.AddScoped<SigningKeyService>();

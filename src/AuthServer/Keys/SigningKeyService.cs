@@ -67,6 +67,48 @@ public sealed class SigningKeyService(
         return key;
     }
 
+    /// <summary>Emergency withdrawal: the key is unpublished now (out of the JWKS, and tokens it
+    /// signed no longer verify, so they introspect inactive) and signs no more; if no other key of
+    /// its algorithm can sign now, a new one is made that signs at once. Audited.</summary>
+    public async Task<SigningKey?> RevokeAsync(string kid, Audit.AuditLog audit, CancellationToken cancellationToken)
+    {
+        await using var transaction = await BeginLockedAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        var key = kid.Length is > 0 and <= 64 ? await db.SigningKeys.FirstOrDefaultAsync(k => k.Id == kid, cancellationToken) : null;
+        if (key is null)
+        {
+            throw new RequestException($"Unknown signing key '{kid}'.", "kid");
+        }
+
+        key.RetiredAt ??= now;
+        if (key.RetiredAt > now)
+        {
+            key.RetiredAt = now;
+        }
+
+        key.PublishedUntil = now;
+        var canSign = await db.SigningKeys.AnyAsync(k => k.Id != kid && k.Algorithm == key.Algorithm && k.RetiredAt == null
+            && k.ActivatesAt <= now && (k.PublishedUntil == null || k.PublishedUntil > now), cancellationToken);
+        SigningKey? replacement = null;
+        if (!canSign)
+        {
+            // Retire any key still waiting for its activation, so that the new one is the only current key.
+            foreach (var waiting in await db.SigningKeys.Where(k => k.Id != kid && k.Algorithm == key.Algorithm && k.RetiredAt == null).ToListAsync(cancellationToken))
+            {
+                waiting.RetiredAt = now;
+            }
+
+            replacement = SigningKeyFactory.Create(key.Algorithm, options.Value.Keys.RsaKeySize, protector, now, now);
+            db.SigningKeys.Add(replacement);
+        }
+
+        audit.Add(Audit.AuditActions.SigningKeyRevoked, Audit.Actor.ForOperator(""), "", detail: $"kid={kid}" + (replacement is null ? "" : $" replaced_by={replacement.Id}"));
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        logger.LogWarning("Signing key {Kid} revoked; {Algorithm} now signs with {Replacement}", kid, key.Algorithm, replacement?.Id ?? "another current key");
+        return replacement;
+    }
+
     public Task<List<SigningKey>> ListAsync(CancellationToken cancellationToken)
     {
         return db.SigningKeys.AsNoTracking().OrderBy(k => k.CreatedAt).ToListAsync(cancellationToken);

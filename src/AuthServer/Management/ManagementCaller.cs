@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 using AuthServer.ApiKeys;
+using AuthServer.Permissions;
 using AuthServer.Audit;
 using AuthServer.Clients;
 using AuthServer.Configuration;
@@ -41,8 +42,31 @@ public sealed class ManagementCaller
 
     public string? ApiKeyId { get; init; }
 
-    /// <summary>Scopes this caller may grant; null means every registered and built-in scope (API keys).</summary>
-    public IReadOnlySet<string>? GrantableScopes { get; init; }
+    /// <summary>The bearer token the caller presented; null for an API key.</summary>
+    public StoredToken? Presented { get; init; }
+
+    /// <summary>What this caller's credential holds when it asks for a token for <paramref name="target"/>
+    /// (Permissions/IssuancePolicy.cs decides with it). An API key may hand out every registered
+    /// scope and both management scopes. A bearer token holds its own scopes: its management
+    /// scopes bound the new token's; for its own organisation it may hand out only its own business
+    /// scopes (a management token has none: the management API accepts no other audience), and
+    /// acting with partner rights on a descendant those of the credential it came from (its API
+    /// key: every registered scope, as Gatekeeper's partner flow needs; its client: the client's
+    /// registered scopes).</summary>
+    public IssuingCredential CredentialFor(Organisation target, IssuancePolicy policy)
+    {
+        if (Presented is not { } presented)
+        {
+            return new IssuingCredential(null, policy.ManagementScopesOf(policy.BuiltInScopes), null, null);
+        }
+
+        var token = presented.Token;
+        var held = ScopeService.Split(token.Scopes);
+        IReadOnlySet<string>? business = target.Id == Organisation.Id ? policy.BusinessScopesOf(held)
+            : token.ApiKeyId is not null ? null
+            : policy.BusinessScopesOf(held.Concat(ScopeService.Split(Client.Scopes)));
+        return new IssuingCredential(business, policy.ManagementScopesOf(held), Client.AccessTokenLifetimeSeconds, presented);
+    }
 
     private const string ItemKey = "AuthServer.ManagementCaller";
 
@@ -169,6 +193,15 @@ public sealed class ManagementCaller
             return (null, ManagementErrors.Forbidden());
         }
 
+        // Only tokens meant for the management API: its audience and no other. A token that also
+        // names a resource server's audience (admin with a business scope) could be replayed here by
+        // that resource server (RFC 8707 / RFC 9068 section 4: the audience must be checked).
+        var audiences = await services.GetRequiredService<TokenIssuer>().AudiencesAsync([.. scopes], cancellationToken);
+        if (audiences.Count != 1 || audiences[0] != options.EffectiveManagementAudience)
+        {
+            return (null, ManagementErrors.Unauthorized());
+        }
+
         var organisation = await services.GetRequiredService<OrganisationService>().FindAsync(stored.Token.OrganisationId, cancellationToken);
         if (organisation is null)
         {
@@ -183,11 +216,9 @@ public sealed class ManagementCaller
             Actor = new Actor(organisation.Id, $"token:{stored.Token.Id}"),
             HasOwnRights = own,
             HasPartnerRights = partner && organisation.Kind != OrganisationKind.Merchant,
-            // A token may mint what its client is registered for; a token of the API-key
-            // pseudo-client has no registration, so it may mint only what it holds itself.
             Client = client ?? PseudoClient(stored.Token.ClientId, organisation.Id),
             ApiKeyId = stored.Token.ApiKeyId,
-            GrantableScopes = (client is null ? scopes : ScopeService.Split(client.Scopes).ToHashSet(StringComparer.Ordinal)),
+            Presented = stored,
         }, null);
     }
 

@@ -1,3 +1,4 @@
+using AuthServer.Permissions;
 using AuthServer.Configuration;
 using AuthServer.Scopes;
 using AuthServer.Storage.Entities;
@@ -34,16 +35,17 @@ public static class TokenIssuanceEndpoints
         }
 
         var services = http.RequestServices;
-        var options = services.GetRequiredService<IOptions<AuthServerOptions>>().Value;
+        var policy = services.GetRequiredService<IssuancePolicy>();
+        var credential = caller.CredentialFor(target, policy);
         var details = new List<ErrorDetail>();
-        var maxLifetime = Math.Min(MaxExpiresIn, options.MaxAccessTokenLifetimeSeconds);
+        var maxLifetime = Math.Min(MaxExpiresIn, policy.MaxLifetimeSeconds(credential));
         var expiresIn = request.ExpiresIn ?? DefaultExpiresIn;
         if (expiresIn < MinExpiresIn || expiresIn > maxLifetime)
         {
-            details.Add(new ErrorDetail("INVALID_FIELD", "expiresIn", $"Must lie in {MinExpiresIn}..{maxLifetime} seconds.", null));
+            details.Add(new ErrorDetail("INVALID_FIELD", "expiresIn", $"Must lie in {MinExpiresIn}..{Math.Max(MinExpiresIn, maxLifetime)} seconds.", null));
         }
 
-        var scopes = await ValidateScopesAsync(services, caller, target, request.Scopes, options, details, http.RequestAborted);
+        var scopes = await ValidateScopesAsync(services, policy, credential, target, request.Scopes, details, http.RequestAborted);
         if (details.Count > 0)
         {
             return ManagementErrors.Validation(details);
@@ -57,7 +59,16 @@ public static class TokenIssuanceEndpoints
             scopes,
             (int)expiresIn,
             caller.Actor,
-            caller.ApiKeyId), http.RequestAborted);
+            caller.ApiKeyId,
+            MintedById: credential.Minter?.Token.Id,
+            NotAfter: IssuancePolicy.NotAfter(credential)), http.RequestAborted);
+        if (credential.Minter is { } minter && !await MinterStillActiveAsync(services, minter, http.RequestAborted))
+        {
+            // Revoked while this token was being stored: the revocation's sweep may have missed it.
+            await services.GetRequiredService<TokenRevoker>().RevokeAsync(new StoredToken(issued.Token, 0, null), caller.Actor, http.RequestAborted);
+            return ManagementErrors.Unauthorized();
+        }
+
         var stored = new StoredToken(issued.Token, 0, null);
         var data = ManagementRequest.ToData(stored, caller, issued.AccessToken);
         http.Response.Headers.Location = data.Uri;
@@ -65,14 +76,18 @@ public static class TokenIssuanceEndpoints
         return ManagementRequest.Json(new Envelope<TokenData>(ManagementRequest.RequestUri(http), data), StatusCodes.Status201Created);
     }
 
-    /// <summary>At least one scope; each registered or built in, and grantable by the caller;
-    /// the partner admin scope only to partners and partner groups.</summary>
+    private static async Task<bool> MinterStillActiveAsync(IServiceProvider services, StoredToken minter, CancellationToken cancellationToken) =>
+        await services.GetRequiredService<Tokens.GroupRead.TokenLookup>().FindByIdAsync(minter.Token.Id, cancellationToken) is { } now
+        && now.IsActive(services.GetRequiredService<TimeProvider>().GetUtcNow());
+
+    /// <summary>At least one scope; each registered or built in, and allowed by the issuance policy
+    /// (Permissions/IssuancePolicy.cs).</summary>
     private static async Task<List<string>> ValidateScopesAsync(
         IServiceProvider services,
-        ManagementCaller caller,
+        IssuancePolicy policy,
+        IssuingCredential credential,
         Organisation target,
         List<string?>? requested,
-        AuthServerOptions options,
         List<ErrorDetail> details,
         CancellationToken cancellationToken)
     {
@@ -95,6 +110,12 @@ public static class TokenIssuanceEndpoints
         }
 
         var scopes = requested.Select(s => s!).Distinct(StringComparer.Ordinal).ToList();
+        if (!IssuancePolicy.FitsColumn(scopes))
+        {
+            details.Add(new ErrorDetail("INVALID_FIELD", "scopes", $"The scopes, space separated, must have at most {Token.MaxScopesLength} characters.", null));
+            return [];
+        }
+
         var unknown = await services.GetRequiredService<ScopeService>().FindUnknownAsync(scopes, cancellationToken);
         foreach (var scope in scopes)
         {
@@ -102,13 +123,9 @@ public static class TokenIssuanceEndpoints
             {
                 details.Add(new ErrorDetail("UNKNOWN_SCOPE", "scopes", $"Unknown scope '{scope}'.", null));
             }
-            else if (scope == options.PartnerAdminScope && target.Kind == OrganisationKind.Merchant)
+            else if (policy.Check(credential, target.Kind, [scope]) is [var refusal, ..])
             {
-                details.Add(new ErrorDetail("SCOPE_NOT_ALLOWED", "scopes", $"'{scope}' can be granted only to partners and partner groups.", null));
-            }
-            else if (caller.GrantableScopes is { } grantable && !grantable.Contains(scope))
-            {
-                details.Add(new ErrorDetail("SCOPE_NOT_ALLOWED", "scopes", $"The caller may not grant '{scope}'.", null));
+                details.Add(new ErrorDetail("SCOPE_NOT_ALLOWED", "scopes", refusal.Message, null));
             }
         }
 

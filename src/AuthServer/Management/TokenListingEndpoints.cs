@@ -31,7 +31,7 @@ public static class TokenListingEndpoints
         TokenStatusFilter? filter = null;
         if (ManagementRequest.ReadSingle(http.Request, "status", details) is { } status)
         {
-            if (status.Length <= 16 && Enum.TryParse<TokenStatusFilter>(status, ignoreCase: true, out var parsed) && !int.TryParse(status, out _))
+            if (status.Length <= 16 && status.All(char.IsAsciiLetter) && Enum.TryParse<TokenStatusFilter>(status, ignoreCase: true, out var parsed) && !int.TryParse(status, out _))
             {
                 filter = parsed;
             }

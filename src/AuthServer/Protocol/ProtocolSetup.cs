@@ -159,6 +159,7 @@ public static class ProtocolSetup
         // and presenters, which are resource identifiers here, not clients).
         server.RemoveEventHandler(Introspection.ValidateAuthorizedParty.Descriptor)
             .AddEventHandler(RequireIntrospectionRight.Descriptor)
+            .AddEventHandler(RequireIntendedIntrospector.Descriptor)
             .AddEventHandler(DescribeIntrospectedToken.Descriptor)
             .AddEventHandler(CountInactiveIntrospection.Descriptor);
 

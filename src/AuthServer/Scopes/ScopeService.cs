@@ -31,6 +31,11 @@ public sealed class ScopeService(AuthServerDbContext db, TimeProvider time, IOpt
             throw new RequestException("The audience must have at most 200 characters.", "audience");
         }
 
+        if (audience == options.Value.EffectiveManagementAudience)
+        {
+            throw new RequestException("That audience is the management API's; a scope names a resource server's.", "audience");
+        }
+
         var scope = new Scope { Name = name, Audience = audience, CreatedAt = time.GetUtcNow() };
         db.Scopes.Add(scope);
         await db.SaveChangesAsync(cancellationToken);

@@ -47,8 +47,16 @@ public sealed class FailedAuthenticationLimiter : IAsyncDisposable
     /// failures; null when it may try.</summary>
     public TimeSpan? RetryAfter(Attempt attempt)
     {
-        return Check(_byAddress, attempt.Address) ?? (attempt.Credential is null ? null : Check(_byCredential, attempt.Credential));
+        return Check(_byAddress, attempt.Address) ?? (attempt.Credential is null ? null : Check(_byCredential, CredentialKey(attempt)));
     }
+
+    /// <summary>A client's failures are counted per source address: a stranger who knows a
+    /// client_id (it is public: in every JWT) can lock that client out only from the stranger's own
+    /// address, never from the client's (issue 14). Guessing from many addresses is still bounded
+    /// per address, and secrets have 256 bits. An API key's partition is the presented key itself,
+    /// which only its holder knows, so it stays one partition for every address.</summary>
+    private static string CredentialKey(Attempt attempt) =>
+        attempt.Credential!.StartsWith("client:", StringComparison.Ordinal) ? attempt.Credential + "@" + attempt.Address : attempt.Credential;
 
     /// <summary>Counts one failed authentication against the credential and the address.</summary>
     public void Failed(Attempt attempt)
@@ -56,7 +64,7 @@ public sealed class FailedAuthenticationLimiter : IAsyncDisposable
         _byAddress?.AttemptAcquire(attempt.Address).Dispose();
         if (attempt.Credential is not null)
         {
-            _byCredential?.AttemptAcquire(attempt.Credential).Dispose();
+            _byCredential?.AttemptAcquire(CredentialKey(attempt)).Dispose();
         }
     }
 

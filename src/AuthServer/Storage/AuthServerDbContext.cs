@@ -78,10 +78,12 @@ public abstract class AuthServerDbContext(DbContextOptions options) : DbContext(
             e.Property(x => x.ClientSecret).HasMaxLength(64);
             e.Property(x => x.DisplayName).HasMaxLength(200);
             e.Property(x => x.OrganisationId).HasMaxLength(32);
-            e.Property(x => x.Scopes).HasMaxLength(2000);
+            e.Property(x => x.Scopes).HasMaxLength(Token.MaxScopesLength);
             e.Property(x => x.GrantTypes).HasMaxLength(200);
             e.Property(x => x.TokenFormat).HasConversion<string>().HasMaxLength(16);
             e.Property(x => x.SigningAlgorithm).HasMaxLength(16);
+            e.Property(x => x.IntrospectionAudiences).HasMaxLength(2000);
+            e.Property(x => x.PreviousClientSecret).HasMaxLength(64);
             e.Ignore(x => x.IsStored);
             e.HasOne<Organisation>().WithMany().HasForeignKey(x => x.OrganisationId).OnDelete(DeleteBehavior.Restrict);
             e.HasIndex(x => x.OrganisationId);
@@ -113,7 +115,7 @@ public abstract class AuthServerDbContext(DbContextOptions options) : DbContext(
             e.Property(x => x.ClientId).HasMaxLength(64);
             e.Property(x => x.ApiKeyId).HasMaxLength(32);
             e.Property(x => x.Subject).HasMaxLength(200).IsRequired();
-            e.Property(x => x.Scopes).HasMaxLength(2000);
+            e.Property(x => x.Scopes).HasMaxLength(Token.MaxScopesLength);
             e.Property(x => x.RevokedBy).HasMaxLength(100);
             // The SHA-256 of a reference handle, as bytes; OpenIddict speaks its base64.
             e.Property(x => x.ReferenceId).HasMaxLength(32)
@@ -134,6 +136,8 @@ public abstract class AuthServerDbContext(DbContextOptions options) : DbContext(
             // Pruning, ordered by indexed columns; only revoked tokens have a revoked_at.
             e.HasIndex(x => x.ExpiresAt);
             e.HasIndex(x => x.RevokedAt).HasFilter("revoked_at IS NOT NULL");
+            // Revoking what a revoked token minted; only tokens minted with a bearer token have one.
+            e.HasIndex(x => x.MintedById).HasFilter("minted_by_id IS NOT NULL");
         });
 
         modelBuilder.Entity<SigningKey>(e =>

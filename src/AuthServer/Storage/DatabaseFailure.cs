@@ -19,6 +19,12 @@ public static class DatabaseFailure
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {
+            // The database refused one change for its own data: retrying fails the same way, so no 503.
+            if (e is Tokens.GroupCommit.TokenRejectedException)
+            {
+                return false;
+            }
+
             // TokenWriteException: the group-commit writer could not store the change (or has stopped);
             // TokenLookupException: the group-read lookup has stopped.
             if (e is DbException or DbUpdateException or TimeoutException or RetryLimitExceededException

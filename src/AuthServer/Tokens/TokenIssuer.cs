@@ -24,7 +24,9 @@ public sealed record IssueRequest(
     int LifetimeSeconds,
     Actor Actor,
     string? ApiKeyId = null,
-    Guid? RenewedFromId = null);
+    Guid? RenewedFromId = null,
+    Guid? MintedById = null,
+    DateTimeOffset? NotAfter = null);
 
 public sealed record IssuedToken(Token Token, string AccessToken);
 
@@ -52,11 +54,19 @@ public sealed class TokenIssuer(
     private static readonly JsonWebTokenHandler JwtHandler = new() { SetDefaultTimesOnTokenCreation = false };
 
     /// <summary>The row of a token about to be issued (not stored yet): a new id, the granted
-    /// scopes, and a lifetime bounded by the server's maximum.</summary>
+    /// scopes, and a lifetime bounded by the server's maximum and the client's configured lifetime,
+    /// ending no later than <see cref="IssueRequest.NotAfter"/> (the minting token's expiry).</summary>
     public Token NewToken(IssueRequest request)
     {
         var now = time.GetUtcNow();
-        var lifetime = Math.Clamp(request.LifetimeSeconds, 1, options.Value.MaxAccessTokenLifetimeSeconds);
+        var bound = Math.Min(options.Value.MaxAccessTokenLifetimeSeconds, request.Client.AccessTokenLifetimeSeconds ?? int.MaxValue);
+        var lifetime = Math.Clamp(request.LifetimeSeconds, 1, Math.Max(1, bound));
+        var expiresAt = now.AddSeconds(lifetime);
+        if (request.NotAfter is { } notAfter && notAfter < expiresAt)
+        {
+            expiresAt = notAfter;
+        }
+
         return new Token
         {
             Id = Guid.NewGuid(),
@@ -71,8 +81,9 @@ public sealed class TokenIssuer(
             Subject = request.Subject,
             Scopes = string.Join(' ', request.Scopes),
             CreatedAt = now,
-            ExpiresAt = now.AddSeconds(lifetime),
+            ExpiresAt = expiresAt,
             RenewedFromId = request.RenewedFromId,
+            MintedById = request.MintedById,
         };
     }
 
@@ -154,7 +165,9 @@ public sealed class TokenIssuer(
     /// <summary>The issuer identifier as OpenIddict writes it (a URI's absolute form).</summary>
     public string Issuer => options.Value.IssuerIdentifier;
 
-    /// <summary>The audiences of the granted scopes, or the default audience when they name none.</summary>
+    /// <summary>The audiences of the granted scopes: those the business scopes name, or the default
+    /// audience when they name none, plus the management API's audience when a management scope is
+    /// among them (the management API accepts a token only when that is its only audience).</summary>
     public async Task<IReadOnlyList<string>> AudiencesAsync(string[] scopes, CancellationToken cancellationToken)
     {
         return await cache.Audiences.GetOrLoadAsync(string.Join(' ', scopes), async _ => await LoadAudiencesAsync(scopes, cancellationToken))
@@ -163,9 +176,22 @@ public sealed class TokenIssuer(
 
     private async Task<IReadOnlyList<string>?> LoadAudiencesAsync(string[] scopes, CancellationToken cancellationToken)
     {
-        var audiences = await db.Scopes.AsNoTracking()
-            .Where(s => scopes.Contains(s.Name!) && s.Audience != null)
+        var value = options.Value;
+        var management = scopes.Any(s => s == value.AdminScope || s == value.PartnerAdminScope);
+        var business = scopes.Where(s => s != value.AdminScope && s != value.PartnerAdminScope).ToArray();
+        var audiences = business.Length == 0 ? [] : await db.Scopes.AsNoTracking()
+            .Where(s => business.Contains(s.Name!) && s.Audience != null)
             .Select(s => s.Audience!).Distinct().OrderBy(a => a).ToListAsync(cancellationToken);
-        return audiences.Count > 0 ? audiences : [options.Value.DefaultAudience ?? options.Value.Issuer];
+        if (audiences.Count == 0 && (business.Length > 0 || !management))
+        {
+            audiences.Add(value.EffectiveDefaultAudience);
+        }
+
+        if (management)
+        {
+            audiences.Add(value.EffectiveManagementAudience);
+        }
+
+        return audiences;
     }
 }

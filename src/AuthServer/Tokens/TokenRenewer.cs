@@ -8,7 +8,7 @@ namespace AuthServer.Tokens;
 /// <summary>Yahoo-style renewal: a NEW token with the same organisation, client, subject and
 /// scopes and the same lifetime; the original is marked RENEWED and stays valid until its own
 /// expiry. A token is renewed at most once.</summary>
-public sealed class TokenRenewer(AuthServerDbContext db, TokenIssuer issuer, TimeProvider time)
+public sealed class TokenRenewer(AuthServerDbContext db, TokenIssuer issuer, GroupRead.TokenLookup lookup, TimeProvider time)
 {
     /// <summary>The new token, or null when the original is no longer an active, never-renewed
     /// token (renewed, revoked or expired meanwhile). Marking and issuing commit together.</summary>
@@ -18,6 +18,19 @@ public sealed class TokenRenewer(AuthServerDbContext db, TokenIssuer issuer, Tim
         if (!original.IsActive(now) || original.Status != TokenStatus.Active)
         {
             return null;
+        }
+
+        // A token minted with a bearer token is renewed only while that token is active, and the
+        // renewal never outlives it either (Permissions/IssuancePolicy.cs).
+        DateTimeOffset? notAfter = null;
+        if (original.Token.MintedById is { } minterId)
+        {
+            if (await lookup.FindByIdAsync(minterId, cancellationToken) is not { } minter || !minter.IsActive(now))
+            {
+                return null;
+            }
+
+            notAfter = minter.Token.ExpiresAt;
         }
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -40,7 +53,9 @@ public sealed class TokenRenewer(AuthServerDbContext db, TokenIssuer issuer, Tim
             lifetime,
             actor,
             original.Token.ApiKeyId,
-            original.Token.Id), cancellationToken);
+            original.Token.Id,
+            original.Token.MintedById,
+            notAfter), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return issued;
     }

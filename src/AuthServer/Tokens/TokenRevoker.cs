@@ -1,5 +1,7 @@
 using AuthServer.Audit;
 using AuthServer.Observability;
+using AuthServer.Permissions;
+using AuthServer.Scopes;
 using AuthServer.Storage;
 using AuthServer.Tokens.GroupCommit;
 using AuthServer.Storage.Entities;
@@ -10,7 +12,8 @@ namespace AuthServer.Tokens;
 
 /// <summary>Revokes one token, or every token of an organisation at once. Each revocation and
 /// its audit entry commit together; when the call returns, every node sees it.</summary>
-public sealed class TokenRevoker(AuthServerDbContext db, StorageInfo storage, AuditLog audit, TokenWriter writer, TimeProvider time, AuthServerMetrics metrics)
+public sealed class TokenRevoker(
+    AuthServerDbContext db, StorageInfo storage, AuditLog audit, TokenWriter writer, TimeProvider time, AuthServerMetrics metrics, IssuancePolicy policy)
 {
     /// <summary>SQL Server's row lock for <see cref="RevokeAllAsync"/> (PostgreSQL's FOR UPDATE):
     /// UPDLOCK holds the organisation's row until the transaction ends, and reads it locking even
@@ -31,7 +34,52 @@ public sealed class TokenRevoker(AuthServerDbContext db, StorageInfo storage, Au
         var changed = await writer.RevokeAsync(token.Token.Sequence, now, actor.Credential,
             audit.Create(AuditActions.TokenRevoked, actor, token.Token.OrganisationId, token.Token.Id), cancellationToken);
         Count("single", changed ? 1 : 0);
+        // Only a token with a management scope can have minted tokens (Permissions/IssuancePolicy.cs).
+        if (changed && ScopeService.Split(token.Token.Scopes).Any(policy.IsManagementScope))
+        {
+            await RevokeMintedAsync(actor, cancellationToken);
+        }
+
         return changed;
+    }
+
+    /// <summary>Revokes, transitively, every unexpired token minted with a token that is now revoked
+    /// (one by one or by its organisation's watermark), each with an audit entry per organisation.
+    /// Runs after every revocation that can reach a minting token; only tokens minted with a bearer
+    /// token (few, and indexed) are read.</summary>
+    public async Task RevokeMintedAsync(Actor actor, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var now = time.GetUtcNow();
+            var orphans = await db.Tokens.AsNoTracking()
+                .Where(t => t.MintedById != null && t.Status != TokenStatuses.Revoked && t.ExpiresAt > now)
+                .Where(t => db.Tokens.Any(m => m.Id == t.MintedById && (m.Status == TokenStatuses.Revoked
+                    || db.Organisations.Any(o => o.Id == m.OrganisationId && m.Sequence <= o.RevokedBeforeSequence))))
+                .Select(t => new { t.Sequence, t.OrganisationId })
+                .ToListAsync(cancellationToken);
+            if (orphans.Count == 0)
+            {
+                return;
+            }
+
+            var sequences = orphans.ConvertAll(o => o.Sequence);
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var count = await db.Tokens
+                .Where(t => sequences.Contains(t.Sequence) && t.Status != TokenStatuses.Revoked)
+                .ExecuteUpdateAsync(u => u
+                    .SetProperty(t => t.Status, TokenStatuses.Revoked)
+                    .SetProperty(t => t.RevokedAt, now)
+                    .SetProperty(t => t.RevokedBy, actor.Credential), cancellationToken);
+            foreach (var organisation in orphans.GroupBy(o => o.OrganisationId))
+            {
+                audit.Add(AuditActions.TokensRevokedMinted, actor, organisation.Key, count: organisation.Count(), detail: "minted by a revoked token");
+            }
+
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            Count("minted", count);
+        }
     }
 
     /// <summary>Revokes every token the organisation holds, in O(1) writes: its watermark moves
@@ -67,6 +115,7 @@ public sealed class TokenRevoker(AuthServerDbContext db, StorageInfo storage, Au
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         Count("all", count);
+        await RevokeMintedAsync(actor, cancellationToken);
         return count;
     }
 
@@ -116,6 +165,11 @@ public sealed class TokenRevoker(AuthServerDbContext db, StorageInfo storage, Au
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         Count(kind, count);
+        if (count > 0)
+        {
+            await RevokeMintedAsync(actor, cancellationToken);
+        }
+
         return count;
     }
 

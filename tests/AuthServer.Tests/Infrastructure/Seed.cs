@@ -29,9 +29,10 @@ public static class Seed
         TokenFormat format = TokenFormat.Jwt,
         bool introspection = false,
         string? algorithm = null,
-        int? lifetime = null) =>
+        int? lifetime = null,
+        IReadOnlyCollection<string>? introspectionAudiences = null) =>
         factory.WithServicesAsync(s => s.GetRequiredService<ClientService>()
-            .CreateAsync(organisationId, scopes, format, introspection, algorithm, lifetime, null, CancellationToken.None));
+            .CreateAsync(organisationId, scopes, format, introspection, algorithm, lifetime, null, introspectionAudiences, CancellationToken.None));
 
     public static Task<ApiKeyService.CreatedApiKey> ApiKeyAsync(this AuthServerFactory factory, string organisationId) =>
         factory.WithServicesAsync(s => s.GetRequiredService<ApiKeyService>().CreateAsync(organisationId, null, CancellationToken.None));

@@ -178,9 +178,13 @@ public abstract class ManagementApiTests(DatabaseProvider provider) : ServerTest
         var scope = await Factory.ScopeAsync();
         var other = await Factory.ScopeAsync();
 
-        // admin: the own organisation only, and may grant only what the (pseudo-client) token holds.
-        var admin = (await Http.PostAsync("/tokens", partner.Basic, new { scopes = new[] { "admin", scope }, expiresIn = 3600 })).Data.GetProperty("accessToken").GetString()!;
-        Assert.Equal(HttpStatusCode.Created, (await Http.PostAsync("/tokens", ManagementHttp.Bearer(admin), new { scopes = new[] { scope } })).Status);
+        // admin: the own organisation only, and may grant only what the token holds. A token that
+        // also names a resource server's audience (admin with a business scope) is not accepted at all.
+        var mixed = (await Http.PostAsync("/tokens", partner.Basic, new { scopes = new[] { "admin", scope }, expiresIn = 3600 })).Data.GetProperty("accessToken").GetString()!;
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Http.PostAsync("/tokens", ManagementHttp.Bearer(mixed), new { scopes = new[] { scope } })).Status);
+        var admin = (await Http.PostAsync("/tokens", partner.Basic, new { scopes = new[] { "admin" }, expiresIn = 3600 })).Data.GetProperty("accessToken").GetString()!;
+        Assert.Equal(HttpStatusCode.Created, (await Http.PostAsync("/tokens", ManagementHttp.Bearer(admin), new { scopes = new[] { "admin" } })).Status);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Http.PostAsync("/tokens", ManagementHttp.Bearer(admin), new { scopes = new[] { scope } })).Status);
         Assert.Equal(HttpStatusCode.BadRequest, (await Http.PostAsync("/tokens", ManagementHttp.Bearer(admin), new { scopes = new[] { other } })).Status);
         Assert.Equal(HttpStatusCode.Forbidden, (await Http.GetAsync($"/organisations/{merchant.Id}/tokens", ManagementHttp.Bearer(admin))).Status);
         Assert.Equal(HttpStatusCode.Forbidden, (await Http.GetAsync("/organisations", ManagementHttp.Bearer(admin))).Status);

@@ -341,7 +341,7 @@ public abstract class MultiNodeTests(DatabaseProvider provider) : IAsyncLifetime
         var created = await Task.WhenAll(
             Run("clients", "create", "--organisation", _organisation, "--scopes", _scope),
             Run("clients", "create", "--organisation", _organisation, "--scopes", _scope, "--token-format", "reference"),
-            Run("clients", "create", "--organisation", _organisation, "--scopes", _scope, "--introspection"),
+            Run("clients", "create", "--organisation", _organisation, "--scopes", _scope, "--introspection", "--audience", "https://payments.test"),
             Run("api-keys", "create", "--organisation", _organisation));
         _client = (created[0]["clientId"], created[0]["clientSecret"]);
         _referenceClient = (created[1]["clientId"], created[1]["clientSecret"]);

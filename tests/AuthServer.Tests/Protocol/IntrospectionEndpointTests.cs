@@ -17,9 +17,9 @@ public abstract class IntrospectionEndpointTests(ProtocolFixture fixture) : Prot
     private const string Path = "/connect/introspect";
     private const string Inactive = "{\"active\":false}";
 
-    private async Task<HttpResponseMessage> IntrospectAsync(string token)
+    private async Task<HttpResponseMessage> IntrospectAsync(string token, string? audience = null)
     {
-        var introspector = await NewClientAsync(introspection: true);
+        var introspector = await NewClientAsync(introspection: true, introspectionAudiences: audience is null ? null : [audience]);
         return await PostAsync(Path, [("token", token), ("token_type_hint", "access_token")], introspector);
     }
 
@@ -41,7 +41,8 @@ public abstract class IntrospectionEndpointTests(ProtocolFixture fixture) : Prot
         var client = await NewClientAsync(format, organisation: partner, audience: "https://api.example");
         var token = await TokenAsync(client, ("organisation_id", merchant.Id));
 
-        using var response = await IntrospectAsync(token);
+        // An introspector registered for the token's audience (issue 14: only tokens meant for it).
+        using var response = await IntrospectAsync(token, "https://api.example");
         var json = await JsonAsync(response);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

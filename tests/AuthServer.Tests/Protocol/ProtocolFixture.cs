@@ -49,11 +49,12 @@ public abstract class ProtocolTestBase(ProtocolFixture fixture)
     protected static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     protected async Task<TestClient> NewClientAsync(
-        TokenFormat format = TokenFormat.Jwt, bool introspection = false, int? lifetime = null, Organisation? organisation = null, string? audience = null)
+        TokenFormat format = TokenFormat.Jwt, bool introspection = false, int? lifetime = null, Organisation? organisation = null, string? audience = null,
+        IReadOnlyCollection<string>? introspectionAudiences = null)
     {
         organisation ??= await Factory.OrganisationAsync();
         var scope = await Factory.ScopeAsync(audience);
-        ClientService.CreatedClient created = await Factory.ClientAsync(organisation.Id, [scope], format, introspection, lifetime: lifetime);
+        ClientService.CreatedClient created = await Factory.ClientAsync(organisation.Id, [scope], format, introspection, lifetime: lifetime, introspectionAudiences: introspectionAudiences);
         return new TestClient(organisation, scope, created.Client, created.Secret);
     }
 

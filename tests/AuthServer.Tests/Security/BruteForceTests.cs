@@ -35,9 +35,12 @@ public sealed class BruteForceTests
             Assert.Equal(200, (await http.TokenAsync(bystander.Client.ClientId!, bystander.Secret, bystanderAddress)).Code);
         }
 
-        // Now the victim's id is locked for everyone, whatever the address, and even the right
-        // secret gets 429: a correct guess cannot be told apart from a wrong one.
-        foreach (var (secret, address) in new[] { ("guess-4", attacker), ("guess-5", otherAttacker), (victim.Secret, attacker) })
+        // Now the victim's id is locked from the attacker's address, and even the right secret
+        // gets 429 there: a correct guess cannot be told apart from a wrong one. (Issue 14: only
+        // from that address; the victim itself and other addresses are not locked out.)
+        Assert.Equal(401, (await http.TokenAsync(victim.Client.ClientId!, "guess-5", otherAttacker)).Code);
+        Assert.Equal(200, (await http.TokenAsync(victim.Client.ClientId!, victim.Secret, bystanderAddress)).Code);
+        foreach (var (secret, address) in new[] { ("guess-4", attacker), (victim.Secret, attacker) })
         {
             var refused = await http.TokenAsync(victim.Client.ClientId!, secret, address);
             Assert.Equal(429, refused.Code);

@@ -121,7 +121,11 @@ public abstract class SecretsTests(DatabaseProvider provider) : IAsyncLifetime
         Assert.Equal(201, created.Code);
         var managed = created.Json.GetProperty("data");
         found.Add(("management token", managed.GetProperty("accessToken").GetString()!));
-        Assert.Equal(200, (await _http.SendAsync(HttpMethod.Get, "/tokens", authorization: "Bearer " + jwtToken)).Code);
+        // The management API accepts only tokens whose only audience is its own: an admin-only token.
+        var adminToken = AccessToken(await _http.SendAsync(HttpMethod.Post, "/connect/token", SecurityHttp.Form(("grant_type", "client_credentials"), ("scope", "admin")),
+            authorization: SecurityHttp.Basic(jwt.Client.ClientId!, jwt.Secret)));
+        found.Add(("admin JWT", adminToken));
+        Assert.Equal(200, (await _http.SendAsync(HttpMethod.Get, "/tokens", authorization: "Bearer " + adminToken)).Code);
         Assert.Equal(200, (await _http.SendAsync(HttpMethod.Post, $"/organisations/{merchant.Id}/tokens/{managed.GetProperty("id").GetString()}/revoke",
             body: null, authorization: SecurityHttp.ApiKey(apiKey.Key))).Code);
 

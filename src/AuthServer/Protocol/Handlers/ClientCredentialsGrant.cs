@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using AuthServer.Audit;
+using AuthServer.Permissions;
 using AuthServer.Clients;
 using AuthServer.Configuration;
 using AuthServer.Organisations;
@@ -26,6 +27,7 @@ namespace AuthServer.Protocol.Handlers;
 public sealed class ValidateClientCredentialsRequest(
     IOpenIddictApplicationManager applications,
     OrganisationService organisations,
+    IssuancePolicy policy,
     IOptions<AuthServerOptions> options) : IOpenIddictServerHandler<ValidateTokenRequestContext>
 {
     public const string OrganisationParameter = "organisation_id";
@@ -55,10 +57,11 @@ public sealed class ValidateClientCredentialsRequest(
         }
 
         var allowed = ScopeService.Split(client.Scopes);
-        var requested = context.Request.GetScopes().ToList();
+        var requested = context.Request.GetScopes().Distinct(StringComparer.Ordinal).ToList();
+        var explicitScopes = requested.Count > 0;
         // An omitted scope means the client's default (here: all it may have); any scope beyond
         // what it may have is invalid_scope, never silently dropped.
-        if (requested.Count == 0)
+        if (!explicitScopes)
         {
             requested = [.. allowed];
         }
@@ -69,23 +72,58 @@ public sealed class ValidateClientCredentialsRequest(
         }
 
         var organisationId = client.OrganisationId;
-        if ((string?)context.Request[OrganisationParameter] is { } target && target != client.OrganisationId)
+        Organisation? target = null;
+        if ((string?)context.Request[OrganisationParameter] is { } requestedId && requestedId != client.OrganisationId)
         {
             // The same answer for unknown and foreign organisations: nothing about their existence leaks.
             var own = await organisations.FindAsync(client.OrganisationId, context.CancellationToken);
-            var requestedOrganisation = await organisations.FindAsync(target, context.CancellationToken);
-            if (own is null || requestedOrganisation is null || !OrganisationService.IsSelfOrDescendant(own, requestedOrganisation))
+            target = await organisations.FindAsync(requestedId, context.CancellationToken);
+            if (own is null || target is null || !OrganisationService.IsSelfOrDescendant(own, target))
             {
                 context.Reject(Errors.InvalidRequest, "The client may not act for the requested organisation_id.");
                 return;
             }
 
-            organisationId = requestedOrganisation.Id;
+            organisationId = target.Id;
+        }
+
+        // The issuance policy, as on the management API: the client's secret holds what the client
+        // is registered for; partner-only scopes need the target's kind (read only when asked for).
+        var credential = new IssuingCredential(
+            policy.BusinessScopesOf(allowed), policy.ManagementScopesOf(allowed), client.AccessTokenLifetimeSeconds, null);
+        if (requested.Any(policy.IsPartnerOnly))
+        {
+            target ??= await organisations.FindAsync(client.OrganisationId, context.CancellationToken);
+            if (target is null)
+            {
+                context.Reject(Errors.InvalidRequest, "The client may not act for the requested organisation_id.");
+                return;
+            }
+        }
+
+        // Without a partner-only scope the target's kind changes nothing, so it is not read.
+        var refused = policy.Check(credential, target?.Kind ?? OrganisationKind.Merchant, requested);
+        if (refused.Count > 0)
+        {
+            if (explicitScopes)
+            {
+                context.Reject(Errors.InvalidScope, "The requested scope is not allowed for this organisation.");
+                return;
+            }
+
+            // The default scope is what the client may have for this organisation.
+            requested.RemoveAll(s => refused.Any(r => r.Scope == s));
+            if (requested.Count == 0)
+            {
+                context.Reject(Errors.InvalidScope, "The client may have no scope for this organisation.");
+                return;
+            }
         }
 
         ProtocolState.Of(context.Transaction).Issue = new IssueRequest(
             client, organisationId, client.OrganisationId, client.ClientId!, requested,
-            client.AccessTokenLifetimeSeconds ?? options.Value.DefaultAccessTokenLifetimeSeconds, Actor.ForClient(client));
+            Math.Min(client.AccessTokenLifetimeSeconds ?? options.Value.DefaultAccessTokenLifetimeSeconds, policy.MaxLifetimeSeconds(credential)),
+            Actor.ForClient(client));
     }
 }
 

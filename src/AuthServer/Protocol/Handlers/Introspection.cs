@@ -37,11 +37,46 @@ public sealed class RequireIntrospectionRight(IOpenIddictApplicationManager appl
     }
 }
 
+/// <summary>An introspecting client learns that a token is active only when the token is meant for
+/// it: one of the token's audiences is among those the client is registered for
+/// (<c>clients create --introspection --audience</c>, by default the default audience), or the token
+/// was issued to the client itself. Anything else is answered exactly like an unknown token,
+/// {"active":false}, so one organisation's resource server learns nothing of another's tokens.
+/// The audiences come from the node's cache; the client from the client cache.</summary>
+public sealed class RequireIntendedIntrospector(IOpenIddictApplicationManager applications, TokenIssuer issuer) : IOpenIddictServerHandler<ValidateIntrospectionRequestContext>
+{
+    public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateIntrospectionRequestContext>()
+        .UseScopedHandler<RequireIntendedIntrospector>()
+        .SetOrder(OpenIddictServerHandlers.Introspection.ValidateAuthorizedParty.Descriptor.Order)
+        .SetType(OpenIddictServerHandlerType.Custom)
+        .Build();
+
+    public async ValueTask HandleAsync(ValidateIntrospectionRequestContext context)
+    {
+        if (ProtocolState.Of(context.Transaction).Presented is not { } stored)
+        {
+            return;
+        }
+
+        var client = string.IsNullOrEmpty(context.ClientId) ? null
+            : await applications.FindByClientIdAsync(context.ClientId, context.CancellationToken) as Client;
+        if (client is not null && stored.Token.ClientId == client.ClientId)
+        {
+            return;
+        }
+
+        var registered = AuthServer.Scopes.ScopeService.Split(client?.IntrospectionAudiences);
+        var audiences = await issuer.AudiencesAsync(stored.Token.Scopes.Split(' '), context.CancellationToken);
+        if (registered.Length == 0 || !audiences.Any(a => registered.Contains(a, StringComparer.Ordinal)))
+        {
+            context.Reject(Errors.InvalidToken, "The token is not meant for the caller.");
+        }
+    }
+}
+
 /// <summary>The introspection answer for an active token (RFC 7662 section 2.2), from its stored
 /// row: scope, client_id, sub, aud, iss, exp, iat, nbf, jti, token_type and the organisations.
-/// OpenIddict would show scopes and custom claims only to a caller that is one of the token's
-/// audiences; here every client with the introspection right sees them, as resource servers that
-/// are registered by scope expect.</summary>
+/// Only a caller the token is meant for gets here (<see cref="RequireIntendedIntrospector"/>).</summary>
 public sealed class DescribeIntrospectedToken(TokenIssuer issuer, AuthServerMetrics metrics) : IOpenIddictServerHandler<HandleIntrospectionRequestContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<HandleIntrospectionRequestContext>()

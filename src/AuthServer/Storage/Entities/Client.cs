@@ -31,10 +31,24 @@ public sealed class Client : OpenIddictEntityFrameworkCoreApplication<Guid, Auth
     /// <summary>May call the introspection endpoint.</summary>
     public bool CanIntrospect { get; set; }
 
+    /// <summary>The audiences (space separated) whose tokens this client may introspect: it learns
+    /// active:true only for a token with one of them, or one issued to itself
+    /// (Protocol/Handlers/Introspection.cs).</summary>
+    public string? IntrospectionAudiences { get; set; }
+
     /// <summary>Access token lifetime; null means the server default. Bounded by the server maximum.</summary>
     public int? AccessTokenLifetimeSeconds { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>When set, the client cannot authenticate (clients disable / enable).</summary>
+    public DateTimeOffset? DisabledAt { get; set; }
+
+    /// <summary>The hash of the secret replaced by the last rotation, accepted until
+    /// <see cref="PreviousSecretExpiresAt"/> (clients rotate-secret --grace).</summary>
+    public string? PreviousClientSecret { get; set; }
+
+    public DateTimeOffset? PreviousSecretExpiresAt { get; set; }
 
     /// <summary>False for the pseudo-client of an API key (Management/ManagementCaller.cs), which
     /// has no row: its tokens carry no <c>application_id</c>.</summary>

@@ -39,6 +39,10 @@ public sealed class Token : OpenIddictEntityFrameworkCoreToken<Guid, Client, Aut
     /// <summary>The API key used to request the token, when it came through the management API.</summary>
     public string? ApiKeyId { get; set; }
 
+    /// <summary>The longest <see cref="Scopes"/> the column holds; requests are refused (400) beyond it
+    /// before anything reaches the writer (Permissions/IssuancePolicy.cs).</summary>
+    public const int MaxScopesLength = 2000;
+
     /// <summary>Granted scopes, space separated.</summary>
     public string Scopes { get; set; } = "";
 
@@ -56,6 +60,10 @@ public sealed class Token : OpenIddictEntityFrameworkCoreToken<Guid, Client, Aut
     /// <summary>When it was renewed (Gatekeeper's RENEWED); it stays valid until it expires.</summary>
     public DateTimeOffset? RenewedAt { get; set; }
     public Guid? RenewedFromId { get; set; }
+
+    /// <summary>The token presented as a bearer token to mint this one (management API), if any:
+    /// this token never outlives it, and revoking it revokes this one (Tokens/TokenRevoker.cs).</summary>
+    public Guid? MintedById { get; set; }
 
     /// <summary>OpenIddict's view of <see cref="CreatedAt"/>: the column is ours (epoch
     /// milliseconds, indexed and read by raw SQL), so EF maps <see cref="CreatedAt"/> and this

@@ -31,12 +31,12 @@ internal sealed class TokenBatchSql(DbConnection connection, int timeoutSeconds,
 
     private const string TokenColumns = "\"id\", \"status\", \"format\", \"organisation_id\", \"requesting_organisation_id\", \"client_id\", " +
         "\"api_key_id\", \"subject\", \"scopes\", \"created_at\", \"expires_at\", \"renewed_from_id\", \"reference_hash\", " +
-        "\"type\", \"application_id\"";
+        "\"type\", \"application_id\", \"minted_by_id\"";
 
     private const string AuditColumns = "\"occurred_at\", \"action\", \"actor_organisation_id\", \"actor_credential\", " +
         "\"target_organisation_id\", \"target_token_id\", \"count\", \"detail\"";
 
-    /// <summary>@p0..@p12 and @p25..@p26 the tokens, @p13..@p15 the revocations, @p16..@p24 the audit entries (the
+    /// <summary>@p0..@p12 and @p25..@p27 the tokens, @p13..@p15 the revocations, @p16..@p24 the audit entries (the
     /// last array: the revoked sequence an entry belongs to, or null for an issued token's entry,
     /// which is always written). Answers (0, sequence, id) per inserted token and (1, sequence,
     /// null) per token this batch revoked. The revocations' "sequence = ANY(...)" is redundant
@@ -45,7 +45,7 @@ internal sealed class TokenBatchSql(DbConnection connection, int timeoutSeconds,
     private const string PostgresBatch =
         "WITH t AS (INSERT INTO \"tokens\" (" + TokenColumns + ") SELECT * FROM unnest(@p0::uuid[], @p1::varchar[], @p2::varchar[], " +
         "@p3::varchar[], @p4::varchar[], @p5::varchar[], @p6::varchar[], @p7::varchar[], @p8::varchar[], @p9::bigint[], @p10::bigint[], " +
-        "@p11::uuid[], @p12::bytea[], @p25::varchar[], @p26::uuid[]) RETURNING \"sequence\", \"id\"), " +
+        "@p11::uuid[], @p12::bytea[], @p25::varchar[], @p26::uuid[], @p27::uuid[]) RETURNING \"sequence\", \"id\"), " +
         "r AS (UPDATE \"tokens\" SET \"status\" = '" + Revoked + "', \"revoked_at\" = v.at_ms, \"revoked_by\" = v.actor " +
         "FROM unnest(@p13::bigint[], @p14::bigint[], @p15::varchar[]) AS v(seq, at_ms, actor) " +
         "WHERE \"tokens\".\"sequence\" = v.seq AND \"tokens\".\"sequence\" = ANY(@p13::bigint[]) " +
@@ -78,7 +78,7 @@ internal sealed class TokenBatchSql(DbConnection connection, int timeoutSeconds,
         var tokens = issued.ConvertAll(i => i.Token);
         var audits = issued.ConvertAll(i => (i.Audit, Revoked: (long?)null));
         audits.AddRange(revocations.Select(r => (r.Audit, Revoked: (long?)r.Sequence)));
-        var command = _batch ??= Prepare(PostgresBatch, 27);
+        var command = _batch ??= Prepare(PostgresBatch, 28);
         Bind(command, null,
             tokens.ConvertAll(t => t.Id).ToArray(), tokens.ConvertAll(t => t.Status!).ToArray(),
             tokens.ConvertAll(t => t.Format.ToString()).ToArray(), tokens.ConvertAll(t => t.OrganisationId).ToArray(),
@@ -94,7 +94,8 @@ internal sealed class TokenBatchSql(DbConnection connection, int timeoutSeconds,
             audits.ConvertAll(a => a.Audit.TargetOrganisationId).ToArray(), audits.ConvertAll(a => a.Audit.TargetTokenId).ToArray(),
             audits.ConvertAll(a => a.Audit.Count).ToArray(), audits.ConvertAll(a => a.Audit.Detail).ToArray(),
             audits.ConvertAll(a => a.Revoked).ToArray(),
-            tokens.ConvertAll(t => t.Type).ToArray(), tokens.ConvertAll(t => t.ApplicationId).ToArray());
+            tokens.ConvertAll(t => t.Type).ToArray(), tokens.ConvertAll(t => t.ApplicationId).ToArray(),
+            tokens.ConvertAll(t => t.MintedById).ToArray());
 
         var byId = tokens.ToDictionary(t => t.Id);
         var changed = new HashSet<long>();
@@ -119,7 +120,7 @@ internal sealed class TokenBatchSql(DbConnection connection, int timeoutSeconds,
         var changed = new HashSet<long>();
         await using var transaction = await connection.BeginTransactionAsync();
         var insertToken = _insertToken ??= Prepare(
-            $"INSERT INTO \"tokens\" ({TokenColumns}) VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9, @p10, @p11, @p12, @p13, @p14) RETURNING \"sequence\"", 15);
+            $"INSERT INTO \"tokens\" ({TokenColumns}) VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9, @p10, @p11, @p12, @p13, @p14, @p15) RETURNING \"sequence\"", 16);
         var insertAudit = _insertAudit ??= Prepare($"INSERT INTO \"audit_events\" ({AuditColumns}) VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7)", 8);
         var revoke = _revoke ??= Prepare(
             $"UPDATE \"tokens\" SET \"status\" = '{Revoked}', \"revoked_at\" = @p1, \"revoked_by\" = @p2 " +
@@ -129,7 +130,8 @@ internal sealed class TokenBatchSql(DbConnection connection, int timeoutSeconds,
         {
             Bind(insertToken, transaction, Guid(t.Id), t.Status, t.Format.ToString(), t.OrganisationId, t.RequestingOrganisationId,
                 t.ClientId, t.ApiKeyId, t.Subject, t.Scopes, t.CreatedAt.ToUnixTimeMilliseconds(), t.ExpiresAt.ToUnixTimeMilliseconds(),
-                t.RenewedFromId is { } renewed ? Guid(renewed) : null, t.ReferenceHash, t.Type, t.ApplicationId is { } application ? Guid(application) : null);
+                t.RenewedFromId is { } renewed ? Guid(renewed) : null, t.ReferenceHash, t.Type, t.ApplicationId is { } application ? Guid(application) : null,
+                t.MintedById is { } minter ? Guid(minter) : null);
             t.Sequence = (long)(await insertToken.ExecuteScalarAsync())!;
             await InsertAuditAsync(insertAudit, transaction, audit);
         }

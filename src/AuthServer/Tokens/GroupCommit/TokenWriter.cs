@@ -119,19 +119,76 @@ public sealed class TokenWriter : IHostedLifecycleService, IAsyncDisposable
                     pending.Committed.TrySetResult(pending is not PendingRevocation r || revoked.Contains(r.Row));
                 }
             }
+            catch (Exception exception) when (batch.Count > 1 && IsDeterministic(exception))
+            {
+                // One member's data was refused (e.g. a value too long): the batch rolled back whole.
+                // Written again one by one, only the offending change fails; the others commit.
+                _logger.LogWarning("The database refused a batch of {Count} token changes ({Error}); writing them one by one.", batch.Count, SqlStateOf(exception));
+                foreach (var pending in batch)
+                {
+                    await CommitAloneAsync(connection, pending);
+                }
+            }
             catch (Exception exception)
             {
                 // No token or handle in the log: only how many requests fail.
                 _logger.LogError(exception, "Committing a batch of {Count} token changes failed; their requests fail.", batch.Count);
                 foreach (var pending in batch)
                 {
-                    pending.Committed.TrySetException(new TokenWriteException("The token change could not be committed.", exception));
+                    Fail(pending, exception);
                 }
             }
 
             batch.Clear();
         }
     }
+
+    private static async Task CommitAloneAsync(DedicatedConnection<TokenBatchSql> connection, PendingWrite pending)
+    {
+        try
+        {
+            var revoked = await CommitAsync(connection, [pending]);
+            pending.Committed.TrySetResult(pending is not PendingRevocation r || revoked.Contains(r.Row));
+        }
+        catch (Exception exception)
+        {
+            Fail(pending, exception);
+        }
+    }
+
+    /// <summary>A deterministic refusal fails the request as <see cref="TokenRejectedException"/>
+    /// (not "retry later"); anything else (the database down, a timeout) as <see cref="TokenWriteException"/> (503).</summary>
+    private static void Fail(PendingWrite pending, Exception exception) =>
+        pending.Committed.TrySetException(IsDeterministic(exception)
+            ? new TokenRejectedException("The database refused the token change.", exception)
+            : new TokenWriteException("The token change could not be committed.", exception));
+
+    /// <summary>An error that the same data would cause again: PostgreSQL's data exceptions (class
+    /// 22, e.g. 22001 value too long) and integrity violations (class 23); SQLite's TOOBIG,
+    /// MISMATCH and data constraint violations.</summary>
+    private static bool IsDeterministic(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            // TOOBIG, MISMATCH, and the constraints a row's data violates (UNIQUE, PRIMARYKEY,
+            // NOTNULL, CHECK, FOREIGNKEY); not a trigger's RAISE, which says nothing about the data.
+            if (e is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 18 or 20 }
+                or Microsoft.Data.Sqlite.SqliteException { SqliteExtendedErrorCode: 2067 or 1555 or 1299 or 275 or 787 })
+            {
+                return true;
+            }
+
+            if (e is DbException { SqlState: { Length: 5 } state } && (state.StartsWith("22", StringComparison.Ordinal) || state.StartsWith("23", StringComparison.Ordinal)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string? SqlStateOf(Exception exception) =>
+        exception is DbException db ? db.SqlState ?? db.ErrorCode.ToString(System.Globalization.CultureInfo.InvariantCulture) : exception.GetType().Name;
 
     private void Fill(List<PendingWrite> batch)
     {

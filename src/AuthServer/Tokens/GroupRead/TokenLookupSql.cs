@@ -33,7 +33,7 @@ internal sealed class TokenLookupSql(DbConnection connection, int timeoutSeconds
     private const string Select = "SELECT t.\"sequence\", t.\"id\", t.\"status\", t.\"format\", t.\"organisation_id\", " +
         "t.\"requesting_organisation_id\", t.\"client_id\", t.\"api_key_id\", t.\"subject\", t.\"scopes\", t.\"created_at\", " +
         "t.\"expires_at\", t.\"revoked_at\", t.\"revoked_by\", t.\"renewed_at\", t.\"renewed_from_id\", t.\"reference_hash\", " +
-        "t.\"type\", t.\"application_id\", " +
+        "t.\"type\", t.\"application_id\", t.\"minted_by_id\", " +
         "o.\"revoked_before_sequence\", o.\"tokens_revoked_at\" " +
         "FROM \"tokens\" AS t INNER JOIN \"organisations\" AS o ON o.\"id\" = t.\"organisation_id\" WHERE ";
 
@@ -121,7 +121,8 @@ internal sealed class TokenLookupSql(DbConnection connection, int timeoutSeconds
         };
         token.Type = r.IsDBNull(17) ? null : r.GetString(17);
         token.ApplicationId = r.IsDBNull(18) ? null : r.GetGuid(18);
-        return new StoredToken(token, r.GetInt64(19), r.IsDBNull(20) ? null : Time(r.GetInt64(20)));
+        token.MintedById = r.IsDBNull(19) ? null : r.GetGuid(19);
+        return new StoredToken(token, r.GetInt64(20), r.IsDBNull(21) ? null : Time(r.GetInt64(21)));
     }
 
     private static DateTimeOffset Time(long epochMilliseconds) => DateTimeOffset.FromUnixTimeMilliseconds(epochMilliseconds);

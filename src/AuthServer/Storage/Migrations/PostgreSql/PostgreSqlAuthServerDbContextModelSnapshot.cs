@@ -234,6 +234,10 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                         .HasColumnType("bigint")
                         .HasColumnName("created_at");
 
+                    b.Property<long?>("DisabledAt")
+                        .HasColumnType("bigint")
+                        .HasColumnName("disabled_at");
+
                     b.Property<string>("DisplayName")
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)")
@@ -248,6 +252,11 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)")
                         .HasColumnName("grant_types");
+
+                    b.Property<string>("IntrospectionAudiences")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("introspection_audiences");
 
                     b.Property<string>("JsonWebKeySet")
                         .HasColumnType("text")
@@ -266,6 +275,15 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                     b.Property<string>("PostLogoutRedirectUris")
                         .HasColumnType("text")
                         .HasColumnName("post_logout_redirect_uris");
+
+                    b.Property<string>("PreviousClientSecret")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("previous_client_secret");
+
+                    b.Property<long?>("PreviousSecretExpiresAt")
+                        .HasColumnType("bigint")
+                        .HasColumnName("previous_secret_expires_at");
 
                     b.Property<string>("Properties")
                         .HasColumnType("text")
@@ -574,6 +592,10 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<Guid?>("MintedById")
+                        .HasColumnType("uuid")
+                        .HasColumnName("minted_by_id");
+
                     b.Property<string>("OrganisationId")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -656,6 +678,10 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                     b.HasIndex("Id")
                         .IsUnique()
                         .HasDatabaseName("ix_tokens_id");
+
+                    b.HasIndex("MintedById")
+                        .HasDatabaseName("ix_tokens_minted_by_id")
+                        .HasFilter("minted_by_id IS NOT NULL");
 
                     b.HasIndex("ReferenceId")
                         .IsUnique()
