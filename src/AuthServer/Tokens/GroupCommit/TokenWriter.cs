@@ -143,7 +143,7 @@ public sealed class TokenWriter : IHostedLifecycleService, IAsyncDisposable
         }
     }
 
-    private static async Task CommitAloneAsync(DedicatedConnection<TokenBatchSql> connection, PendingWrite pending)
+    private static async Task CommitAloneAsync(DedicatedConnection<ITokenBatch> connection, PendingWrite pending)
     {
         try
         {
@@ -165,7 +165,8 @@ public sealed class TokenWriter : IHostedLifecycleService, IAsyncDisposable
 
     /// <summary>An error that the same data would cause again: PostgreSQL's data exceptions (class
     /// 22, e.g. 22001 value too long) and integrity violations (class 23); SQLite's TOOBIG,
-    /// MISMATCH and data constraint violations.</summary>
+    /// MISMATCH and data constraint violations; SQL Server's truncation, key, constraint and
+    /// conversion errors.</summary>
     private static bool IsDeterministic(Exception exception)
     {
         for (var e = exception; e is not null; e = e.InnerException)
@@ -174,6 +175,13 @@ public sealed class TokenWriter : IHostedLifecycleService, IAsyncDisposable
             // NOTNULL, CHECK, FOREIGNKEY); not a trigger's RAISE, which says nothing about the data.
             if (e is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 18 or 20 }
                 or Microsoft.Data.Sqlite.SqliteException { SqliteExtendedErrorCode: 2067 or 1555 or 1299 or 275 or 787 })
+            {
+                return true;
+            }
+
+            // SQL Server: truncation (8152, 2628), unique keys (2627, 2601), constraints (547),
+            // NULL into NOT NULL (515), conversion (245, 8114).
+            if (e is Microsoft.Data.SqlClient.SqlException { Number: 8152 or 2628 or 2627 or 2601 or 547 or 515 or 245 or 8114 })
             {
                 return true;
             }

@@ -254,6 +254,10 @@ namespace AuthServer.Storage.Migrations.SqlServer
                         .HasColumnType("bigint")
                         .HasColumnName("created_at");
 
+                    b.Property<long?>("DisabledAt")
+                        .HasColumnType("bigint")
+                        .HasColumnName("disabled_at");
+
                     b.Property<string>("DisplayName")
                         .HasMaxLength(200)
                         .HasColumnType("nvarchar(200)")
@@ -270,6 +274,12 @@ namespace AuthServer.Storage.Migrations.SqlServer
                         .HasMaxLength(200)
                         .HasColumnType("nvarchar(200)")
                         .HasColumnName("grant_types")
+                        .UseCollation("Latin1_General_100_BIN2");
+
+                    b.Property<string>("IntrospectionAudiences")
+                        .HasMaxLength(2000)
+                        .HasColumnType("nvarchar(2000)")
+                        .HasColumnName("introspection_audiences")
                         .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("JsonWebKeySet")
@@ -293,6 +303,16 @@ namespace AuthServer.Storage.Migrations.SqlServer
                         .HasColumnType("nvarchar(max)")
                         .HasColumnName("post_logout_redirect_uris")
                         .UseCollation("Latin1_General_100_BIN2");
+
+                    b.Property<string>("PreviousClientSecret")
+                        .HasMaxLength(64)
+                        .HasColumnType("nvarchar(64)")
+                        .HasColumnName("previous_client_secret")
+                        .UseCollation("Latin1_General_100_BIN2");
+
+                    b.Property<long?>("PreviousSecretExpiresAt")
+                        .HasColumnType("bigint")
+                        .HasColumnName("previous_secret_expires_at");
 
                     b.Property<string>("Properties")
                         .HasColumnType("nvarchar(max)")
@@ -631,6 +651,10 @@ namespace AuthServer.Storage.Migrations.SqlServer
                         .HasColumnType("uniqueidentifier")
                         .HasColumnName("id");
 
+                    b.Property<Guid?>("MintedById")
+                        .HasColumnType("uniqueidentifier")
+                        .HasColumnName("minted_by_id");
+
                     b.Property<string>("OrganisationId")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -722,6 +746,10 @@ namespace AuthServer.Storage.Migrations.SqlServer
                     b.HasIndex("Id")
                         .IsUnique()
                         .HasDatabaseName("ix_tokens_id");
+
+                    b.HasIndex("MintedById")
+                        .HasDatabaseName("ix_tokens_minted_by_id")
+                        .HasFilter("minted_by_id IS NOT NULL");
 
                     b.HasIndex("ReferenceId")
                         .IsUnique()
