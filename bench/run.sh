@@ -500,7 +500,11 @@ bench_provider() {
   rs=$(cli clients create --organisation "$partner" --scopes payments --algorithm RS256)
   es=$(cli clients create --organisation "$partner" --scopes payments --algorithm ES256)
   ref=$(cli clients create --organisation "$partner" --scopes payments --token-format reference)
-  intro=$(cli clients create --organisation "$partner" --scopes payments --introspection)
+  # Since issue 14 an introspecting client learns only tokens of the audiences it is registered
+  # for; the previous build has no such rule (nor the option).
+  local intro_audience=(--audience https://payments.bench)
+  [ "$build" = previous ] && intro_audience=()
+  intro=$(cli clients create --organisation "$partner" --scopes payments --introspection "${intro_audience[@]}")
   bulk_client=$(cli clients create --organisation "$merchant" --scopes payments --token-format reference | json_field clientId)
   key=$(cli api-keys create --organisation "$merchant" --name bench | json_field apiKey)
   local rs_auth es_auth ref_auth intro_auth ref_id
