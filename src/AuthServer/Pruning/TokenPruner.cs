@@ -44,6 +44,7 @@ public sealed class TokenPruner(
     public async Task<PruneResult> RunAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
+        using var run = AuthServerTracing.Source.StartActivity(AuthServerTracing.PruningRun);
         var started = time.GetTimestamp();
         var now = time.GetUtcNow();
         var cutoff = now - settings.Retention;
@@ -83,9 +84,12 @@ public sealed class TokenPruner(
 
                     cancellationToken.ThrowIfCancellationRequested();
                     batches++;
+                    using var activity = AuthServerTracing.Source.StartActivity(AuthServerTracing.PruningBatch);
+                    activity?.SetTag("authserver.pruning.kind", source.What);
                     try
                     {
                         var (deleted, more) = await source.NextBatch(cancellationToken);
+                        activity?.SetTag("authserver.pruning.deleted", deleted);
                         source.Deleted += deleted;
                         if (!more)
                         {
@@ -101,6 +105,7 @@ public sealed class TokenPruner(
                     {
                         // No retry within the run (a failing batch would fail again, forever): the
                         // other kinds go on, and the run fails at the end with every error.
+                        activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, exception.GetType().Name);
                         errors.Add(exception);
                         pending.Remove(source);
                         metrics.PruningErrors.Add(1, new KeyValuePair<string, object?>("kind", source.Kind));
