@@ -8,6 +8,7 @@ using AuthServer.Storage;
 using AuthServer.Storage.Entities;
 using AuthServer.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry;
 using OpenTelemetry.Trace;
 
 namespace AuthServer.Tests.Health;
@@ -72,6 +73,39 @@ public sealed class TracingTests
                 Assert.DoesNotContain("Basic ", text, StringComparison.Ordinal);
             }
         }
+    }
+
+    /// <summary>OTEL_EXPORTER_OTLP_ENDPOINT alone turns tracing on and adds the OTLP exporter
+    /// (here to a closed port: the export fails in the background, the server does not).</summary>
+    [Fact]
+    public async Task An_otlp_endpoint_turns_tracing_on_with_the_otlp_exporter()
+    {
+        await using var factory = await AuthServerFactory.CreateAsync(DatabaseProvider.Sqlite, new Dictionary<string, string?>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:9",
+        });
+        using var http = factory.CreateClient();
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync("/health/live", Cancel)).StatusCode);
+        var traces = factory.Services.GetService<TracerProvider>();
+        Assert.NotNull(traces);
+        var processor = Assert.IsAssignableFrom<BaseProcessor<Activity>>(traces.GetType().GetProperty("Processor",
+            System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public)!.GetValue(traces));
+        Assert.Contains("Otlp", Describe(processor), StringComparison.Ordinal);
+    }
+
+    /// <summary>The exporters behind a processor (composite or single), by type name.</summary>
+    private static string Describe(object processor)
+    {
+        var names = new List<string> { processor.GetType().Name };
+        foreach (var field in processor.GetType().GetFields(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public))
+        {
+            if (field.GetValue(processor) is { } value && (value.GetType().Namespace ?? "").StartsWith("OpenTelemetry", StringComparison.Ordinal))
+            {
+                names.Add(value.GetType().Name);
+            }
+        }
+
+        return string.Join(",", names);
     }
 
     [Fact]
