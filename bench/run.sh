@@ -365,10 +365,10 @@ prune_cell() {
   fire=$(($(date +%s) + startup_allowance + first_warmup + warmup + prune_idle))
   cron="$(date -u -d "@$fire" '+%-S %-M %-H') * * ?"
   local batch_size=${Pruning__BatchSize:-250} batch_pause=${Pruning__BatchPause:-00:00:00.005}
-  fact "$provider" prune_settings "cron '$cron' (UTC), MaxStartDelay 0, MaxBatchesPerRun 100000, BatchSize $batch_size, BatchPause $batch_pause"
+  fact "$provider" prune_settings "cron '$cron' (UTC), MaxStartDelay 0, MaxBatchesPerTable 100000, BatchSize $batch_size, BatchPause $batch_pause"
   log "pruning: server with the job scheduled at $(date -u -d "@$fire" '+%H:%M:%S') UTC; issuance at ${rate}/s open loop ($basis)"
   start_server "$prefix$provider-pruning" Pruning__Enabled=true "Pruning__Schedule=$cron" Pruning__MaxStartDelay=00:00:00 \
-    Pruning__MaxBatchesPerRun=100000 Logging__LogLevel__AuthServer.Pruning=Information ${BENCH_PRUNE_SERVER_ENV:-}
+    Pruning__MaxBatchesPerTable=100000 Logging__LogLevel__AuthServer.Pruning=Information ${BENCH_PRUNE_SERVER_ENV:-}
   # A fresh process: first the same closed-loop warm-up as every server (16 connections, $first_warmup s,
   # not recorded), so that the hot path is compiled (tiered JIT) before anything is measured; then
   # the rate command, whose own first $warmup s (its start-up) fall before the idle window.

@@ -14,8 +14,11 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
     ContentRootPath = AppContext.BaseDirectory,
 });
 builder.AddAuthServer();
+var started = new StartupFailure.StartedProbe();
+builder.Logging.QuietUntilStarted(started);
 
 var app = builder.Build();
+started.Watch(app.Lifetime);
 try
 {
     IssuerPolicy.EnsureSecure(app);

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using AuthServer.Observability;
 using AuthServer.Security;
 using AuthServer.Storage.Entities;
 using Microsoft.Extensions.Options;
@@ -40,6 +41,16 @@ public sealed class ClientSecrets(
 
     protected override ValueTask<string> ObfuscateClientSecretAsync(string secret, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult(Verifier(secret));
+
+    /// <summary>The client authentication span: the client_id and the outcome, never the secret.</summary>
+    public override async ValueTask<bool> ValidateClientSecretAsync(Client application, string secret, CancellationToken cancellationToken = default)
+    {
+        using var activity = AuthServerTracing.Source.StartActivity(AuthServerTracing.ClientAuthentication);
+        activity?.SetTag("oauth.client_id", application.ClientId);
+        var valid = await base.ValidateClientSecretAsync(application, secret, cancellationToken);
+        activity?.SetTag("authserver.client.authenticated", valid);
+        return valid;
+    }
 
     protected override ValueTask<bool> ValidateClientSecretAsync(string secret, string comparand, CancellationToken cancellationToken = default)
     {

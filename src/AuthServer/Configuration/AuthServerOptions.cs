@@ -51,6 +51,8 @@ public sealed class AuthServerOptions
 
     public MetricsOptions Metrics { get; set; } = new();
 
+    public TracingOptions Tracing { get; set; } = new();
+
     public KeyProtectionOptions KeyProtection { get; set; } = new();
 
     public RateLimitingOptions RateLimiting { get; set; } = new();
@@ -87,9 +89,23 @@ public sealed class KeyProtectionOptions
 
 public sealed class MetricsOptions
 {
-    /// <summary>Serve GET /metrics (Prometheus text format). Default true; keep the path away
-    /// from the public load balancer (it answers anyone who reaches the node).</summary>
+    /// <summary>Collect metrics (OpenTelemetry SDK) and serve GET /metrics (Prometheus text
+    /// format); also sent over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set. Default true; keep
+    /// the path away from the public load balancer (it answers anyone who reaches the node).</summary>
     public bool Enabled { get; set; } = true;
+}
+
+/// <summary>Traces (see Observability/TelemetryRegistration.cs).</summary>
+public sealed class TracingOptions
+{
+    public const double DefaultSampleRatio = 0.01;
+
+    /// <summary>Trace requests. Default: on when OTEL_EXPORTER_OTLP_ENDPOINT is set, off otherwise.</summary>
+    public bool? Enabled { get; set; }
+
+    /// <summary>Share of traces sampled (0..1) when the caller sent no sampled traceparent
+    /// (parent-based: a caller's sampling decision is followed). Default 0.01.</summary>
+    public double SampleRatio { get; set; } = DefaultSampleRatio;
 }
 
 /// <summary>Limits on failed client and API-key authentications, per node.</summary>

@@ -46,6 +46,7 @@ public static class ServiceRegistration
                     && o.TokenWriter.QueueCapacity >= o.TokenWriter.MaxBatchSize && o.TokenWriter.QueueCapacity <= 100_000
                     && o.TokenWriter.ConcurrentBatches is >= 0 and <= 8,
                 "AuthServer:TokenWriter: MaxBatchSize must lie in 1..1000, MaxWaitMilliseconds in 0..100, QueueCapacity in MaxBatchSize..100000, ConcurrentBatches in 0..8.")
+            .Validate(o => o.Tracing.SampleRatio is >= 0 and <= 1, "AuthServer:Tracing:SampleRatio must lie in 0..1.")
             .Validate(o => o.Caching.Seconds is >= 0 and <= 60 && o.Caching.MaxEntries is >= 1 and <= 1_000_000,
                 "AuthServer:Caching: Seconds must lie in 0..60 and MaxEntries in 1..1000000.")
             .ValidateOnStart();

@@ -13,7 +13,7 @@ public static class ObservabilityRegistration
     {
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<AuthServerMetrics>();
-        builder.Services.AddSingleton<PrometheusExporter>();
+        builder.AddTelemetry();
 
         // On SIGTERM the host stops accepting connections and lets requests in flight finish,
         // for at most this long (then it cancels them).
@@ -27,16 +27,14 @@ public static class ObservabilityRegistration
 
     /// <summary>/health/live (the process answers), /health/ready (every check tagged "ready":
     /// the database, and the pruning scheduler when pruning runs here) and, unless
-    /// AuthServer:Metrics:Enabled is false, /metrics in Prometheus text format.</summary>
+    /// AuthServer:Metrics:Enabled is false, /metrics in Prometheus text format (OpenMetrics when the scraper asks for it).</summary>
     public static WebApplication MapObservability(this WebApplication app)
     {
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
         if (app.Services.GetRequiredService<IOptions<AuthServerOptions>>().Value.Metrics.Enabled)
         {
-            // Created now, so that it counts from the start rather than from the first scrape.
-            var exporter = app.Services.GetRequiredService<PrometheusExporter>();
-            app.MapGet("/metrics", () => Results.Text(exporter.Render(), PrometheusExporter.ContentType));
+            app.MapPrometheusScrapingEndpoint("/metrics");
         }
 
         return app;

@@ -30,8 +30,17 @@ public sealed class PruningOptions
     /// compared batch sizes).</summary>
     public int BatchSize { get; set; } = 250;
 
-    /// <summary>Delete statements per run (1..1000000); the next run continues where this stopped.</summary>
-    public int MaxBatchesPerRun { get; set; } = 4000;
+    /// <summary>Delete statements per table (tokens, audit_events, signing_keys) per run
+    /// (1..1000000), so that a backlog of one table cannot use up the run of another; the next run
+    /// continues where this stopped. Default 100,000: 25,000,000 rows of each table per run at the
+    /// default BatchSize.</summary>
+    public int MaxBatchesPerTable { get; set; } = 100_000;
+
+    /// <summary>How long one run may delete (00:00:01..1.00:00:00): it keeps deleting, batch after
+    /// batch, until nothing prunable is left, a table's budget is used, or this much time has
+    /// passed; then the next run continues. Default 50 minutes: with the hourly schedule and its
+    /// start delay of up to 5 minutes a run ends before the next one is due.</summary>
+    public TimeSpan TimeBudget { get; set; } = TimeSpan.FromMinutes(50);
 
     /// <summary>Pause after each delete statement (0..10 s), so that a large backlog does not take the
     /// database's CPU and I/O from issuance and introspection for the length of the run. Default 5 ms.</summary>

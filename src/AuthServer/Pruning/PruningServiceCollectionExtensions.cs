@@ -17,7 +17,9 @@ public static class PruningServiceCollectionExtensions
             .Validate(o => CronExpression.TryParse(o.Schedule ?? "", out _),
                 "Pruning:Schedule must be a Quartz cron expression (seconds first, UTC), e.g. \"0 0 * * * ?\" for hourly.")
             .Validate(o => o.BatchSize is >= 1 and <= 100_000, "Pruning:BatchSize must lie in 1..100000.")
-            .Validate(o => o.MaxBatchesPerRun is >= 1 and <= 1_000_000, "Pruning:MaxBatchesPerRun must lie in 1..1000000.")
+            .Validate(o => o.MaxBatchesPerTable is >= 1 and <= 1_000_000, "Pruning:MaxBatchesPerTable must lie in 1..1000000.")
+            .Validate(o => o.TimeBudget >= TimeSpan.FromSeconds(1) && o.TimeBudget <= TimeSpan.FromDays(1),
+                "Pruning:TimeBudget must lie in 00:00:01..1.00:00:00.")
             .Validate(o => o.BatchPause >= TimeSpan.Zero && o.BatchPause <= TimeSpan.FromSeconds(10),
                 "Pruning:BatchPause must lie in 00:00:00..00:00:10.")
             .Validate(o => o.MaxStartDelay >= TimeSpan.Zero && o.MaxStartDelay <= TimeSpan.FromHours(1),

@@ -8,7 +8,8 @@ using Microsoft.Extensions.Options;
 namespace AuthServer.Pruning;
 
 /// <summary>What one pruning pass deleted. <see cref="Finished"/> is false when the pass stopped
-/// at <see cref="PruningOptions.MaxBatchesPerRun"/>; the next pass continues from there.</summary>
+/// at a table's <see cref="PruningOptions.MaxBatchesPerTable"/> or at <see cref="PruningOptions.TimeBudget"/>
+/// with prunable rows left; the next pass continues from there.</summary>
 public sealed record PruneResult(long TokensDeleted, long AuditEventsDeleted, long SigningKeysDeleted, int Batches, long DurationMs, bool Finished);
 
 /// <summary>One pruning pass, for the scheduled job and the <c>prune</c> command. Deletes in
@@ -44,6 +45,7 @@ public sealed class TokenPruner(
     public async Task<PruneResult> RunAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
+        using var run = AuthServerTracing.Source.StartActivity(AuthServerTracing.PruningRun);
         var started = time.GetTimestamp();
         var now = time.GetUtcNow();
         var cutoff = now - settings.Retention;
@@ -57,35 +59,55 @@ public sealed class TokenPruner(
         await using var auditBatch = new BatchDelete(db, timeout, storage, PruneBatchStatement.Audit);
         await using var keysBatch = new BatchDelete(db, timeout, storage, PruneBatchStatement.Keys);
         var batchSize = settings.BatchSize;
-        var expired = new Source("tokens", "expired", ct => expiredBatch.ExecuteAsync(batchSize, ct, cutoffMs));
-        var revoked = new Source("tokens", "revoked", ct => revokedBatch.ExecuteAsync(batchSize, ct, cutoffMs));
-        var bulkRevoked = new Source("tokens", "bulk-revoked", new BulkRevokedBatches(db, timeout, bulkRevokedBatch, batchSize, cutoffMs).NextAsync);
-        var audit = new Source("audit_events", "audit", ct => auditBatch.ExecuteAsync(batchSize, ct, auditCutoff.ToUnixTimeMilliseconds()));
-        var keys = new Source("signing_keys", "keys", ct => keysBatch.ExecuteAsync(batchSize, ct, cutoffMs));
+        var tokens = new Table("tokens", settings.MaxBatchesPerTable);
+        var auditEvents = new Table("audit_events", settings.MaxBatchesPerTable);
+        var signingKeys = new Table("signing_keys", settings.MaxBatchesPerTable);
+        var expired = new Source(tokens, "expired", ct => expiredBatch.ExecuteAsync(batchSize, ct, cutoffMs));
+        var revoked = new Source(tokens, "revoked", ct => revokedBatch.ExecuteAsync(batchSize, ct, cutoffMs));
+        var bulkRevoked = new Source(tokens, "bulk-revoked", new BulkRevokedBatches(db, timeout, bulkRevokedBatch, batchSize, cutoffMs).NextAsync);
+        var audit = new Source(auditEvents, "audit", ct => auditBatch.ExecuteAsync(batchSize, ct, auditCutoff.ToUnixTimeMilliseconds()));
+        var keys = new Source(signingKeys, "keys", ct => keysBatch.ExecuteAsync(batchSize, ct, cutoffMs));
         Source[] sources = [expired, revoked, bulkRevoked, audit, keys];
 
-        // Round robin, one batch per unfinished source per round, so that a backlog of one kind
-        // does not starve the others when the run reaches its cap.
+        // Capacity follows the backlog: the run goes on until nothing prunable is left, each
+        // table within its own batch budget (so audit rows cannot use up the tokens' share, nor
+        // the other way round), the whole run within its time budget. Round robin, one batch per
+        // unfinished source per round, so that the kinds share the time.
+        var deadline = now + settings.TimeBudget;
         var pending = sources.ToList();
+        var stoppedEarly = false; // at a table's budget or the time budget, with rows left
+        var outOfTime = false;
         var batches = 0;
         var errors = new List<Exception>();
         var outcome = "cancelled";
         try
         {
-            while (pending.Count > 0 && batches < settings.MaxBatchesPerRun)
+            while (pending.Count > 0 && !outOfTime)
             {
                 foreach (var source in pending.ToArray())
                 {
-                    if (batches >= settings.MaxBatchesPerRun)
+                    if (time.GetUtcNow() >= deadline)
                     {
+                        outOfTime = stoppedEarly = true;
                         break;
+                    }
+
+                    if (source.Table.Batches >= source.Table.MaxBatches)
+                    {
+                        pending.Remove(source);
+                        stoppedEarly = true;
+                        continue;
                     }
 
                     cancellationToken.ThrowIfCancellationRequested();
                     batches++;
+                    source.Table.Batches++;
+                    using var activity = AuthServerTracing.Source.StartActivity(AuthServerTracing.PruningBatch);
+                    activity?.SetTag("authserver.pruning.kind", source.What);
                     try
                     {
                         var (deleted, more) = await source.NextBatch(cancellationToken);
+                        activity?.SetTag("authserver.pruning.deleted", deleted);
                         source.Deleted += deleted;
                         if (!more)
                         {
@@ -94,16 +116,17 @@ public sealed class TokenPruner(
 
                         if (deleted > 0 && settings.BatchPause > TimeSpan.Zero)
                         {
-                            await Task.Delay(settings.BatchPause, cancellationToken);
+                            await Task.Delay(settings.BatchPause, time, cancellationToken);
                         }
                     }
                     catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                     {
                         // No retry within the run (a failing batch would fail again, forever): the
                         // other kinds go on, and the run fails at the end with every error.
+                        activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, exception.GetType().Name);
                         errors.Add(exception);
                         pending.Remove(source);
-                        metrics.PruningErrors.Add(1, new KeyValuePair<string, object?>("kind", source.Kind));
+                        metrics.PruningErrors.Add(1, new KeyValuePair<string, object?>("kind", source.Table.Name));
                         logger.LogError(exception, "Pruning {What} failed; the other kinds go on", source.What);
                     }
                 }
@@ -115,7 +138,7 @@ public sealed class TokenPruner(
         {
             await db.Database.CloseConnectionAsync();
             var elapsed = time.GetElapsedTime(started);
-            foreach (var kind in sources.GroupBy(s => s.Kind))
+            foreach (var kind in sources.GroupBy(s => s.Table.Name))
             {
                 metrics.PruningDeleted.Add(kind.Sum(s => s.Deleted), new KeyValuePair<string, object?>("kind", kind.Key));
             }
@@ -125,7 +148,7 @@ public sealed class TokenPruner(
             logger.LogInformation(
                 "Pruning {Outcome}: deleted {Expired} expired, {Revoked} revoked and {BulkRevoked} bulk-revoked tokens, {AuditEvents} audit events and {SigningKeys} signing keys in {Batches} batches, {DurationMs} ms{Remaining}",
                 outcome, expired.Deleted, revoked.Deleted, bulkRevoked.Deleted, audit.Deleted, keys.Deleted, batches, (long)elapsed.TotalMilliseconds,
-                pending.Count > 0 && outcome == "completed" ? "; stopped at Pruning:MaxBatchesPerRun, the next run continues" : "");
+                stoppedEarly && outcome == "completed" ? "; stopped at Pruning:TimeBudget or a table's Pruning:MaxBatchesPerTable, the next run continues" : "");
         }
 
         if (errors.Count > 0)
@@ -134,7 +157,7 @@ public sealed class TokenPruner(
         }
 
         return new PruneResult(expired.Deleted + revoked.Deleted + bulkRevoked.Deleted, audit.Deleted, keys.Deleted, batches,
-            (long)time.GetElapsedTime(started).TotalMilliseconds, pending.Count == 0);
+            (long)time.GetElapsedTime(started).TotalMilliseconds, !stoppedEarly);
     }
 
     /// <summary>One kind's batch (<see cref="PruneBatchStatement"/>): at most BatchSize keys from the
@@ -177,9 +200,17 @@ public sealed class TokenPruner(
         public ValueTask DisposeAsync() => _command?.DisposeAsync() ?? ValueTask.CompletedTask;
     }
 
-    private sealed class Source(string kind, string what, Func<CancellationToken, Task<(int Deleted, bool More)>> nextBatch)
+    /// <summary>A table's share of a run: its batches so far and its budget.</summary>
+    private sealed class Table(string name, int maxBatches)
     {
-        public string Kind { get; } = kind;
+        public string Name { get; } = name;
+        public int MaxBatches { get; } = maxBatches;
+        public int Batches { get; set; }
+    }
+
+    private sealed class Source(Table table, string what, Func<CancellationToken, Task<(int Deleted, bool More)>> nextBatch)
+    {
+        public Table Table { get; } = table;
         public string What { get; } = what;
         public Func<CancellationToken, Task<(int Deleted, bool More)>> NextBatch { get; } = nextBatch;
         public long Deleted { get; set; }

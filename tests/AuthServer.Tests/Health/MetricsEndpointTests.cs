@@ -12,14 +12,14 @@ using Quartz;
 
 namespace AuthServer.Tests.Health;
 
-/// <summary>GET /metrics in Prometheus text format 0.0.4, the token counters, and readiness of
-/// the pruning scheduler. In memory on SQLite: none of it depends on the database provider (the
+/// <summary>GET /metrics in Prometheus text format 0.0.4 (OpenTelemetry's Prometheus exporter),
+/// the token counters, and readiness of the pruning scheduler. In memory on SQLite: none of it depends on the database provider (the
 /// multi-node test reads the same page from real processes on PostgreSQL).</summary>
 public sealed partial class MetricsEndpointTests
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
-    [GeneratedRegex("""^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\\n])*"(,[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\\n])*")*\})? (-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?|\+Inf|-Inf|NaN)$""")]
+    [GeneratedRegex("""^[a-zA-Z_:][a-zA-Z0-9_:]*(\{\}|\{[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\\n])*"(,[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\\n])*")*\})? (-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?|\+Inf|-Inf|NaN)$""")]
     private static partial Regex SampleLine();
 
     [GeneratedRegex("^# (HELP [a-zA-Z_:][a-zA-Z0-9_:]* .*|TYPE [a-zA-Z_:][a-zA-Z0-9_:]* (counter|gauge|histogram))$")]
@@ -46,7 +46,8 @@ public sealed partial class MetricsEndpointTests
 
         var response = await http.GetAsync("/metrics", Cancel);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("text/plain; version=0.0.4; charset=utf-8", response.Content.Headers.ContentType!.ToString());
+        Assert.Equal("text/plain", response.Content.Headers.ContentType!.MediaType);
+        Assert.Contains(response.Content.Headers.ContentType.Parameters, p => p.Name == "version" && p.Value == "0.0.4");
         var page = await response.Content.ReadAsStringAsync(Cancel);
         Assert.EndsWith("\n", page, StringComparison.Ordinal);
         foreach (var line in page.TrimEnd('\n').Split('\n'))
@@ -60,6 +61,11 @@ public sealed partial class MetricsEndpointTests
         Assert.Equal(1, Delta(before, page, "authserver_tokens_introspected_total{active=\"true\"}"));
         Assert.Equal(1, Delta(before, page, "authserver_tokens_introspected_total{active=\"false\"}"));
         Assert.Equal(1, Delta(before, page, "authserver_tokens_revoked_total{kind=\"single\"}"));
+
+        // The token writer's batch-size histogram, under the name bench/run.sh reads (_sum, _count).
+        Assert.Contains("# TYPE authserver_token_writer_batch_size histogram", page, StringComparison.Ordinal);
+        Assert.True(Delta(before, page, "authserver_token_writer_batch_size_count") >= 1, "every issued token went through a batch");
+        Assert.Equal(4, Delta(before, page, "authserver_token_writer_batch_size_sum")); // 3 issued, 1 revoked
 
         // The request-duration histogram of ASP.NET Core, by route: cumulative buckets ending in +Inf = count.
         Assert.Contains("# TYPE http_server_request_duration_seconds histogram", page, StringComparison.Ordinal);
@@ -122,6 +128,26 @@ public sealed partial class MetricsEndpointTests
         Assert.Contains("# TYPE dotnet_gc_pause_time_seconds_total counter", page, StringComparison.Ordinal);
     }
 
+    /// <summary>Two servers in one process (as in these tests) count their own requests only: the
+    /// SDK reads each host's meters through that host's IMeterFactory.</summary>
+    [Fact]
+    public async Task Each_host_counts_its_own_tokens()
+    {
+        await using var a = await AuthServerFactory.CreateAsync(DatabaseProvider.Sqlite);
+        await using var b = await AuthServerFactory.CreateAsync(DatabaseProvider.Sqlite);
+        using var httpA = a.CreateClient();
+        using var httpB = b.CreateClient();
+        var organisation = await b.OrganisationAsync();
+        var client = await b.ClientAsync(organisation.Id, [await b.ScopeAsync()]);
+        var (beforeA, beforeB) = (await ScrapeAsync(httpA), await ScrapeAsync(httpB));
+
+        await IssueAsync(httpB, client.Client.ClientId!, client.Secret);
+
+        const string issued = "authserver_tokens_issued_total{format=\"jwt\",path=\"client_credentials\"}";
+        Assert.Equal(1, Delta(beforeB, await ScrapeAsync(httpB), issued));
+        Assert.Equal(0, Delta(beforeA, await ScrapeAsync(httpA), issued));
+    }
+
     [Fact]
     public async Task Metrics_can_be_switched_off()
     {
@@ -167,7 +193,8 @@ public sealed partial class MetricsEndpointTests
 
     private static double Delta(string before, string after, string series) => Value(after, series) - Value(before, series);
 
+    /// <summary>A series' value; a series without labels may be written "name{} value".</summary>
     private static double Value(string page, string series) =>
-        page.Split('\n').Where(l => l.StartsWith(series + " ", StringComparison.Ordinal))
+        page.Split('\n').Select(l => l.Replace("{} ", " ", StringComparison.Ordinal)).Where(l => l.StartsWith(series + " ", StringComparison.Ordinal))
             .Select(l => double.Parse(l[(series.Length + 1)..], CultureInfo.InvariantCulture)).FirstOrDefault();
 }

@@ -25,6 +25,9 @@ public sealed class AuthServerFactory(DatabaseProvider provider, string connecti
 
     /// <summary>Every log line at every level, when created with log capture.</summary>
     public CapturedLogs? Logs { get; init; }
+    /// <summary>More services for this test's host (set before the first request).</summary>
+    public Action<IServiceCollection>? TestServices { get; set; }
+
     public DatabaseProvider Provider => provider;
     public string ConnectionString => connectionString;
 
@@ -103,6 +106,8 @@ public sealed class AuthServerFactory(DatabaseProvider provider, string connecti
             {
                 services.AddLogging(logging => logging.AddProvider(Logs).AddFilter<CapturedLogs>(null, LogLevel.Trace));
             }
+
+            TestServices?.Invoke(services);
         });
     }
 }

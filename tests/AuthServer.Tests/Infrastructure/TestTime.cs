@@ -6,11 +6,17 @@ public sealed class TestTime : TimeProvider
     private DateTimeOffset _now = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
     private readonly Lock _lock = new();
 
+    /// <summary>When set, every reading moves the clock on by this much after it is taken: time
+    /// passes as the code under test looks at it (a run's time budget), without sleeping.</summary>
+    public TimeSpan TickPerReading { get; set; }
+
     public override DateTimeOffset GetUtcNow()
     {
         lock (_lock)
         {
-            return _now;
+            var now = _now;
+            _now += TickPerReading;
+            return now;
         }
     }
 

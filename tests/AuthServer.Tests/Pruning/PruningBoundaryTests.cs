@@ -137,35 +137,71 @@ public abstract class PruningBoundaryTests(DatabaseProvider provider) : ServerTe
         Assert.True(keys.Count >= 3, "the server's own current keys stay");
     }
 
+    /// <summary>Each table has its own batch budget: a backlog of audit entries does not use up
+    /// the tokens' share of a run (nor the other way round); the next runs continue.</summary>
     [Fact]
-    public async Task A_run_stops_at_its_batch_cap_and_the_next_run_continues()
+    public async Task Each_table_stops_at_its_own_batch_budget_and_the_next_run_continues()
     {
         await using var capped = await AuthServerFactory.CreateAsync(Provider, new Dictionary<string, string?>
         {
             ["Pruning:BatchSize"] = "3",
-            ["Pruning:MaxBatchesPerRun"] = "7",
+            ["Pruning:MaxBatchesPerTable"] = "4",
         });
         _ = capped.Server;
         var org = await capped.OrganisationAsync();
         var now = capped.Time.GetUtcNow();
         var expired = Enumerable.Range(0, 20).Select(i => PruningTestData.NewToken(org.Id, now - Retention - TimeSpan.FromMinutes(i + 1))).ToArray();
         var valid = PruningTestData.NewToken(org.Id, now + TimeSpan.FromHours(1));
-        await capped.InsertAsync([.. expired, valid]);
+        var oldEvents = Enumerable.Range(0, 20).Select(i => PruningTestData.AuditAt(now - AuditRetention - TimeSpan.FromMinutes(i + 1), org.Id)).ToArray();
+        await capped.InsertAsync([.. expired, valid, .. oldEvents]);
 
         var first = await capped.PruneAsync();
         Assert.False(first.Finished);
-        Assert.Equal(7, first.Batches);
-        Assert.InRange(first.TokensDeleted, 1, 19);
+        Assert.Equal(12, first.AuditEventsDeleted); // 4 batches of 3: its own budget, whatever the tokens took
+        Assert.InRange(first.TokensDeleted, 3, 12); // the expired kind's batches, within the tokens' 4
+        Assert.InRange(first.Batches, 8, 9); // 4 per table with a backlog, and the signing keys' one
 
-        long total = first.TokensDeleted;
-        for (var run = 0; run < 10 && total < expired.Length; run++)
+        long tokens = first.TokensDeleted, events = first.AuditEventsDeleted;
+        for (var run = 0; run < 10 && (tokens < expired.Length || events < oldEvents.Length); run++)
         {
-            total += (await capped.PruneAsync()).TokensDeleted;
+            var next = await capped.PruneAsync();
+            (tokens, events) = (tokens + next.TokensDeleted, events + next.AuditEventsDeleted);
         }
 
-        Assert.Equal(expired.Length, total);
+        Assert.Equal((expired.Length, oldEvents.Length), (tokens, events));
         Assert.True((await capped.PruneAsync()).Finished);
         Assert.Equal([valid.Id], await capped.TokenIdsAsync());
+    }
+
+    /// <summary>A run deletes until its time budget has passed (read from the injected clock,
+    /// which here moves one minute at every reading), then stops; the next run finishes.</summary>
+    [Fact]
+    public async Task A_run_stops_at_its_time_budget_and_the_next_run_finishes()
+    {
+        await using var budgeted = await AuthServerFactory.CreateAsync(Provider, new Dictionary<string, string?>
+        {
+            ["Pruning:BatchSize"] = "2",
+            ["Pruning:TimeBudget"] = "00:10:00",
+        });
+        _ = budgeted.Server;
+        var org = await budgeted.OrganisationAsync();
+        var now = budgeted.Time.GetUtcNow();
+        var expired = Enumerable.Range(0, 60).Select(i => PruningTestData.NewToken(org.Id, now - Retention - TimeSpan.FromMinutes(i + 1))).ToArray();
+        await budgeted.InsertAsync(expired);
+
+        budgeted.Time.TickPerReading = TimeSpan.FromMinutes(1);
+        var first = await budgeted.PruneAsync();
+        budgeted.Time.TickPerReading = TimeSpan.Zero;
+
+        Assert.False(first.Finished);
+        Assert.InRange(first.Batches, 1, 10); // one reading per batch, ten minutes of budget
+        Assert.InRange(first.TokensDeleted, 2, 20);
+        Assert.Equal(expired.Length - first.TokensDeleted, (await budgeted.TokenIdsAsync()).Count);
+
+        var second = await budgeted.PruneAsync();
+        Assert.True(second.Finished);
+        Assert.Equal(expired.Length, first.TokensDeleted + second.TokensDeleted);
+        Assert.Empty(await budgeted.TokenIdsAsync());
     }
 }
 

@@ -17,7 +17,9 @@ public sealed class PruningConfigurationTests
     [InlineData("Pruning:Schedule", "0 0 * * *", "Pruning:Schedule must be a Quartz cron expression")]
     [InlineData("Pruning:BatchSize", "0", "Pruning:BatchSize must lie in 1..100000")]
     [InlineData("Pruning:BatchSize", "100001", "Pruning:BatchSize must lie in 1..100000")]
-    [InlineData("Pruning:MaxBatchesPerRun", "0", "Pruning:MaxBatchesPerRun must lie in 1..1000000")]
+    [InlineData("Pruning:MaxBatchesPerTable", "0", "Pruning:MaxBatchesPerTable must lie in 1..1000000")]
+    [InlineData("Pruning:TimeBudget", "00:00:00", "Pruning:TimeBudget must lie in 00:00:01..1.00:00:00")]
+    [InlineData("Pruning:TimeBudget", "1.00:00:01", "Pruning:TimeBudget must lie in 00:00:01..1.00:00:00")]
     [InlineData("Pruning:MaxStartDelay", "-00:00:01", "Pruning:MaxStartDelay must lie in")]
     [InlineData("Pruning:BatchPause", "00:00:11", "Pruning:BatchPause must lie in 00:00:00..00:00:10")]
     public async Task Bad_values_stop_the_start_up_with_a_clear_message(string key, string value, string message)

@@ -13,7 +13,7 @@ public abstract class PruningPropertyTests(DatabaseProvider provider) : ServerTe
     {
         ["Pruning:Retention"] = "00:10:00",
         ["Pruning:BatchSize"] = "97",
-        ["Pruning:MaxBatchesPerRun"] = "100000",
+        ["Pruning:MaxBatchesPerTable"] = "100000",
     })
 {
     private static readonly TimeSpan Retention = TimeSpan.FromMinutes(10);

@@ -110,6 +110,10 @@ public sealed class TokenWriter : IHostedLifecycleService, IAsyncDisposable
 
             var started = Stopwatch.GetTimestamp();
             _metrics.WriterBatchSize.Record(batch.Count);
+
+            // A span of its own (the batch serves many requests, so it has no request as parent).
+            using var activity = AuthServerTracing.Source.StartActivity(AuthServerTracing.TokenWrite);
+            activity?.SetTag(AuthServerTracing.BatchSize, batch.Count);
             try
             {
                 var revoked = await CommitAsync(connection, batch);
@@ -133,6 +137,7 @@ public sealed class TokenWriter : IHostedLifecycleService, IAsyncDisposable
             {
                 // No token or handle in the log: only how many requests fail.
                 _logger.LogError(exception, "Committing a batch of {Count} token changes failed; their requests fail.", batch.Count);
+                activity?.SetStatus(ActivityStatusCode.Error, exception.GetType().Name);
                 foreach (var pending in batch)
                 {
                     Fail(pending, exception);

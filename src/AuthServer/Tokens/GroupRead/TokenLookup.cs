@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using AuthServer.Observability;
 using AuthServer.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -48,6 +49,9 @@ public sealed class TokenLookup : IAsyncDisposable
 
     private async Task<StoredToken?> FindAsync(TokenKey key, CancellationToken cancellationToken)
     {
+        // The request's wait for its row (queue, then the shared batch); by what, never the key.
+        using var activity = AuthServerTracing.Source.StartActivity(AuthServerTracing.TokenLookup);
+        activity?.SetTag("authserver.token.lookup_by", key.Id is null ? "reference" : "id");
         var pending = new Pending(key);
         try
         {
