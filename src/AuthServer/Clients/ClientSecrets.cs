@@ -22,14 +22,19 @@ public sealed class ClientSecrets(
     : OpenIddictApplicationManager<Client>(cache, logger, options, store)
 {
     /// <summary>A disabled client never authenticates; after a rotation the previous secret is
-    /// accepted until its grace ends (Clients/ClientService.cs). Both compared in constant time.</summary>
+    /// accepted until its grace ends (Clients/ClientService.cs). Both compared in constant time.
+    /// The client authentication span carries the client_id and the outcome, never the secret.</summary>
     public override async ValueTask<bool> ValidateClientSecretAsync(Client application, string secret, CancellationToken cancellationToken = default)
     {
-        if (application.DisabledAt is not null)
-        {
-            return false;
-        }
+        using var activity = AuthServerTracing.Source.StartActivity(AuthServerTracing.ClientAuthentication);
+        activity?.SetTag("oauth.client_id", application.ClientId);
+        var valid = application.DisabledAt is null && await MatchesAsync(application, secret, cancellationToken);
+        activity?.SetTag("authserver.client.authenticated", valid);
+        return valid;
+    }
 
+    private async ValueTask<bool> MatchesAsync(Client application, string secret, CancellationToken cancellationToken)
+    {
         var current = await ValidateClientSecretAsync(secret, application.ClientSecret ?? "", cancellationToken);
         var previous = application.PreviousClientSecret is { } old && application.PreviousSecretExpiresAt > time.GetUtcNow()
             && await ValidateClientSecretAsync(secret, old, cancellationToken);
@@ -41,16 +46,6 @@ public sealed class ClientSecrets(
 
     protected override ValueTask<string> ObfuscateClientSecretAsync(string secret, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult(Verifier(secret));
-
-    /// <summary>The client authentication span: the client_id and the outcome, never the secret.</summary>
-    public override async ValueTask<bool> ValidateClientSecretAsync(Client application, string secret, CancellationToken cancellationToken = default)
-    {
-        using var activity = AuthServerTracing.Source.StartActivity(AuthServerTracing.ClientAuthentication);
-        activity?.SetTag("oauth.client_id", application.ClientId);
-        var valid = await base.ValidateClientSecretAsync(application, secret, cancellationToken);
-        activity?.SetTag("authserver.client.authenticated", valid);
-        return valid;
-    }
 
     protected override ValueTask<bool> ValidateClientSecretAsync(string secret, string comparand, CancellationToken cancellationToken = default)
     {
