@@ -10,6 +10,10 @@ public sealed record Actor(string OrganisationId, string Credential)
 {
     public static Actor ForClient(Client client) => new(client.OrganisationId, $"client:{client.ClientId}");
     public static Actor ForApiKey(ApiKey key) => new(key.OrganisationId, $"apikey:{key.Id}");
+    public static Actor ForUser(User user) => new(user.OrganisationId, $"user:{user.Id}");
+
+    /// <summary>An operator at the command line, acting on the given organisation.</summary>
+    public static Actor ForOperator(string organisationId) => new(organisationId, "cli");
 }
 
 public static class AuditActions
@@ -21,6 +25,9 @@ public static class AuditActions
     public const string TokensRevokedSelected = "tokens.revoked_selected";
     public const string TokensRevokedByClient = "tokens.revoked_by_client";
     public const string TokensRevokedBySubject = "tokens.revoked_by_subject";
+    public const string UserCreated = "user.created";
+    public const string UserDisabled = "user.disabled";
+    public const string UserPasswordReset = "user.password_reset";
 }
 
 /// <summary>Records issuances and revocations. Entries are added to the caller's unit of work,

@@ -15,6 +15,7 @@ using AuthServer.Pruning;
 using AuthServer.Scopes;
 using AuthServer.Security;
 using AuthServer.Storage;
+using AuthServer.Users;
 
 namespace AuthServer.Hosting;
 
@@ -62,6 +63,7 @@ public static class ServiceRegistration
         builder.Services.AddScoped<ClientService>();
         builder.Services.AddScoped<ApiKeyService>();
         builder.Services.AddScoped<AuditLog>();
+        builder.AddUsers();
 
         builder.Services.AddSingleton<FailedAuthenticationLimiter>();
         builder.Services.AddSingleton<KeyProtector>();
