@@ -1,3 +1,4 @@
+using AuthServer.Account;
 using AuthServer.ApiKeys;
 using AuthServer.Audit;
 using AuthServer.Caching;
@@ -64,6 +65,7 @@ public static class ServiceRegistration
         builder.Services.AddScoped<ApiKeyService>();
         builder.Services.AddScoped<AuditLog>();
         builder.AddUsers();
+        builder.AddAccount();
 
         builder.Services.AddSingleton<FailedAuthenticationLimiter>();
         builder.Services.AddSingleton<KeyProtector>();
