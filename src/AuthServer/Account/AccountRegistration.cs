@@ -1,6 +1,8 @@
 using AuthServer.Storage;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.Extensions.Options;
 
 namespace AuthServer.Account;
 
@@ -20,6 +22,7 @@ public static class AccountRegistration
         builder.Services.AddDataProtection()
             .SetApplicationName("AuthServer")
             .PersistKeysToDbContext<AuthServerDbContext>();
+        builder.Services.AddSingleton<IConfigureOptions<KeyManagementOptions>, DataProtectionKeyEncryption>();
 
         builder.Services.AddAuthentication()
             .AddCookie(Scheme, o =>

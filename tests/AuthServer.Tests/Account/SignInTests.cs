@@ -130,7 +130,11 @@ public abstract class SignInTests(DatabaseProvider provider) : ServerTest(provid
 
         await using var scope = Factory.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AuthServerDbContext>();
-        Assert.NotEmpty(db.DataProtectionKeys.ToList());
+        var keys = db.DataProtectionKeys.ToList();
+        Assert.NotEmpty(keys);
+        // Encrypted at rest: the key material is not in the stored XML.
+        Assert.All(keys, k => Assert.DoesNotContain("masterKey", k.Xml, StringComparison.Ordinal));
+        Assert.All(keys, k => Assert.Contains("DataProtectionKeyEncryption", k.Xml, StringComparison.Ordinal));
     }
 
     [Fact]
