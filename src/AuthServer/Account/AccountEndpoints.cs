@@ -38,10 +38,25 @@ public static class AccountEndpoints
         return app;
     }
 
-    /// <summary>Antiforgery checked by hand, so that a failure is a readable page (400), not an exception.</summary>
+    /// <summary>The form is read and its antiforgery token checked by hand, so that a malformed
+    /// body (too long a key, bad encoding, a truncated upload) or a missing or foreign token is a
+    /// readable 400 page, never an exception.</summary>
     private static async Task<bool> FormIsValidAsync(HttpContext context, IAntiforgery antiforgery)
     {
-        return context.Request.HasFormContentType && await antiforgery.IsRequestValidAsync(context);
+        if (!context.Request.HasFormContentType)
+        {
+            return false;
+        }
+
+        try
+        {
+            await context.Request.ReadFormAsync(context.RequestAborted);
+            return await antiforgery.IsRequestValidAsync(context);
+        }
+        catch (Exception exception) when (exception is InvalidDataException or BadHttpRequestException or AntiforgeryValidationException or IOException or FormatException)
+        {
+            return false;
+        }
     }
 
     private static async Task<IResult> LoginAsync(HttpContext context, IAntiforgery antiforgery, UserManager<User> users)

@@ -30,8 +30,9 @@ public static class UserRegistration
                 o.Lockout.DefaultLockoutTimeSpan = LockoutDuration;
                 o.Stores.SchemaVersion = IdentitySchemaVersions.Version1; // the version design time builds: AuthServerDbContext
             })
-            .AddEntityFrameworkStores<AuthServerDbContext>()
-            .AddDefaultTokenProviders();
+            // No token providers (email confirmation, reset links): operators reset passwords with
+            // the CLI, which then needs neither Data Protection nor the key-protection key.
+            .AddEntityFrameworkStores<AuthServerDbContext>();
         builder.Services.AddScoped<UserService>();
         return builder;
     }

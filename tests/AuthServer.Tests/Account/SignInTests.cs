@@ -105,6 +105,12 @@ public abstract class SignInTests(DatabaseProvider provider) : ServerTest(provid
         Assert.Contains("Reload the page", forged.Html, StringComparison.Ordinal);
         Assert.Equal("/account/login", (await browser.GetAsync("/account")).Location);
 
+        // A malformed body (a form key far over the reader's limit) is the same readable 400, not a 500.
+        var malformed = await browser.Http.PostAsync("/account/login",
+            new StringContent(new string('a', 5000), System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        Assert.Contains("Reload the page", await malformed.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+
         // Another browser's token does not do either.
         using var other = new Browser(Factory);
         var otherPage = await other.GetAsync("/account/login");
