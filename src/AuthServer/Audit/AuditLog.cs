@@ -10,6 +10,7 @@ public sealed record Actor(string OrganisationId, string Credential)
 {
     public static Actor ForClient(Client client) => new(client.OrganisationId, $"client:{client.ClientId}");
     public static Actor ForApiKey(ApiKey key) => new(key.OrganisationId, $"apikey:{key.Id}");
+    public static Actor ForUser(User user) => new(user.OrganisationId, $"user:{user.Id}");
 
     /// <summary>An operator at the command line, named by the account that ran it.</summary>
     public static Actor ForOperator(string organisationId) => new(organisationId, $"cli:{Environment.UserName}"[..Math.Min(100, 4 + Environment.UserName.Length)]);
@@ -30,6 +31,9 @@ public static class AuditActions
     public const string ClientEnabled = "client.enabled";
     public const string ClientSecretRotated = "client.secret_rotated";
     public const string SigningKeyRevoked = "signing_key.revoked";
+    public const string UserCreated = "user.created";
+    public const string UserDisabled = "user.disabled";
+    public const string UserPasswordReset = "user.password_reset";
 }
 
 /// <summary>Records issuances and revocations. Entries are added to the caller's unit of work,

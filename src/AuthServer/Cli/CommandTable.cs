@@ -25,6 +25,10 @@ public static class CommandTable
         ["keys revoke"] = KeyCommands.RevokeAsync,
         ["audit list"] = AuditCommands.ListAsync,
         ["prune"] = PruneCommands.PruneAsync,
+        ["users create"] = UserCommands.CreateAsync,
+        ["users list"] = UserCommands.ListAsync,
+        ["users disable"] = UserCommands.DisableAsync,
+        ["users reset-password"] = UserCommands.ResetPasswordAsync,
     };
 
     /// <summary>Anything but "serve" or host options (--urls ...) is a command, so a typo is an error, not a server start.</summary>

@@ -1,3 +1,4 @@
+using AuthServer.Account;
 using AuthServer.Protocol;
 using AuthServer.Management;
 using AuthServer.Observability;
@@ -18,6 +19,7 @@ public static class EndpointRegistration
         app.UseProtocol();
         app.MapObservability();
         app.MapManagementEndpoints();
+        app.MapAccount();
         return app;
     }
 }

@@ -1,3 +1,4 @@
+using AuthServer.Account;
 using AuthServer.ApiKeys;
 using AuthServer.Audit;
 using AuthServer.Caching;
@@ -15,6 +16,7 @@ using AuthServer.Pruning;
 using AuthServer.Scopes;
 using AuthServer.Security;
 using AuthServer.Storage;
+using AuthServer.Users;
 
 namespace AuthServer.Hosting;
 
@@ -63,6 +65,8 @@ public static class ServiceRegistration
         builder.Services.AddScoped<ClientService>();
         builder.Services.AddScoped<ApiKeyService>();
         builder.Services.AddScoped<AuditLog>();
+        builder.AddUsers();
+        builder.AddAccount();
 
         builder.Services.AddSingleton<FailedAuthenticationLimiter>();
         builder.Services.AddSingleton<AuthServer.Permissions.IssuancePolicy>();

@@ -1,5 +1,8 @@
 using System.Text;
 using AuthServer.Storage.Entities;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
@@ -9,8 +12,12 @@ namespace AuthServer.Storage;
 /// authorizations, scopes, tokens), subclassed with our columns. The schema comes from EF Core
 /// migrations, one set per provider (Microsoft's "migrations with multiple providers": a derived
 /// context per provider, Storage/Providers); a test proves no provider has pending model changes.</summary>
-public abstract class AuthServerDbContext(DbContextOptions options) : DbContext(options)
+/// <remarks>People are ASP.NET Core Identity users (<see cref="IdentityUserContext{TUser,TKey}"/>: users,
+/// their claims, logins and tokens; roles are a column, one per organisation), and the Data
+/// Protection keys every node shares (cookies, antiforgery) live here too.</remarks>
+public abstract class AuthServerDbContext(DbContextOptions options) : IdentityUserContext<User, string>(options), IDataProtectionKeyContext
 {
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
     public DbSet<Authorization> Authorizations => Set<Authorization>();
     public DbSet<Organisation> Organisations => Set<Organisation>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
@@ -33,6 +40,13 @@ public abstract class AuthServerDbContext(DbContextOptions options) : DbContext(
     {
         // OpenIddict's entity configurations first; everything below overrides them.
         modelBuilder.UseOpenIddict<Client, Authorization, Scope, Token, Guid>();
+
+        // Identity's entity configurations. Their schema version comes from IdentityOptions when
+        // the host has them and is Version1 otherwise (design time): UserRegistration pins
+        // Version1, so the migrations and every host build the same model (users, claims, logins,
+        // tokens; no passkeys).
+        base.OnModelCreating(modelBuilder);
+        ConfigurePeople(modelBuilder);
 
         modelBuilder.Entity<Organisation>(e =>
         {
@@ -183,6 +197,30 @@ public abstract class AuthServerDbContext(DbContextOptions options) : DbContext(
         {
             UseBinaryCollation(modelBuilder);
         }
+    }
+
+    private static void ConfigurePeople(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<User>(e =>
+        {
+            e.ToTable("users");
+            e.Property(x => x.Id).HasMaxLength(32);
+            e.Property(x => x.OrganisationId).HasMaxLength(32);
+            e.Property(x => x.Role).HasMaxLength(16);
+            e.Property(x => x.ConcurrencyStamp).HasMaxLength(64);
+            e.Property(x => x.SecurityStamp).HasMaxLength(64);
+            e.Property(x => x.PasswordHash).HasMaxLength(256);
+            e.HasOne<Organisation>().WithMany().HasForeignKey(x => x.OrganisationId).OnDelete(DeleteBehavior.Restrict);
+            e.HasIndex(x => new { x.OrganisationId, x.Email });
+        });
+        modelBuilder.Entity<IdentityUserClaim<string>>().ToTable("user_claims");
+        modelBuilder.Entity<IdentityUserLogin<string>>().ToTable("user_logins");
+        modelBuilder.Entity<IdentityUserToken<string>>().ToTable("user_tokens");
+        modelBuilder.Entity<DataProtectionKey>(e =>
+        {
+            e.ToTable("data_protection_keys");
+            e.Property(x => x.FriendlyName).HasMaxLength(100);
+        });
     }
 
     /// <summary>The collation of every text column on SQL Server.</summary>

@@ -14,10 +14,11 @@ public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
 /// environment variables (Database__Provider, ConnectionStrings__AuthServer, ...).</summary>
 public static class Cli
 {
-    public static async Task<CliResult> RunAsync(string[] args, IReadOnlyDictionary<string, string?> settings)
+    public static async Task<CliResult> RunAsync(string[] args, IReadOnlyDictionary<string, string?> settings, string? stdin = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
+            RedirectStandardInput = stdin is not null,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -35,6 +36,12 @@ public static class Cli
 
         start.Environment["DOTNET_ENVIRONMENT"] = "Development";
         using var process = Process.Start(start)!;
+        if (stdin is not null)
+        {
+            await process.StandardInput.WriteLineAsync(stdin);
+            process.StandardInput.Close();
+        }
+
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));

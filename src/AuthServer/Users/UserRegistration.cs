@@ -1,0 +1,39 @@
+using AuthServer.Storage;
+using AuthServer.Storage.Entities;
+using Microsoft.AspNetCore.Identity;
+
+namespace AuthServer.Users;
+
+public static class UserRegistration
+{
+    /// <summary>The password policy and the lockout: the one place for both.</summary>
+    public const int MinimumPasswordLength = 12;
+    public const int MaxFailedSignIns = 5;
+    public static readonly TimeSpan LockoutDuration = TimeSpan.FromMinutes(15);
+
+    /// <summary>Identity's user manager on our DbContext. The policy follows NIST SP 800-63B:
+    /// length (12 or more), no composition rules; unique email addresses (the sign-in name).</summary>
+    public static IHostApplicationBuilder AddUsers(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddIdentityCore<User>(o =>
+            {
+                o.Password.RequiredLength = MinimumPasswordLength;
+                o.Password.RequireDigit = false;
+                o.Password.RequireLowercase = false;
+                o.Password.RequireUppercase = false;
+                o.Password.RequireNonAlphanumeric = false;
+                o.Password.RequiredUniqueChars = 1;
+                o.User.RequireUniqueEmail = true;
+                o.User.AllowedUserNameCharacters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._@+";
+                o.Lockout.AllowedForNewUsers = true;
+                o.Lockout.MaxFailedAccessAttempts = MaxFailedSignIns;
+                o.Lockout.DefaultLockoutTimeSpan = LockoutDuration;
+                o.Stores.SchemaVersion = IdentitySchemaVersions.Version1; // the version design time builds: AuthServerDbContext
+            })
+            // No token providers (email confirmation, reset links): operators reset passwords with
+            // the CLI, which then needs neither Data Protection nor the key-protection key.
+            .AddEntityFrameworkStores<AuthServerDbContext>();
+        builder.Services.AddScoped<UserService>();
+        return builder;
+    }
+}

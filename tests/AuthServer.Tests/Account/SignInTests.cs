@@ -1,0 +1,181 @@
+using System.Net;
+using AuthServer.Audit;
+using AuthServer.Storage;
+using AuthServer.Storage.Entities;
+using AuthServer.Tests.Infrastructure;
+using AuthServer.Users;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AuthServer.Tests.Account;
+
+/// <summary>The sign-in page as a person uses it, through a cookie-keeping HTTP client.</summary>
+public abstract class SignInTests(DatabaseProvider provider) : ServerTest(provider)
+{
+    private const string Password = "correct horse battery staple";
+
+    private async Task<User> UserAsync(string? password = Password, string email = "ada@merchant.test")
+    {
+        var organisation = await Factory.OrganisationAsync();
+        await using var scope = Factory.Services.CreateAsyncScope();
+        var created = await scope.ServiceProvider.GetRequiredService<UserService>()
+            .CreateAsync(organisation.Id, email, UserRoles.Member, password, Actor.ForOperator(organisation.Id), TestContext.Current.CancellationToken);
+        return created.User;
+    }
+
+    [Fact]
+    public async Task The_login_page_has_email_password_and_sign_in_and_cannot_be_framed()
+    {
+        using var browser = new Browser(Factory);
+        var page = await browser.GetAsync("/account/login");
+        Assert.Equal(HttpStatusCode.OK, page.Status);
+        Assert.Contains("<label for=\"email\">Email</label>", page.Html, StringComparison.Ordinal);
+        Assert.Contains("<label for=\"password\">Password</label>", page.Html, StringComparison.Ordinal);
+        Assert.Contains("<button type=\"submit\">Sign in</button>", page.Html, StringComparison.Ordinal);
+        Assert.Contains("__RequestVerificationToken", page.HiddenFields("/account/login").Keys);
+        Assert.Equal("DENY", page.Response.Headers.GetValues("X-Frame-Options").Single());
+        Assert.Contains("frame-ancestors 'none'", page.Response.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        Assert.DoesNotContain("<script", page.Html, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task A_person_signs_in_lands_on_the_local_return_url_and_signs_out()
+    {
+        await UserAsync();
+        using var browser = new Browser(Factory);
+        var signedIn = await browser.SignInAsync("ada@merchant.test", Password, "/account?from=test");
+        Assert.Equal(HttpStatusCode.Redirect, signedIn.Status);
+        Assert.Equal("/account?from=test", signedIn.Location);
+
+        var home = await browser.GetAsync("/account");
+        Assert.Equal(HttpStatusCode.OK, home.Status);
+        Assert.Contains("Signed in as ada@merchant.test", home.Html, StringComparison.Ordinal);
+
+        var signedOut = await browser.SubmitAsync(home, "/account/logout");
+        Assert.Equal(HttpStatusCode.Redirect, signedOut.Status);
+        Assert.Equal("/account/login", (await browser.GetAsync("/account")).Location);
+    }
+
+    [Theory]
+    [InlineData("https://evil.test/")]
+    [InlineData("//evil.test/")]
+    [InlineData("/\\evil.test/")]
+    [InlineData("javascript:alert(1)")]
+    public async Task The_return_url_never_leaves_the_server(string returnUrl)
+    {
+        await UserAsync();
+        using var browser = new Browser(Factory);
+        var signedIn = await browser.SignInAsync("ada@merchant.test", Password, returnUrl);
+        Assert.Equal(HttpStatusCode.Redirect, signedIn.Status);
+        Assert.Equal("/account", signedIn.Location);
+    }
+
+    [Fact]
+    public async Task Wrong_password_and_unknown_email_get_the_same_answer_and_five_failures_lock_the_account()
+    {
+        await UserAsync();
+        using var browser = new Browser(Factory);
+        var unknown = await browser.SignInAsync("nobody@merchant.test", Password);
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.Status);
+        Assert.Contains("The email or password is not right.", unknown.Html, StringComparison.Ordinal);
+
+        for (var i = 1; i < UserRegistration.MaxFailedSignIns; i++)
+        {
+            var wrong = await browser.SignInAsync("ada@merchant.test", "not the password at all");
+            Assert.Equal(HttpStatusCode.BadRequest, wrong.Status);
+            Assert.Contains("The email or password is not right.", wrong.Html, StringComparison.Ordinal);
+        }
+
+        var locking = await browser.SignInAsync("ada@merchant.test", "not the password at all");
+        Assert.Equal(HttpStatusCode.TooManyRequests, locking.Status);
+        // Locked: even the right password is refused, and no session cookie is set.
+        var locked = await browser.SignInAsync("ada@merchant.test", Password);
+        Assert.Equal(HttpStatusCode.TooManyRequests, locked.Status);
+        Assert.Contains("locked", locked.Html, StringComparison.Ordinal);
+        Assert.Equal("/account/login", (await browser.GetAsync("/account")).Location);
+    }
+
+    [Fact]
+    public async Task A_form_without_its_antiforgery_token_is_refused_with_a_readable_page()
+    {
+        await UserAsync();
+        using var browser = new Browser(Factory);
+        await browser.GetAsync("/account/login");
+        var forged = await browser.PostAsync("/account/login", [new("email", "ada@merchant.test"), new("password", Password)]);
+        Assert.Equal(HttpStatusCode.BadRequest, forged.Status);
+        Assert.Contains("Reload the page", forged.Html, StringComparison.Ordinal);
+        Assert.Equal("/account/login", (await browser.GetAsync("/account")).Location);
+
+        // A malformed body (a form key far over the reader's limit) is the same readable 400, not a 500.
+        var malformed = await browser.Http.PostAsync("/account/login",
+            new StringContent(new string('a', 5000), System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        Assert.Contains("Reload the page", await malformed.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+
+        // Another browser's token does not do either.
+        using var other = new Browser(Factory);
+        var otherPage = await other.GetAsync("/account/login");
+        var crossed = await browser.PostAsync("/account/login",
+            [.. otherPage.HiddenFields("/account/login"), new("email", "ada@merchant.test"), new("password", Password)]);
+        Assert.Equal(HttpStatusCode.BadRequest, crossed.Status);
+    }
+
+    [Fact]
+    public async Task A_session_started_on_one_node_is_valid_on_another_because_the_keys_are_in_the_database()
+    {
+        await UserAsync();
+        using var browser = new Browser(Factory);
+        await browser.SignInAsync("ada@merchant.test", Password);
+
+        await using var otherNode = new AuthServerFactory(Provider, Factory.ConnectionString);
+        using var sameBrowser = new Browser(otherNode, browser.Cookies);
+        var home = await sameBrowser.GetAsync("/account");
+        Assert.Equal(HttpStatusCode.OK, home.Status);
+        Assert.Contains("Signed in as ada@merchant.test", home.Html, StringComparison.Ordinal);
+        // And its antiforgery tokens too: sign out there.
+        Assert.Equal(HttpStatusCode.Redirect, (await sameBrowser.SubmitAsync(home, "/account/logout")).Status);
+
+        await using var scope = Factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AuthServerDbContext>();
+        var keys = db.DataProtectionKeys.ToList();
+        Assert.NotEmpty(keys);
+        // Encrypted at rest: the key material is not in the stored XML.
+        Assert.All(keys, k => Assert.DoesNotContain("masterKey", k.Xml, StringComparison.Ordinal));
+        Assert.All(keys, k => Assert.Contains("DataProtectionKeyEncryption", k.Xml, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_generated_password_must_be_changed_and_a_disabled_user_is_signed_out()
+    {
+        var organisation = await Factory.OrganisationAsync();
+        string generated, id;
+        await using (var scope = Factory.Services.CreateAsyncScope())
+        {
+            var created = await scope.ServiceProvider.GetRequiredService<UserService>()
+                .CreateAsync(organisation.Id, "bob@merchant.test", UserRoles.Member, null, Actor.ForOperator(organisation.Id), TestContext.Current.CancellationToken);
+            (generated, id) = (created.GeneratedPassword!, created.User.Id);
+        }
+
+        using var browser = new Browser(Factory);
+        var signedIn = await browser.SignInAsync("bob@merchant.test", generated, "/account");
+        Assert.StartsWith("/account/password", signedIn.Location);
+        var form = await browser.GetAsync(signedIn.Location!);
+        var tooShort = await browser.SubmitAsync(form, "/account/password", ("current", generated), ("password", "short"));
+        Assert.Equal(HttpStatusCode.BadRequest, tooShort.Status);
+        Assert.Contains("at least 12 characters", tooShort.Html, StringComparison.Ordinal);
+        var changed = await browser.SubmitAsync(tooShort, "/account/password", ("current", generated), ("password", Password));
+        Assert.Equal("/account", changed.Location);
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/account")).Status);
+
+        await using (var scope = Factory.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<UserService>().DisableAsync(id, Actor.ForOperator(organisation.Id), TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal("/account/login", (await browser.GetAsync("/account")).Location);
+        Assert.Equal(HttpStatusCode.BadRequest, (await browser.SignInAsync("bob@merchant.test", Password)).Status);
+    }
+}
+
+public sealed class SignInOnSqlite() : SignInTests(DatabaseProvider.Sqlite);
+
+public sealed class SignInOnPostgreSql() : SignInTests(DatabaseProvider.PostgreSQL);
