@@ -96,7 +96,8 @@ public abstract class UserCommandTests(DatabaseProvider provider)
         await using (var db = TestDatabases.OpenContext(provider, connectionString))
         {
             var statuses = await db.Tokens.OrderBy(t => t.Sequence).Select(t => new { t.Subject, t.Status, t.RevokedBy }).ToListAsync(TestContext.Current.CancellationToken);
-            Assert.Equal([(id, "revoked", "cli"), (id, "revoked", "cli"), (other, "valid", null)],
+            var cli = $"cli:{Environment.UserName}";
+            Assert.Equal([(id, "revoked", cli), (id, "revoked", cli), (other, "valid", null)],
                 statuses.Select(s => (s.Subject, s.Status, s.RevokedBy)));
         }
 
