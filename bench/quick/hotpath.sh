@@ -65,7 +65,7 @@ make_client() { # name, extra args
 make_client es256 --algorithm ES256
 make_client rs256 --algorithm RS256
 make_client reference --token-format reference
-make_client introspector --introspection
+make_client introspector --introspection --audience https://payments.example  # registered for the audience the tokens carry: else every answer is {"active":false}
 
 # PERF=1: JIT symbol maps for perf, and a 5 s CPU profile during the first measured run (or the
 # first whose label contains PERF_LABEL, e.g. PERF_LABEL=introspect).
