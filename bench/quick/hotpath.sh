@@ -4,7 +4,8 @@
 #   Builds Release, starts a fresh database (SQLite file, or a throwaway PostgreSQL 15 cluster with
 #   durable defaults: fsync=on, synchronous_commit=on), seeds via the CLI, starts the server and runs
 #   wrk -t2 -c16 -d${DURATION:-8}s --latency against /connect/token for each format, then
-#   /connect/introspect and /connect/revoke with the issued tokens. Prints tokens/s, p50, p99, and
+#   /connect/introspect and /connect/revoke with the issued tokens (after WARMUP s, default 3, of
+#   token load: at least 30 s reaches steady state, every hot method at tier 1). Prints tokens/s, p50, p99, and
 #   the server's peak RSS (VmHWM).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -98,7 +99,7 @@ run() { # label, lua, env...
   cat "$work/cpu"
 }
 # Warm-up (JIT, pools, caches), not reported.
-AUTH="$(basic "${formats[0]}")" wrk -t2 -c"$connections" -d3s -s "$here/token.lua" "http://127.0.0.1:$port" >/dev/null 2>&1 || true
+AUTH="$(basic "${formats[0]}")" wrk -t2 -c"$connections" -d"${WARMUP:-3}s" -s "$here/token.lua" "http://127.0.0.1:$port" >/dev/null 2>&1 || true
 for f in "${formats[@]}"; do
   run "token $f" token.lua AUTH="$(basic "$f")" SAVE="$work/tokens-$f"
 done
