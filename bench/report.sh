@@ -28,7 +28,7 @@ if [ "$quick" = 1 ]; then
   echo "**Quick smoke run (\`--quick\`): tiny seeds and ${cell_seconds}-second cells; the figures are not comparable with the targets.**"
   echo
 fi
-echo "Output of \`bash bench/run.sh\` (see README, section Benchmarks; method below)."
+echo "Output of \`bash bench/run.sh\` (see docs/performance.md, "Running the benchmarks"; method below)."
 echo
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); total run time ${total} s"
 echo "- machine: $(nproc) cores, $cpu, $memory; $(uname -sr); .NET SDK $dotnet_version; PostgreSQL $pg_version"

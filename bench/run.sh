@@ -14,7 +14,8 @@
 # BENCH_PRUNE_RATE is set) and writes to .artifacts/bench/benchmarks-prune.md; BENCH_PG_OPTS adds
 # PostgreSQL settings ("-c name=value ..."); Pruning__* variables reach the server as usual, and
 # BENCH_PRUNE_SERVER_ENV="NAME=VALUE ..." reaches only the pruning cell's server;
-# BENCH_PRUNE_CONNECTIONS=N gives the rate command N connections instead of 64.
+# BENCH_PRUNE_CONNECTIONS=N gives the rate command N connections instead of 64; BENCH_PRUNE_MAX_DURATION=S
+# lets the rate command run up to S seconds instead of 900 (the capacity run of docs/pruning.md).
 # The reference row (bench/openiddict-default.sh): a default OpenIddict 7.8 server measured after
 # AuthServer on each database; BENCH_OPENIDDICT=0 leaves it out, BENCH_OPENIDDICT_ONLY=1 runs only
 # it (no AuthServer build or cells; writes to .artifacts/bench/benchmarks-openiddict.md),
@@ -392,7 +393,7 @@ prune_cell() {
     psql_value "SELECT pg_stat_statements_reset()" >/dev/null
   }
   dotnet "$helper_dll" rate --url "http://127.0.0.1:$port" --path /connect/token --auth "$auth" --body "$form" --rate "$rate" \
-    --connections "$prune_connections" --stop-file "$stop_file" --max-duration 900 --timeout 10 --samples "$samples" >"$work/${prefix}prune-rate.json" 2>"$work/${prefix}prune-rate.err" &
+    --connections "$prune_connections" --stop-file "$stop_file" --max-duration "${BENCH_PRUNE_MAX_DURATION:-900}" --timeout 10 --samples "$samples" >"$work/${prefix}prune-rate.json" 2>"$work/${prefix}prune-rate.err" &
   load_pid=$!
   local cpu_idle cpu_start="" cpu_end pg_start="" pg_end deadline=$((fire + 600)) done_pattern='"Message":"Pruning (completed|failed|cancelled)'
   sleep "$warmup"

@@ -46,14 +46,15 @@ ensure_debian_pkg() {
 
 # ---------------------------------------------------------------- files exist
 for f in "$DOCKERFILE" "$COMPOSE_FILE" deploy/nginx/nginx.conf "$README" deploy/.yamllint \
-         "$K8S_DIR"/{namespace,secret.example,configmap,migrate-job,deployment,service,hpa,pdb,kustomization}.yaml; do
+         "$K8S_DIR"/{namespace,secret.example,configmap,migrate-job,deployment,service,hpa,pdb,ingress,kustomization}.yaml \
+         deploy/prometheus/{prometheus,alerts}.yml deploy/prometheus/check-live.sh deploy/grafana/authserver.json; do
   check "file exists: $f" test -s "$f"
 done
 
 # ---------------------------------------------------------------- yamllint
 if ensure_debian_pkg yamllint yamllint; then
   check "yamllint ($COMPOSE_FILE, $K8S_DIR/*.yaml)" \
-    yamllint -s -c deploy/.yamllint "$COMPOSE_FILE" "$K8S_DIR"/*.yaml
+    yamllint -s -c deploy/.yamllint "$COMPOSE_FILE" "$K8S_DIR"/*.yaml deploy/prometheus/*.yml
 else
   fail "yamllint is missing and could not be installed (run as root with apt-get, or: apt-get install -y yamllint)"
 fi
@@ -184,6 +185,56 @@ check "nginx.conf: round-robin upstream node-a:8080 + node-b:8080" \
 check "nginx.conf: sets X-Forwarded-For and X-Forwarded-Proto" \
   bash -c 'grep -q "proxy_set_header X-Forwarded-For" "$1" && grep -q "proxy_set_header X-Forwarded-Proto" "$1"' _ deploy/nginx/nginx.conf
 
+# ---------------------------------------------------------------- Prometheus and Grafana
+if ensure_debian_pkg promtool prometheus; then
+  check "promtool check rules deploy/prometheus/alerts.yml" promtool check rules deploy/prometheus/alerts.yml
+  # Debian's Prometheus is built without Kubernetes service discovery: check the configuration
+  # as it stands where the build has it, otherwise without its kubernetes_sd_configs job.
+  if promtool check config --syntax-only deploy/prometheus/prometheus.yml >"$TMP_DIR/promtool.out" 2>&1; then
+    pass "promtool check config deploy/prometheus/prometheus.yml"
+  elif grep -q "field kubernetes_sd_configs not found" "$TMP_DIR/promtool.out"; then
+    python3 - deploy/prometheus/prometheus.yml "$TMP_DIR/prometheus-nok8s.yml" <<'PYEOF'
+import sys, yaml
+config = yaml.safe_load(open(sys.argv[1]))
+config["scrape_configs"] = [j for j in config["scrape_configs"] if "kubernetes_sd_configs" not in j]
+config.pop("rule_files", None)
+yaml.safe_dump(config, open(sys.argv[2], "w"))
+PYEOF
+    check "promtool check config deploy/prometheus/prometheus.yml (without its Kubernetes job: Debian's build lacks Kubernetes SD)" \
+      promtool check config --syntax-only "$TMP_DIR/prometheus-nok8s.yml"
+  else
+    fail "promtool check config deploy/prometheus/prometheus.yml"; sed 's/^/      /' "$TMP_DIR/promtool.out" >&2
+  fi
+else
+  skip "promtool not available: Prometheus configuration not validated"
+fi
+check "prometheus.yml: the Kubernetes job keeps only pods annotated prometheus.io/scrape in namespace authserver" \
+  python3 -c 'import sys, yaml
+c = yaml.safe_load(open(sys.argv[1]))
+job = next(j for j in c["scrape_configs"] if "kubernetes_sd_configs" in j)
+assert job["kubernetes_sd_configs"][0]["namespaces"]["names"] == ["authserver"]
+keep = {r["source_labels"][0] for r in job["relabel_configs"] if r.get("action") == "keep"}
+assert "__meta_kubernetes_pod_annotation_prometheus_io_scrape" in keep' deploy/prometheus/prometheus.yml
+check "grafana/authserver.json: JSON with a uid, every panel with a query, a Prometheus datasource variable" \
+  jq -e '.uid == "authserver" and ([.panels[] | select(.type != "row") | (.targets | length) > 0] | all)
+         and ([.templating.list[] | select(.type == "datasource" and .query == "prometheus")] | length == 1)' deploy/grafana/authserver.json
+check "grafana/authserver.json: token, introspection, revocation and pruning series are charted" bash -c '
+  for s in authserver_tokens_issued_total authserver_tokens_introspected_total authserver_tokens_revoked_total \
+           authserver_pruning_backlog authserver_pruning_rows_per_second authserver_pruning_deleted_total authserver_pruning_runs_total; do
+    jq -r ".. | .expr? // empty" "$1" | grep -q "$s" || { echo "not charted: $s"; exit 1; }
+  done' _ deploy/grafana/authserver.json
+check "every authserver_* series of the dashboard is in the README metrics table" bash -c '
+  for s in $(jq -r ".. | .expr? // empty" "$1" | grep -oE "authserver_[a-z_]+" | sed -E "s/_(bucket|sum|count)$//" | sort -u); do
+    grep -q "$s" README.md || { echo "undocumented: $s"; exit 1; }
+  done' _ deploy/grafana/authserver.json
+if [[ "${DEPLOY_VALIDATE_LIVE:-1}" == "1" ]] && command -v prometheus >/dev/null 2>&1 && command -v dotnet >/dev/null 2>&1 \
+   && [[ -f src/AuthServer/bin/Release/net10.0/AuthServer.dll ]]; then
+  check "a real Prometheus on loopback scrapes a running AuthServer: every dashboard and alert series appears, every query evaluates" \
+    bash deploy/prometheus/check-live.sh
+else
+  skip "live Prometheus scrape not run (needs prometheus, dotnet and a Release build; DEPLOY_VALIDATE_LIVE=0 turns it off)"
+fi
+
 # ---------------------------------------------------------------- k8s semantics (python3 + PyYAML)
 PY=""
 for p in python3 /usr/bin/python3; do
@@ -214,7 +265,7 @@ for path in sorted(glob.glob(os.path.join(k8s_dir, "*.yaml"))):
 
 kust = docs["Kustomization"][0]
 listed = set(kust.get("resources", []))
-for f in ["namespace.yaml", "configmap.yaml", "migrate-job.yaml", "deployment.yaml", "service.yaml", "hpa.yaml", "pdb.yaml"]:
+for f in ["namespace.yaml", "configmap.yaml", "migrate-job.yaml", "deployment.yaml", "service.yaml", "hpa.yaml", "pdb.yaml", "ingress.yaml"]:
     check(f in listed, f"kustomization.yaml lists {f}")
 check("secret.example.yaml" not in listed, "kustomization.yaml does not apply secret.example.yaml placeholders")
 
@@ -280,6 +331,23 @@ check(hpa["spec"]["minReplicas"] == 3 and hpa["spec"]["maxReplicas"] == 10, "HPA
 check(hpa["spec"]["scaleTargetRef"]["name"] == dep["metadata"]["name"], "HPA: targets the Deployment")
 cpu = [m for m in hpa["spec"]["metrics"] if m.get("resource", {}).get("name") == "cpu"]
 check(cpu and cpu[0]["resource"]["target"].get("averageUtilization") == 70, "HPA: CPU 70%")
+
+ing = docs["Ingress"][0]
+tls_hosts = {h for t in ing["spec"].get("tls", []) for h in t.get("hosts", [])}
+rule_hosts = {r.get("host") for r in ing["spec"]["rules"]}
+check(ing["apiVersion"] == "networking.k8s.io/v1", "Ingress: networking.k8s.io/v1")
+check(tls_hosts and rule_hosts <= tls_hosts and all(t.get("secretName") for t in ing["spec"]["tls"]), "Ingress: TLS (with a certificate Secret) for every host it routes")
+issuer_host = cm.get("AuthServer__Issuer", "").split("://", 1)[-1].split("/", 1)[0]
+check(issuer_host in rule_hosts, f"Ingress: routes the issuer's host ({issuer_host})")
+svc_meta = docs["Service"][0]
+backends = [p["backend"]["service"] for r in ing["spec"]["rules"] for p in r["http"]["paths"]]
+svc_ports = {p.get("name") for p in svc["ports"]} | {p.get("port") for p in svc["ports"]}
+check(all(b["name"] == svc_meta["metadata"]["name"] and (b["port"].get("name") in svc_ports or b["port"].get("number") in svc_ports) for b in backends),
+      "Ingress: every path goes to the authserver Service's port")
+paths = [p["path"] for r in ing["spec"]["rules"] for p in r["http"]["paths"]]
+check(not any(p == "/" or p.lower().startswith("/metrics") or p.lower().startswith("/health") for p in paths),
+      "Ingress: /metrics and /health are not routed to clients (only named public paths)")
+check(all(p in paths for p in ("/connect", "/.well-known")), "Ingress: routes /connect and /.well-known")
 
 pdb = docs["PodDisruptionBudget"][0]
 check(pdb["spec"].get("minAvailable") == 2, "PDB: minAvailable 2")

@@ -2,15 +2,15 @@ using AuthServer.Cli;
 using AuthServer.Hosting;
 
 // The same executable is the server and the admin command line: no arguments, or "serve",
-// runs the server; anything else is a command (see Cli/CommandTable.cs).
-if (CommandTable.IsCommand(args))
+// runs the server; anything else is a command (see Cli/CommandTree.cs).
+if (CommandTree.IsCommand(args))
 {
     return await CommandLine.RunAsync(args);
 }
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
-    Args = CommandTable.ServerArguments(args),
+    Args = CommandTree.ServerArguments(args),
     ContentRootPath = AppContext.BaseDirectory,
 });
 builder.AddAuthServer();

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 using AuthServer.Configuration;
 using AuthServer.Hosting;
@@ -5,49 +6,76 @@ using Microsoft.Extensions.Options;
 
 namespace AuthServer.Cli;
 
-/// <summary>Runs one admin command with the server's configuration and prints one JSON object.</summary>
+/// <summary>Parses with System.CommandLine and runs one admin command with the server's
+/// configuration: the result as one JSON object on stdout; any error as lines on stderr, nothing
+/// on stdout, exit 2 for a command line that does not parse and 1 for a refused or failed command.</summary>
 public static class CommandLine
 {
-    private static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "introspection", "script", "password-stdin" };
+    public delegate Task<object> Handler(ParseResult parse, IServiceProvider services, CancellationToken cancellationToken);
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var (name, rest) = Split(args);
-        if (name is null || !CommandTable.Commands.TryGetValue(name, out var command))
+        var parse = CommandTree.Build().Parse(args);
+        if (parse.Errors.Count > 0)
         {
-            await Console.Error.WriteLineAsync(args.Length > 0 && args[0] is "help" or "--help" or "-h"
-                ? CommandTable.Usage
-                : $"Unknown command '{string.Join(' ', args.Take(2))}'. {CommandTable.Usage}");
-            return args.Length > 0 && args[0] is "help" or "--help" or "-h" ? 0 : 2;
+            // An unknown command also leaves its parent without a subcommand: say the first only.
+            var errors = parse.Errors.Count > 1 ? parse.Errors.Where(e => e.Message != "Required command was not provided.") : parse.Errors;
+            foreach (var error in errors)
+            {
+                await Console.Error.WriteLineAsync($"error: {error.Message}");
+            }
+
+            await Console.Error.WriteLineAsync($"See 'AuthServer {HelpHint(parse)} --help'.".Replace("  ", " ", StringComparison.Ordinal));
+            return 2;
         }
 
+        return await parse.InvokeAsync(new InvocationConfiguration { Output = Console.Out, Error = Console.Error });
+    }
+
+    /// <summary>A command that runs <paramref name="handler"/> in a host built from the server's configuration.</summary>
+    public static Command Command(string name, string description, Handler handler, params Option[] options) =>
+        Command(name, description, handler, prepareDatabase: true, options);
+
+    public static Command Command(string name, string description, Handler handler, bool prepareDatabase, params Option[] options)
+    {
+        var command = new Command(name, description);
+        foreach (var option in options)
+        {
+            command.Add(option);
+        }
+
+        command.SetAction((parse, cancellationToken) => RunHostedAsync(parse, handler, prepareDatabase, cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunHostedAsync(ParseResult parse, Handler handler, bool prepareDatabase, CancellationToken cancellationToken)
+    {
+        var name = HelpHint(parse);  // "clients create", for the failure line
         try
         {
-            var arguments = new CommandArguments(rest, Flags);
             var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
             builder.Logging.ClearProviders();
             builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
             builder.AddAuthServer();
             await using var app = builder.Build();
-            using var cancellation = new CancellationTokenSource();
-            Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancellation.Cancel(); };
-
-            if (name != "migrate")
+            if (prepareDatabase)
             {
-                await app.Services.PrepareDatabaseAsync(cancellation.Token);
+                await app.Services.PrepareDatabaseAsync(cancellationToken);
             }
 
             await using var scope = app.Services.CreateAsyncScope();
-            var result = await command(arguments, scope.ServiceProvider, cancellation.Token);
+            var result = await handler(parse, scope.ServiceProvider, cancellationToken);
             await Console.Out.WriteLineAsync(result is PlainText text ? text.Text : JsonSerializer.Serialize(result, Json));
             return 0;
         }
         catch (Exception exception) when (exception is RequestException or OptionsValidationException || StartupFailure.IsExplained(exception))
         {
-            await Console.Error.WriteLineAsync($"error: {exception.Message}");
+            await Console.Error.WriteLineAsync(exception is RequestException { Field: { } field } && !exception.Message.Contains("--" + field, StringComparison.Ordinal)
+                ? $"error: --{field}: {exception.Message}"
+                : $"error: {exception.Message}");
             return 1;
         }
         catch (Exception exception)
@@ -59,13 +87,17 @@ public static class CommandLine
         }
     }
 
-    private static (string? Name, string[] Remaining) Split(string[] args)
+    private static string HelpHint(ParseResult parse)
     {
-        if (args.Length >= 2 && CommandTable.Commands.ContainsKey($"{args[0]} {args[1]}"))
+        var names = new List<string>();
+        for (var result = parse.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
         {
-            return ($"{args[0]} {args[1]}", args[2..]);
+            if (result.Command is not RootCommand)
+            {
+                names.Insert(0, result.Command.Name);
+            }
         }
 
-        return args.Length >= 1 && CommandTable.Commands.ContainsKey(args[0]) ? (args[0], args[1..]) : (null, args);
+        return string.Join(' ', names);
     }
 }

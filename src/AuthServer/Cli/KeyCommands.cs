@@ -1,22 +1,32 @@
+using System.CommandLine;
+using AuthServer.Audit;
 using AuthServer.Keys;
 
 namespace AuthServer.Cli;
 
+/// <summary>keys rotate | list | revoke.</summary>
 internal static class KeyCommands
 {
-    public static async Task<object> RotateAsync(CommandArguments args, IServiceProvider services, CancellationToken cancellationToken)
+    private static readonly Option<string?> Algorithm = Options.Choice("--algorithm", "The new key's algorithm.", SigningKeyFactory.Algorithms, SigningKeyFactory.RS256);
+    private static readonly Option<string> Kid = Options.Required("--kid", "The key's id (kid), from 'keys list' or a token's header.", "KID");
+
+    public static Command Build() => new("keys", "Token signing keys.")
     {
-        var algorithm = args.Optional("algorithm") ?? SigningKeyFactory.RS256;
-        args.EnsureAllUsed();
+        CommandLine.Command("rotate", "Adds a key: published at once, signs after AuthServer:Keys:ActivationDelaySeconds.", RotateAsync, Algorithm),
+        CommandLine.Command("list", "Lists the signing keys with their dates.", ListAsync),
+        CommandLine.Command("revoke", "Emergency withdrawal: out of the JWKS, its tokens inactive, signing moves to another key.", RevokeAsync, Kid),
+    };
+
+    private static async Task<object> RotateAsync(ParseResult args, IServiceProvider services, CancellationToken cancellationToken)
+    {
         var keys = services.GetRequiredService<SigningKeyService>();
         await keys.EnsureKeysAsync(cancellationToken);
-        var key = await keys.RotateAsync(algorithm, cancellationToken);
+        var key = await keys.RotateAsync(args.GetValue(Algorithm)!, cancellationToken);
         return new { kid = key.Id, algorithm = key.Algorithm, publishedFrom = key.CreatedAt, signsFrom = key.ActivatesAt };
     }
 
-    public static async Task<object> ListAsync(CommandArguments args, IServiceProvider services, CancellationToken cancellationToken)
+    private static async Task<object> ListAsync(ParseResult args, IServiceProvider services, CancellationToken cancellationToken)
     {
-        args.EnsureAllUsed();
         var keys = await services.GetRequiredService<SigningKeyService>().ListAsync(cancellationToken);
         return new
         {
@@ -24,11 +34,10 @@ internal static class KeyCommands
         };
     }
 
-    public static async Task<object> RevokeAsync(CommandArguments args, IServiceProvider services, CancellationToken cancellationToken)
+    private static async Task<object> RevokeAsync(ParseResult args, IServiceProvider services, CancellationToken cancellationToken)
     {
-        var kid = args.Required("kid");
-        args.EnsureAllUsed();
-        var replacement = await services.GetRequiredService<SigningKeyService>().RevokeAsync(kid, services.GetRequiredService<AuthServer.Audit.AuditLog>(), cancellationToken);
+        var kid = args.GetRequiredValue(Kid);
+        var replacement = await services.GetRequiredService<SigningKeyService>().RevokeAsync(kid, services.GetRequiredService<AuditLog>(), cancellationToken);
         return new { revoked = kid, newKey = replacement?.Id };
     }
 }

@@ -1,13 +1,16 @@
+using System.CommandLine;
 using AuthServer.Pruning;
 
 namespace AuthServer.Cli;
 
+/// <summary>prune.</summary>
 internal static class PruneCommands
 {
-    /// <summary>One pruning pass now, on this node, whatever the schedule says.</summary>
-    public static async Task<object> PruneAsync(CommandArguments args, IServiceProvider services, CancellationToken cancellationToken)
+    public static Command Build() => CommandLine.Command("prune",
+        "One pruning pass now, on this node, whatever the schedule says (Pruning:* settings bound it).", PruneAsync);
+
+    private static async Task<object> PruneAsync(ParseResult args, IServiceProvider services, CancellationToken cancellationToken)
     {
-        args.EnsureAllUsed();
         var result = await services.GetRequiredService<TokenPruner>().RunAsync(cancellationToken);
         return new
         {

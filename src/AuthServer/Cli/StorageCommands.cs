@@ -1,17 +1,21 @@
+using System.CommandLine;
 using AuthServer.Storage;
 
 namespace AuthServer.Cli;
 
+/// <summary>migrate.</summary>
 internal static class StorageCommands
 {
-    public static async Task<object> MigrateAsync(CommandArguments args, IServiceProvider services, CancellationToken cancellationToken)
+    private static readonly Option<bool> Script = Options.Flag("--script",
+        "Print the configured provider's idempotent schema script instead, without connecting (for review or a DBA).");
+
+    public static Command Build() => CommandLine.Command("migrate", "Brings the database schema up to date.", MigrateAsync, prepareDatabase: false, Script);
+
+    private static async Task<object> MigrateAsync(ParseResult args, IServiceProvider services, CancellationToken cancellationToken)
     {
-        var script = args.Flag("script");
-        args.EnsureAllUsed();
         var migrator = services.GetRequiredService<DatabaseMigrator>();
-        if (script)
+        if (args.GetValue(Script))
         {
-            // For review or a DBA: the configured provider's idempotent script; no connection is opened.
             return new PlainText(migrator.Script());
         }
 

@@ -53,6 +53,17 @@ public static class ServiceRegistration
                 "AuthServer:Caching: Seconds must lie in 0..60 and MaxEntries in 1..1000000.")
             .ValidateOnStart();
 
+        // Read by hand, not bound: the binder throws on an unknown enum name instead of failing validation.
+        var audit = builder.Configuration.GetSection(AuditOptions.SectionName);
+        builder.Services.AddOptions<AuditOptions>()
+            .Configure(o => o.ClientCredentialsIssuance = audit[nameof(AuditOptions.ClientCredentialsIssuance)] switch
+            {
+                null => o.ClientCredentialsIssuance,
+                var value when Enum.TryParse<ClientCredentialsAuditing>(value, ignoreCase: true, out var parsed) && !char.IsAsciiDigit(value[0]) => parsed,
+                _ => (ClientCredentialsAuditing)(-1),
+            })
+            .Validate(o => Enum.IsDefined(o.ClientCredentialsIssuance), "Audit:ClientCredentialsIssuance must be Counters or Rows.")
+            .ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddKestrelLimits(builder.Configuration);
         builder.AddObservability();

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 
 namespace AuthServer.Observability;
@@ -19,6 +20,12 @@ public sealed class AuthServerMetrics
             "Pruning batches that failed; the run goes on with the other kinds and fails at the end.");
         PruningDuration = Meter.CreateHistogram<double>("authserver.pruning.duration", "s",
             "How long one pruning run took.");
+        Meter.CreateObservableGauge("authserver.pruning.backlog",
+            () => _pruning.Select(p => new Measurement<long>(p.Value.Backlog, new KeyValuePair<string, object?>("table", p.Key))), "{record}",
+            "Rows past retention left after this node's last pruning run, by table (tokens, audit_events): 0 while pruning keeps up.");
+        Meter.CreateObservableGauge("authserver.pruning.rows_per_second",
+            () => _pruning.Select(p => new Measurement<double>(p.Value.RowsPerSecond, new KeyValuePair<string, object?>("table", p.Key))), "{record}",
+            "Rows deleted per second of run time by this node's last pruning run, by table (tokens, audit_events).");
         TokensIssued = Meter.CreateCounter<long>("authserver.tokens.issued", "{token}",
             "Access tokens issued (stored, then returned), by format (jwt, reference) and path (client_credentials, management, renewal).");
         TokensRevoked = Meter.CreateCounter<long>("authserver.tokens.revoked", "{token}",
@@ -33,7 +40,12 @@ public sealed class AuthServerMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1] });
     }
 
+    private readonly ConcurrentDictionary<string, (long Backlog, double RowsPerSecond)> _pruning = new(StringComparer.Ordinal);
+
     public Meter Meter { get; }
+
+    /// <summary>What the last pruning run on this node left behind and how fast it went, per table.</summary>
+    public void RecordPruningRun(string table, long backlog, double rowsPerSecond) => _pruning[table] = (backlog, rowsPerSecond);
 
     public Counter<long> PruningRuns { get; }
     public Counter<long> PruningDeleted { get; }

@@ -43,7 +43,8 @@ public sealed class TokenIssuer(
     ConfigurationCache cache,
     TimeProvider time,
     AuthServerMetrics metrics,
-    IOptions<AuthServerOptions> options)
+    IOptions<AuthServerOptions> options,
+    IOptions<AuditOptions> auditOptions)
 {
     public const string OrganisationClaim = "organisation_id";
     public const string RequestingOrganisationClaim = "requesting_organisation_id";
@@ -98,8 +99,11 @@ public sealed class TokenIssuer(
     /// <summary>Stores the token with its audit entry; returns once committed.</summary>
     public async Task StoreAsync(Token token, IssueRequest request, CancellationToken cancellationToken)
     {
-        var entry = audit.Create(request.RenewedFromId is null ? AuditActions.TokenIssued : AuditActions.TokenRenewed,
-            request.Actor, token.OrganisationId, token.Id, detail: request.RenewedFromId?.ToString());
+        var path = PathOf(request);
+        var entry = path == "client_credentials" && auditOptions.Value.ClientCredentialsIssuance == ClientCredentialsAuditing.Counters
+            ? null // counted below, by the issued-tokens metric
+            : audit.Create(request.RenewedFromId is null ? AuditActions.TokenIssued : AuditActions.TokenRenewed,
+                request.Actor, token.OrganisationId, token.Id, detail: request.RenewedFromId?.ToString());
         if (db.Database.CurrentTransaction is null)
         {
             // Group commit with the tokens of concurrent requests; returns after COMMIT.
@@ -109,14 +113,18 @@ public sealed class TokenIssuer(
         {
             // Inside the caller's transaction (renewal): the token commits with the caller's change.
             db.Tokens.Add(token);
-            db.AuditEvents.Add(entry);
+            if (entry is not null)
+            {
+                db.AuditEvents.Add(entry);
+            }
+
             await db.SaveChangesAsync(cancellationToken);
             db.ChangeTracker.Clear();
         }
 
         metrics.TokensIssued.Add(1,
             new KeyValuePair<string, object?>("format", token.Format == TokenFormat.Reference ? "reference" : "jwt"),
-            new KeyValuePair<string, object?>("path", PathOf(request)));
+            new KeyValuePair<string, object?>("path", path));
     }
 
     /// <summary>The management API's door: makes, signs (or hands out a reference to) and stores a token.</summary>

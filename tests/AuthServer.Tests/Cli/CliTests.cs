@@ -83,14 +83,17 @@ public abstract class CliTests(DatabaseProvider provider)
         var merchant = (await OkAsync(settings, "organisations", "create", "--name", "M"))["id"];
 
         await FailsAsync(settings, "Unknown organisation 'nosuchorg0'", "clients", "create", "--organisation", "nosuchorg0", "--scopes", "admin");
-        await FailsAsync(settings, "Unknown organisation 'nosuchorg0'", "api-keys", "create", "--organisation", "nosuchorg0");
+        await FailsAsync(settings, "--organisation: Unknown organisation 'nosuchorg0'", "api-keys", "create", "--organisation", "nosuchorg0");
         await FailsAsync(settings, "Unknown parent organisation", "organisations", "create", "--name", "X", "--parent", "nosuchorg0");
-        await FailsAsync(settings, "Unknown organisation kind 'bank'", "organisations", "create", "--name", "X", "--kind", "bank");
+        await FailsAsync(settings, "--kind: Unknown organisation kind 'bank'. Use partner-group, partner or merchant.", "organisations", "create", "--name", "X", "--kind", "bank");
         await FailsAsync(settings, "cannot sit below a merchant", "organisations", "create", "--name", "X", "--kind", "partner", "--parent", merchant);
-        await FailsAsync(settings, "--scopes is required", "clients", "create", "--organisation", merchant);
+        await FailsAsync(settings, "Option '--scopes' is required.", "clients", "create", "--organisation", merchant);
         await FailsAsync(settings, "Unknown scope(s): payments", "clients", "create", "--organisation", merchant, "--scopes", "payments");
-        await FailsAsync(settings, "Unknown option --colour", "organisations", "list", "--colour", "red");
-        await FailsAsync(settings, "Unknown command", "frobnicate");
+        await FailsAsync(settings, "Unrecognized command or argument '--colour'", "organisations", "list", "--colour", "red");
+        await FailsAsync(settings, "Unrecognized command or argument 'frobnicate'", "frobnicate");
+        await FailsAsync(settings, "--limit must lie in 1..10000.", "audit", "list", "--limit", "0");
+        await FailsAsync(settings, "--lifetime must be a whole number.", "clients", "create", "--organisation", merchant, "--scopes", "x", "--lifetime", "1h");
+        await FailsAsync(settings, "Option '--name' expects a single argument but 2 were provided.", "organisations", "create", "--name", "X", "--name", "Y");
     }
 }
 

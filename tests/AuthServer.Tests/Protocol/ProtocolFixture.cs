@@ -11,14 +11,14 @@ namespace AuthServer.Tests.Protocol;
 
 /// <summary>One in-memory server per test class and provider. Every test makes its own
 /// organisations, scopes and clients, so tests never depend on each other's data.</summary>
-public abstract class ProtocolFixture(DatabaseProvider provider) : IAsyncLifetime
+public abstract class ProtocolFixture(DatabaseProvider provider, IReadOnlyDictionary<string, string?>? settings = null) : IAsyncLifetime
 {
     public AuthServerFactory Factory { get; private set; } = null!;
     public HttpClient Http { get; private set; } = null!;
 
     public async ValueTask InitializeAsync()
     {
-        Factory = await AuthServerFactory.CreateAsync(provider);
+        Factory = await AuthServerFactory.CreateAsync(provider, settings);
         Http = Factory.CreateClient();
     }
 
@@ -29,11 +29,26 @@ public abstract class ProtocolFixture(DatabaseProvider provider) : IAsyncLifetim
     }
 }
 
-public sealed class SqliteProtocolFixture() : ProtocolFixture(DatabaseProvider.Sqlite);
+public sealed class SqliteProtocolFixture : ProtocolFixture
+{
+    public SqliteProtocolFixture() : base(DatabaseProvider.Sqlite) { }
 
-public sealed class PostgreSqlProtocolFixture() : ProtocolFixture(DatabaseProvider.PostgreSQL);
+    public SqliteProtocolFixture(IReadOnlyDictionary<string, string?> settings) : base(DatabaseProvider.Sqlite, settings) { }
+}
 
-public sealed class SqlServerProtocolFixture() : ProtocolFixture(DatabaseProvider.SqlServer);
+public sealed class PostgreSqlProtocolFixture : ProtocolFixture
+{
+    public PostgreSqlProtocolFixture() : base(DatabaseProvider.PostgreSQL) { }
+
+    public PostgreSqlProtocolFixture(IReadOnlyDictionary<string, string?> settings) : base(DatabaseProvider.PostgreSQL, settings) { }
+}
+
+public sealed class SqlServerProtocolFixture : ProtocolFixture
+{
+    public SqlServerProtocolFixture() : base(DatabaseProvider.SqlServer) { }
+
+    public SqlServerProtocolFixture(IReadOnlyDictionary<string, string?> settings) : base(DatabaseProvider.SqlServer, settings) { }
+}
 
 public sealed record TestClient(Organisation Organisation, string Scope, Client Client, string Secret)
 {

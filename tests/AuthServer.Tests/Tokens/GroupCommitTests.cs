@@ -2,6 +2,7 @@ using System.Net;
 using AuthServer.Hosting;
 using AuthServer.Storage;
 using AuthServer.Storage.Entities;
+using AuthServer.Tests.Audit;
 using AuthServer.Tests.Infrastructure;
 using AuthServer.Tests.Protocol;
 using AuthServer.Tokens;
@@ -13,7 +14,9 @@ namespace AuthServer.Tests.Tokens;
 
 /// <summary>The group-commit token writer: every token a request got back is stored (with its
 /// audit entry), a failed commit fails every request of its batch, and shutdown drains the queue.
-/// Each test has its own server and database, because it breaks or stops the writer.</summary>
+/// Each test has its own server and database, because it breaks or stops the writer. The servers
+/// keep an audit row per client_credentials token (Audit:ClientCredentialsIssuance=Rows), so that
+/// the tokens' audit entries ride the group commit too.</summary>
 public abstract class GroupCommitTests(ProtocolFixture fixture) : IsolatedProtocolTestBase(fixture)
 {
     [Fact]
@@ -128,9 +131,9 @@ public abstract class GroupCommitTests(ProtocolFixture fixture) : IsolatedProtoc
     });
 }
 
-public sealed class GroupCommitOnSqlite() : GroupCommitTests(new SqliteProtocolFixture());
+public sealed class GroupCommitOnSqlite() : GroupCommitTests(new SqliteProtocolFixture(AuditRowsSetting.Rows));
 
-public sealed class GroupCommitOnPostgreSql() : GroupCommitTests(new PostgreSqlProtocolFixture());
+public sealed class GroupCommitOnPostgreSql() : GroupCommitTests(new PostgreSqlProtocolFixture(AuditRowsSetting.Rows));
 
 [Trait(SqlServerTrait.Name, SqlServerTrait.Value)]
-public sealed class GroupCommitOnSqlServer() : GroupCommitTests(new SqlServerProtocolFixture());
+public sealed class GroupCommitOnSqlServer() : GroupCommitTests(new SqlServerProtocolFixture(AuditRowsSetting.Rows));

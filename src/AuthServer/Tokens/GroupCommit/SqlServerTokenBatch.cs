@@ -12,7 +12,7 @@ namespace AuthServer.Tokens.GroupCommit;
 /// to be proven by the ScriptDom test.</summary>
 internal sealed class SqlServerTokenBatch(AuthServerDbContext db) : ITokenBatch
 {
-    public async Task<HashSet<RevocationRow>> CommitAsync(List<(Token Token, AuditEvent Audit)> issued, List<RevocationRow> revocations)
+    public async Task<HashSet<RevocationRow>> CommitAsync(List<(Token Token, AuditEvent? Audit)> issued, List<RevocationRow> revocations)
     {
         // One revocation per token: a second one of the same token changes nothing.
         var distinct = revocations.DistinctBy(r => r.Sequence).OrderBy(r => r.Sequence).ToList();
@@ -39,7 +39,10 @@ internal sealed class SqlServerTokenBatch(AuthServerDbContext db) : ITokenBatch
             {
                 token.Sequence = 0;
                 db.Tokens.Add(token);
-                db.AuditEvents.Add(Unsaved(audit));
+                if (audit is not null)
+                {
+                    db.AuditEvents.Add(Unsaved(audit));
+                }
             }
 
             await db.SaveChangesAsync();

@@ -14,7 +14,7 @@ internal interface ITokenBatch : IAsyncDisposable
     /// <summary>Stores the tokens (setting each one's <see cref="Token.Sequence"/>) with their audit
     /// entries, revokes the tokens that are not revoked yet with theirs, and commits; returns the
     /// revocations that changed a token (of two revocations of one token, one).</summary>
-    Task<HashSet<RevocationRow>> CommitAsync(List<(Token Token, AuditEvent Audit)> issued, List<RevocationRow> revocations);
+    Task<HashSet<RevocationRow>> CommitAsync(List<(Token Token, AuditEvent? Audit)> issued, List<RevocationRow> revocations);
 }
 
 /// <summary>Raw ADO.NET for the group-commit batches of one writer connection, no change tracking.
@@ -65,7 +65,7 @@ internal sealed class TokenBatchSql(DbConnection connection, int timeoutSeconds,
     /// <summary>Stores the tokens (setting each one's <see cref="Token.Sequence"/>) with their audit
     /// entries, revokes the tokens that are not revoked yet with theirs, and commits; returns the
     /// revocations that changed a token (of two revocations of one token, one).</summary>
-    public async Task<HashSet<RevocationRow>> CommitAsync(List<(Token Token, AuditEvent Audit)> issued, List<RevocationRow> revocations)
+    public async Task<HashSet<RevocationRow>> CommitAsync(List<(Token Token, AuditEvent? Audit)> issued, List<RevocationRow> revocations)
     {
         // One revocation per token: a second one of the same token changes nothing.
         var distinct = revocations.DistinctBy(r => r.Sequence).OrderBy(r => r.Sequence).ToList();
@@ -73,10 +73,10 @@ internal sealed class TokenBatchSql(DbConnection connection, int timeoutSeconds,
         return [.. distinct.Where(r => changed.Contains(r.Sequence))];
     }
 
-    private async Task<HashSet<long>> PostgresAsync(List<(Token Token, AuditEvent Audit)> issued, List<RevocationRow> revocations)
+    private async Task<HashSet<long>> PostgresAsync(List<(Token Token, AuditEvent? Audit)> issued, List<RevocationRow> revocations)
     {
         var tokens = issued.ConvertAll(i => i.Token);
-        var audits = issued.ConvertAll(i => (i.Audit, Revoked: (long?)null));
+        var audits = issued.Where(i => i.Audit is not null).Select(i => (Audit: i.Audit!, Revoked: (long?)null)).ToList();
         audits.AddRange(revocations.Select(r => (r.Audit, Revoked: (long?)r.Sequence)));
         var command = _batch ??= Prepare(PostgresBatch, 28);
         Bind(command, null,
@@ -115,7 +115,7 @@ internal sealed class TokenBatchSql(DbConnection connection, int timeoutSeconds,
         return changed;
     }
 
-    private async Task<HashSet<long>> SqliteAsync(List<(Token Token, AuditEvent Audit)> issued, List<RevocationRow> revocations)
+    private async Task<HashSet<long>> SqliteAsync(List<(Token Token, AuditEvent? Audit)> issued, List<RevocationRow> revocations)
     {
         var changed = new HashSet<long>();
         await using var transaction = await connection.BeginTransactionAsync();
@@ -133,7 +133,10 @@ internal sealed class TokenBatchSql(DbConnection connection, int timeoutSeconds,
                 t.RenewedFromId is { } renewed ? Guid(renewed) : null, t.ReferenceHash, t.Type, t.ApplicationId is { } application ? Guid(application) : null,
                 t.MintedById is { } minter ? Guid(minter) : null);
             t.Sequence = (long)(await insertToken.ExecuteScalarAsync())!;
-            await InsertAuditAsync(insertAudit, transaction, audit);
+            if (audit is not null)
+            {
+                await InsertAuditAsync(insertAudit, transaction, audit);
+            }
         }
 
         foreach (var r in revocations)

@@ -49,12 +49,13 @@ public sealed class TokenWriter : IHostedLifecycleService, IAsyncDisposable
         public TaskCompletionSource<bool> Committed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    private sealed record PendingToken(Token Token, AuditEvent Audit) : PendingWrite;
+    private sealed record PendingToken(Token Token, AuditEvent? Audit) : PendingWrite;
 
     private sealed record PendingRevocation(RevocationRow Row) : PendingWrite;
 
-    /// <summary>Stores the token and its audit entry; returns once they are committed.</summary>
-    public Task WriteAsync(Token token, AuditEvent audit, CancellationToken cancellationToken) =>
+    /// <summary>Stores the token and its audit entry (none where Audit:ClientCredentialsIssuance
+    /// says so); returns once they are committed.</summary>
+    public Task WriteAsync(Token token, AuditEvent? audit, CancellationToken cancellationToken) =>
         EnqueueAsync(new PendingToken(token, audit), cancellationToken);
 
     /// <summary>Revokes the token with this sequence unless it already is, with the audit entry;
