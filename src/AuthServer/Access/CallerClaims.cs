@@ -32,8 +32,8 @@ public static class CallerClaims
     /// <see cref="Credential"/> claim but with a role is taken as one.</summary>
     public const string User = "user";
 
-    public const string Administrator = "administrator";
-    public const string Member = "member";
+    public const string Administrator = Storage.Entities.UserRoles.Administrator;
+    public const string Member = Storage.Entities.UserRoles.Member;
 
     public static string? OrganisationOf(ClaimsPrincipal principal) => principal.FindFirst(Organisation)?.Value;
 

@@ -142,10 +142,10 @@ public sealed class OrganisationAccessHandler(CallerOrganisations callers, IOpti
         {
             context.Succeed(requirement);
         }
-        else if (rights.MemberSubject is { } subject)
+        else if (self && rights.MemberSubject is { } subject)
         {
             // A member sees only their own tokens: another person's token is answered as unknown.
-            if (self && string.Equals(resource.Token.Subject, subject, StringComparison.Ordinal))
+            if (string.Equals(resource.Token.Subject, subject, StringComparison.Ordinal))
             {
                 context.Succeed(requirement);
             }
