@@ -1,3 +1,4 @@
+using AuthServer.Access;
 using AuthServer.Account;
 using AuthServer.ApiKeys;
 using AuthServer.Audit;
@@ -92,6 +93,7 @@ public static class ServiceRegistration
         builder.Services.AddScoped<TokenRevoker>();
         builder.AddProtocol();
         builder.Services.AddScoped<TokenRenewer>();
+        builder.AddAccess();
         builder.AddManagementApi();
         builder.AddPruning();
         return builder;

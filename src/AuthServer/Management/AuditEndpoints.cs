@@ -1,3 +1,4 @@
+using AuthServer.Access;
 using AuthServer.Audit;
 
 namespace AuthServer.Management;
@@ -9,9 +10,9 @@ public static class AuditEndpoints
     public static async Task<IResult> ListAsync(HttpContext http, string? pagenumber, string? pagesize)
     {
         var caller = ManagementCaller.From(http);
-        if (!caller.HasOwnRights)
+        if (ManagementRequest.Refusal(await ManagementRequest.DecideAsync(http, caller.Organisation, OrganisationRequirement.ReadAudit)) is { } refusal)
         {
-            return ManagementErrors.Forbidden();
+            return refusal;
         }
 
         var (number, size, error) = ManagementRequest.ReadPage(http.Request);

@@ -1,10 +1,12 @@
+using AuthServer.Access;
 using AuthServer.Storage;
 
 namespace AuthServer.Management;
 
 /// <summary>The organisation token management API (Gatekeeper operations plus Yahoo and Concur
-/// needs). Every route authenticates first (<see cref="ManagementCaller"/>), then applies
-/// <see cref="ManagementAccess"/>; every error is an <see cref="ErrorResponse"/>.</summary>
+/// needs). Every route requires the management policy (Access/AccessRegistration.cs: the API-key
+/// and bearer-token authentication handlers), then asks the organisation access decision
+/// (Access/OrganisationAccess.cs) through IAuthorizationService; every error is an <see cref="ErrorResponse"/>.</summary>
 public static class ManagementEndpoints
 {
     private static readonly string[] Prefixes = ["/organisations", "/tokens", "/audit"];
@@ -18,9 +20,12 @@ public static class ManagementEndpoints
     public static WebApplication MapManagementEndpoints(this WebApplication app)
     {
         app.Use(ErrorBoundaryAsync);
+        // After the error boundary (a database outage while authenticating is a 503 ErrorResponse)
+        // and after the forwarded headers (the limiter keys by the client's address).
+        app.UseAuthorization();
         app.MapOpenApi(); // /openapi/v1.json
 
-        var api = app.MapGroup("").AddEndpointFilter(ManagementCaller.Filter).WithTags("Token management");
+        var api = app.MapGroup("").RequireAuthorization(AccessRegistration.ManagementPolicy).WithTags("Token management");
 
         api.MapPost("/organisations/{organisationId}/tokens", TokenIssuanceEndpoints.ForOrganisationAsync)
             .Issues("requestTokenForOrganisation", "Request a token for an organisation (a descendant, or the caller's own).");

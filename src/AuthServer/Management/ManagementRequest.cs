@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
+using AuthServer.Access;
 using AuthServer.Organisations;
+using Microsoft.AspNetCore.Authorization;
 using AuthServer.Storage.Entities;
 using AuthServer.Tokens;
 
@@ -133,18 +135,30 @@ public static class ManagementRequest
 
     public static PageInfo Page(int number, int size, int total) => new(number, size, total, (int)((total + (long)size - 1) / size));
 
-    /// <summary>The organisation the caller may act on, or the refusal (404 for unknown and foreign alike).</summary>
+    /// <summary>The organisation the caller may act on, or the refusal (404 for unknown and foreign alike).
+    /// The decision is Access/OrganisationAccess.cs's, asked through IAuthorizationService.</summary>
     public static async Task<(Organisation? Target, IResult? Error)> ResolveTargetAsync(HttpContext http, ManagementCaller caller, string? organisationId)
     {
         Organisation? target = organisationId is null
             ? caller.Organisation
             : await http.RequestServices.GetRequiredService<OrganisationService>().FindAsync(organisationId, http.RequestAborted);
-        var refusal = ManagementAccess.Refusal(ManagementAccess.Decide(caller, target));
+        var refusal = Refusal(await DecideAsync(http, target, OrganisationRequirement.ManageTokens));
         return refusal is null ? (target, null) : (null, refusal);
     }
 
-    /// <summary>The token with this id when it belongs to <paramref name="target"/>; otherwise a 404
-    /// that does not say whether the token exists elsewhere.</summary>
+    /// <summary>The access decision for the caller of this request on <paramref name="resource"/>.</summary>
+    public static Task<AccessDecision> DecideAsync(HttpContext http, object? resource, IAuthorizationRequirement requirement) =>
+        http.RequestServices.GetRequiredService<IAuthorizationService>().DecideAsync(http.User, resource, requirement);
+
+    public static IResult? Refusal(AccessDecision decision) => decision switch
+    {
+        AccessDecision.Allowed => null,
+        AccessDecision.Forbidden => ManagementErrors.Forbidden(),
+        _ => ManagementErrors.NotFound(),
+    };
+
+    /// <summary>The token with this id when the caller may act on it in <paramref name="target"/>;
+    /// otherwise a 404 that does not say whether the token exists elsewhere.</summary>
     public static async Task<(StoredToken? Token, IResult? Error)> FindTokenAsync(HttpContext http, Organisation target, string tokenId)
     {
         if (tokenId.Length > 36 || !Guid.TryParse(tokenId, out var id))
@@ -153,7 +167,9 @@ public static class ManagementRequest
         }
 
         var token = await http.RequestServices.GetRequiredService<TokenStore>().FindByIdAsync(id, http.RequestAborted);
-        return token is not null && token.Token.OrganisationId == target.Id ? (token, null) : (null, ManagementErrors.NotFound());
+        return token is not null && await DecideAsync(http, new OrganisationToken(target, token.Token), TokenRequirement.Manage) == AccessDecision.Allowed
+            ? (token, null)
+            : (null, ManagementErrors.NotFound());
     }
 
     public static string TokenUri(Token token) => $"/organisations/{token.OrganisationId}/tokens/{token.Id}";

@@ -1,3 +1,4 @@
+using AuthServer.Access;
 using AuthServer.Organisations;
 
 namespace AuthServer.Management;
@@ -9,9 +10,9 @@ public static class OrganisationEndpoints
     public static async Task<IResult> ListChildrenAsync(HttpContext http, string? pagenumber, string? pagesize)
     {
         var caller = ManagementCaller.From(http);
-        if (!caller.HasPartnerRights)
+        if (ManagementRequest.Refusal(await ManagementRequest.DecideAsync(http, caller.Organisation, OrganisationRequirement.ListChildren)) is { } refusal)
         {
-            return ManagementErrors.Forbidden();
+            return refusal;
         }
 
         var (number, size, error) = ManagementRequest.ReadPage(http.Request);

@@ -8,7 +8,7 @@ namespace AuthServer.Tokens;
 /// <summary>Yahoo-style renewal: a NEW token with the same organisation, client, subject and
 /// scopes and the same lifetime; the original is marked RENEWED and stays valid until its own
 /// expiry. A token is renewed at most once.</summary>
-public sealed class TokenRenewer(AuthServerDbContext db, TokenIssuer issuer, GroupRead.TokenLookup lookup, TimeProvider time)
+public sealed class TokenRenewer(AuthServerDbContext db, StorageInfo storage, TokenIssuer issuer, GroupRead.TokenLookup lookup, TimeProvider time)
 {
     /// <summary>The new token, or null when the original is no longer an active, never-renewed
     /// token (renewed, revoked or expired meanwhile). Marking and issuing commit together.</summary>
@@ -34,6 +34,17 @@ public sealed class TokenRenewer(AuthServerDbContext db, TokenIssuer issuer, Gro
         }
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // A renewal racing a bulk revocation of the organisation (issue 14, item 7): the original
+        // was read before this transaction, so its watermark may be stale. The organisation's row is
+        // locked as the revocation locks it, and the watermark read under that lock decides: either
+        // the revocation committed first and covers the original (no renewal), or it waits for this
+        // commit and its watermark (the newest sequence) covers the renewal too.
+        var watermark = await TokenRevoker.LockWatermarkAsync(db, storage, original.Token.OrganisationId, cancellationToken);
+        if (original.Token.Sequence <= watermark)
+        {
+            return null;
+        }
+
         // The conditional update is the lock: of two concurrent renewals only one changes the row.
         var changed = await db.Tokens
             .Where(t => t.Sequence == original.Token.Sequence && t.Status == TokenStatuses.Valid && t.RenewedAt == null && t.ExpiresAt > now)

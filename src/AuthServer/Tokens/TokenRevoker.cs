@@ -91,15 +91,7 @@ public sealed class TokenRevoker(
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // Two concurrent revoke-alls of one organisation take turns, so neither counts the other's
         // tokens (SQLite transactions begin IMMEDIATE, one writer at a time; PostgreSQL and SQL Server lock the row).
-        var previous = storage.Provider switch
-        {
-            DatabaseProvider.PostgreSQL => await db.Database.SqlQuery<long>(
-                $"SELECT revoked_before_sequence AS \"Value\" FROM organisations WHERE id = {organisationId} FOR UPDATE").FirstAsync(cancellationToken),
-            // Not composed (no FirstAsync around it), so the statement sent is exactly the one the ScriptDom test parses.
-            DatabaseProvider.SqlServer => (await db.Database.SqlQueryRaw<long>(LockWatermarkSqlServer,
-                new Microsoft.Data.SqlClient.SqlParameter("@p0", organisationId)).ToListAsync(cancellationToken)).First(),
-            _ => await db.Organisations.Where(o => o.Id == organisationId).Select(o => o.RevokedBeforeSequence).FirstAsync(cancellationToken),
-        };
+        var previous = await LockWatermarkAsync(db, storage, organisationId, cancellationToken);
         var watermark = await db.Tokens.MaxAsync(t => (long?)t.Sequence, cancellationToken) ?? 0;
         var count = await db.Tokens.CountAsync(t =>
             t.OrganisationId == organisationId
@@ -118,6 +110,21 @@ public sealed class TokenRevoker(
         await RevokeMintedAsync(actor, cancellationToken);
         return count;
     }
+
+    /// <summary>Reads the organisation's watermark and locks its row until the caller's transaction
+    /// ends, so that bulk revocations of one organisation, and renewals racing them
+    /// (<see cref="TokenRenewer"/>), take turns. SQLite needs no lock: its transactions begin
+    /// IMMEDIATE, one writer at a time.</summary>
+    public static async Task<long> LockWatermarkAsync(AuthServerDbContext db, StorageInfo storage, string organisationId, CancellationToken cancellationToken) =>
+        storage.Provider switch
+        {
+            DatabaseProvider.PostgreSQL => await db.Database.SqlQuery<long>(
+                $"SELECT revoked_before_sequence AS \"Value\" FROM organisations WHERE id = {organisationId} FOR UPDATE").FirstAsync(cancellationToken),
+            // Not composed (no FirstAsync around it), so the statement sent is exactly the one the ScriptDom test parses.
+            DatabaseProvider.SqlServer => (await db.Database.SqlQueryRaw<long>(LockWatermarkSqlServer,
+                new Microsoft.Data.SqlClient.SqlParameter("@p0", organisationId)).ToListAsync(cancellationToken)).First(),
+            _ => await db.Organisations.Where(o => o.Id == organisationId).Select(o => o.RevokedBeforeSequence).FirstAsync(cancellationToken),
+        };
 
     /// <summary>Revokes the listed tokens of the organisation that are still active, in one
     /// set-based update. Callers validate the ids first; ids of other organisations are ignored here.</summary>

@@ -33,8 +33,12 @@ public abstract class FuzzTests(DatabaseProvider provider, int perFormEndpoint, 
         var token = (await http.TokenAsync(client.Client.ClientId!, client.Secret)).Json.GetProperty("access_token").GetString()!;
         var issued = await http.SendAsync(HttpMethod.Post, $"/organisations/{merchant.Id}/tokens", $$"""{"scopes":["{{scope}}"],"expiresIn":3600}""",
             "application/json", SecurityHttp.ApiKey(key.Key));
+        // A token meant for the management API (its audience only), with partner rights over the merchant.
+        var management = await http.SendAsync(HttpMethod.Post, "/tokens", """{"scopes":["admin","bankadmin"],"expiresIn":3600}""",
+            "application/json", SecurityHttp.ApiKey(key.Key));
         var fuzzer = new Fuzzer(seed, new Fuzzer.Knowns(client.Client.ClientId!, client.Secret, key.Key, merchant.Id,
-            issued.Json.GetProperty("data").GetProperty("id").GetString()!, token, scope));
+            issued.Json.GetProperty("data").GetProperty("id").GetString()!, token, scope,
+            management.Json.GetProperty("data").GetProperty("accessToken").GetString()!));
 
         // Every route the server maps, read from its own routing table, and every endpoint OpenIddict
         // serves (outside routing), read from its options.

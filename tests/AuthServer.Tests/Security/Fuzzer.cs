@@ -15,7 +15,7 @@ public sealed record FuzzRequest(HttpMethod Method, string Path, byte[]? Body, s
 public sealed class Fuzzer(int seed, Fuzzer.Knowns knowns)
 {
     /// <summary>Real values, so that some requests get past authentication and lookups.</summary>
-    public sealed record Knowns(string ClientId, string ClientSecret, string ApiKey, string OrganisationId, string TokenId, string AccessToken, string Scope);
+    public sealed record Knowns(string ClientId, string ClientSecret, string ApiKey, string OrganisationId, string TokenId, string AccessToken, string Scope, string ManagementToken);
 
     private readonly Random _random = new(seed);
 
@@ -60,8 +60,27 @@ public sealed class Fuzzer(int seed, Fuzzer.Knowns knowns)
         return new string(chars);
     }
 
-    private string Authorization(bool management) => HeaderSafe((Chance(0.4) ? 7 : _random.Next(12)) switch
+    private string Authorization(bool management) => HeaderSafe((Chance(0.4) ? 7 : _random.Next(management ? 30 : 12)) switch
     {
+        // The management API's own authentication handlers (Access/): malformed API keys and bearer headers.
+        12 => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(knowns.ApiKey)),
+        13 => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(knowns.ApiKey + ":" + Value())),
+        14 => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(":")),
+        15 => "Basic " + Convert.ToBase64String([0xC3, 0x28, 0xFF, (byte)':']),
+        16 => Pick(["Basic", "Bearer", "Basic ", "Bearer ", "Basic  " + knowns.ApiKey, "Bearer  " + knowns.ManagementToken, "Digest x", "Negotiate abc", "Bearer,Basic"]),
+        17 => Pick(["basic ", "BASIC ", "bAsIc "]) + SecurityHttp.ApiKey(knowns.ApiKey)[6..],
+        18 => Pick(["bearer ", "BEARER "]) + knowns.ManagementToken,
+        19 => "Bearer eyJhbGciOiJub25lIiwidHlwIjoiYXQrand0In0." + Convert.ToBase64String(Encoding.UTF8.GetBytes(Value())).TrimEnd('=') + ".",
+        20 => "Bearer " + Pick([".", "..", "a.b.c", "...", new string('A', 43), new string('-', 43), new string('x', 9000), knowns.ManagementToken + "." + knowns.ManagementToken]),
+        21 => "Bearer " + knowns.ManagementToken[..^1],
+        22 => "Bearer " + knowns.ManagementToken + Value(),
+        23 => "Basic " + SecurityHttp.ApiKey(knowns.ApiKey)[6..] + "=",
+        24 => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(new string('k', Pick([128, 129, 513, 5000])) + ":")),
+        25 => "Bearer " + knowns.ManagementToken,
+        26 => "Bearer " + knowns.AccessToken,
+        27 => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(knowns.ManagementToken + ":")),
+        28 => "Bearer " + SecurityHttp.ApiKey(knowns.ApiKey)[6..],
+        29 => "Basic " + knowns.ManagementToken,
         0 => "",
         1 => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(Value() + ":" + Value())),
         2 => "Basic " + Value(),
@@ -213,8 +232,15 @@ public sealed class Fuzzer(int seed, Fuzzer.Knowns knowns)
 
         var method = Chance(0.85) ? routeMethod : Pick(OtherMethods.Append(HttpMethod.Post).ToArray());
         var withBody = method == HttpMethod.Post || method == HttpMethod.Put || method == HttpMethod.Patch;
+        var headers = Headers();
+        if (Chance(0.05))
+        {
+            // A second Authorization header: neither is taken.
+            headers.Add(("Authorization", Authorization(true)));
+        }
+
         return new FuzzRequest(method, path, withBody && Chance(0.9) ? JsonBody() : null,
             Chance(0.8) ? Pick(["application/json", "application/json; charset=utf-8"]) : Chance(0.8) ? Pick(ContentTypes) : null,
-            Chance(0.9) ? Authorization(true) : null, Headers());
+            Chance(0.9) ? Authorization(true) : null, headers);
     }
 }

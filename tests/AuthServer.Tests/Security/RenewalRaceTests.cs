@@ -1,0 +1,58 @@
+using System.Net;
+using AuthServer.Audit;
+using AuthServer.Management;
+using AuthServer.Storage;
+using AuthServer.Tests.Infrastructure;
+using AuthServer.Tests.Management;
+using AuthServer.Tokens;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AuthServer.Tests.Security;
+
+/// <summary>Issue 14, item 7: a renewal racing a bulk (watermark) revocation of the organisation
+/// never leaves a valid token the revocation should have covered. The race is played in the order
+/// that used to lose, deterministically: the renewal endpoint has read the original (still active)
+/// when the revocation commits, and only then renews.</summary>
+public abstract class RenewalRaceTests(DatabaseProvider provider) : ServerTest(provider)
+{
+    [Fact]
+    public async Task A_renewal_that_read_the_token_before_a_bulk_revocation_issues_nothing()
+    {
+        var merchant = await Factory.PartyAsync();
+        var scope = await Factory.ScopeAsync();
+        var (id, _) = await Http.IssueAsync(merchant, scope);
+
+        // The renewal's first step (POST /tokens/{id}/renew reads the original)...
+        var original = (await Factory.WithServicesAsync(s => s.GetRequiredService<TokenStore>().FindByIdAsync(id, CancellationToken.None)))!;
+        Assert.True(original.IsActive(Factory.Time.GetUtcNow()));
+
+        // ...then the organisation's tokens are all revoked...
+        var revoked = await Http.PostAsync("/tokens/revoke", merchant.Basic);
+        Assert.Equal(HttpStatusCode.OK, revoked.Status);
+        Assert.Equal(1, revoked.Data.GetProperty("revokedTokensCount").GetInt32());
+
+        // ...and the renewal goes on with what it read.
+        var renewed = await Factory.WithServicesAsync(s => s.GetRequiredService<TokenRenewer>().RenewAsync(
+            original,
+            ManagementCaller.PseudoClient(original.Token.ClientId, merchant.Id),
+            merchant.Id,
+            new Actor(merchant.Id, "test"),
+            CancellationToken.None));
+
+        if (renewed is not null)
+        {
+            Assert.False(await Factory.IsActiveAsync(renewed.AccessToken), "the renewal outlived the bulk revocation");
+        }
+
+        Assert.Null(renewed);
+        var active = await Http.GetAsync("/tokens?status=ACTIVE", merchant.Basic);
+        Assert.Equal(0, active.Json.GetProperty("page").GetProperty("totalElements").GetInt32());
+        var again = await Http.PostAsync($"/tokens/{id}/renew", merchant.Basic);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, again.Status);
+        Assert.Contains("TOKEN_REVOKED", again.Raw, StringComparison.Ordinal);
+    }
+}
+
+public sealed class RenewalRaceOnSqlite() : RenewalRaceTests(DatabaseProvider.Sqlite);
+
+public sealed class RenewalRaceOnPostgreSql() : RenewalRaceTests(DatabaseProvider.PostgreSQL);
