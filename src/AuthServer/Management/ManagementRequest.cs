@@ -2,9 +2,9 @@ using System.Globalization;
 using System.Text.Json;
 using AuthServer.Access;
 using AuthServer.Organisations;
-using Microsoft.AspNetCore.Authorization;
 using AuthServer.Storage.Entities;
 using AuthServer.Tokens;
+using Microsoft.AspNetCore.Authorization;
 
 namespace AuthServer.Management;
 

@@ -33,21 +33,21 @@ public sealed class SqliteProtocolFixture : ProtocolFixture
 {
     public SqliteProtocolFixture() : base(DatabaseProvider.Sqlite) { }
 
-    public SqliteProtocolFixture(IReadOnlyDictionary<string, string?> settings) : base(DatabaseProvider.Sqlite, settings) { }
+    internal SqliteProtocolFixture(IReadOnlyDictionary<string, string?> settings) : base(DatabaseProvider.Sqlite, settings) { }
 }
 
 public sealed class PostgreSqlProtocolFixture : ProtocolFixture
 {
     public PostgreSqlProtocolFixture() : base(DatabaseProvider.PostgreSQL) { }
 
-    public PostgreSqlProtocolFixture(IReadOnlyDictionary<string, string?> settings) : base(DatabaseProvider.PostgreSQL, settings) { }
+    internal PostgreSqlProtocolFixture(IReadOnlyDictionary<string, string?> settings) : base(DatabaseProvider.PostgreSQL, settings) { }
 }
 
 public sealed class SqlServerProtocolFixture : ProtocolFixture
 {
     public SqlServerProtocolFixture() : base(DatabaseProvider.SqlServer) { }
 
-    public SqlServerProtocolFixture(IReadOnlyDictionary<string, string?> settings) : base(DatabaseProvider.SqlServer, settings) { }
+    internal SqlServerProtocolFixture(IReadOnlyDictionary<string, string?> settings) : base(DatabaseProvider.SqlServer, settings) { }
 }
 
 public sealed record TestClient(Organisation Organisation, string Scope, Client Client, string Secret)
