@@ -22,11 +22,24 @@ internal static class ClientCommands
         var lifetime = args.OptionalInt("lifetime");
         var name = args.Optional("name");
         var audiences = ScopeService.Split(args.Optional("audience"));
+        // A person's grants: --grant-types "authorization_code refresh_token" --redirect-uri URI [--public]
+        var grants = new ClientService.Grants(
+            ScopeService.Split(args.Optional("grant-types") ?? ClientService.ClientCredentialsGrant),
+            ScopeService.Split(args.Optional("redirect-uri")),
+            args.Flag("public"));
         args.EnsureAllUsed();
 
         var created = await services.GetRequiredService<ClientService>()
-            .CreateAsync(organisation, scopes, format, introspection, algorithm, lifetime, name, audiences, cancellationToken);
-        return new { clientId = created.Client.ClientId, clientSecret = created.Secret, organisation = created.Client.OrganisationId };
+            .CreateAsync(organisation, scopes, format, introspection, algorithm, lifetime, name, audiences, cancellationToken, grants);
+        return new
+        {
+            clientId = created.Client.ClientId,
+            clientSecret = grants.IsPublic ? null : created.Secret,
+            organisation = created.Client.OrganisationId,
+            grantTypes = ScopeService.Split(created.Client.GrantTypes),
+            redirectUris = grants.RedirectUris,
+            @public = grants.IsPublic,
+        };
     }
 
     public static async Task<object> ListAsync(CommandArguments args, IServiceProvider services, CancellationToken cancellationToken)
@@ -46,6 +59,9 @@ internal static class ClientCommands
                 introspection = c.CanIntrospect,
                 introspectionAudiences = ScopeService.Split(c.IntrospectionAudiences),
                 lifetimeSeconds = c.AccessTokenLifetimeSeconds,
+                grantTypes = ScopeService.Split(c.GrantTypes),
+                redirectUris = c.RedirectUris is null ? [] : System.Text.Json.JsonSerializer.Deserialize<string[]>(c.RedirectUris),
+                @public = c.ClientType == OpenIddict.Abstractions.OpenIddictConstants.ClientTypes.Public,
             }),
         };
     }

@@ -8,7 +8,7 @@ namespace AuthServer.Cli;
 /// <summary>Runs one admin command with the server's configuration and prints one JSON object.</summary>
 public static class CommandLine
 {
-    private static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "introspection", "script", "password-stdin" };
+    private static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "introspection", "script", "password-stdin", "public" };
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
