@@ -80,6 +80,27 @@ internal static class ClientCommands
         return new { clientId = client.ClientId, disabledAt = client.DisabledAt };
     }
 
+    /// <summary>Concur's "all tokens of a user for an application", for an operator: revokes every
+    /// token of the person for the client (access and refresh tokens) and withdraws the remembered
+    /// consent, within the person's organisation; the management API does the same for an
+    /// administrator (revoke-by-client with the person's id as subject). Audited.</summary>
+    public static async Task<object> RevokeUserAsync(CommandArguments args, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var clientId = args.Required("client-id");
+        var userId = args.Required("user");
+        args.EnsureAllUsed();
+        if (clientId.Length > ClientService.MaxClientIdLength)
+        {
+            throw new RequestException($"Unknown client '{clientId}'.", "client-id");
+        }
+
+        var user = await services.GetRequiredService<AuthServer.Users.UserService>().FindAsync(userId, cancellationToken)
+            ?? throw new RequestException($"Unknown user '{userId}'.", "user");
+        var revoked = await services.GetRequiredService<AuthServer.Tokens.TokenRevoker>()
+            .RevokeByClientAsync(user.OrganisationId, clientId, user.Id, AuthServer.Audit.Actor.ForOperator(user.OrganisationId), cancellationToken);
+        return new { clientId, user = user.Id, organisation = user.OrganisationId, revokedTokens = revoked };
+    }
+
     /// <summary>Prints the new secret once; the old one works until the grace ends (default 0).</summary>
     public static async Task<object> RotateSecretAsync(CommandArguments args, IServiceProvider services, CancellationToken cancellationToken)
     {

@@ -16,6 +16,7 @@ public static class CommandTable
         ["api-keys list"] = ApiKeyCommands.ListAsync,
         ["api-keys revoke"] = ApiKeyCommands.RevokeAsync,
         ["clients create"] = ClientCommands.CreateAsync,
+        ["clients revoke-user"] = ClientCommands.RevokeUserAsync,
         ["clients list"] = ClientCommands.ListAsync,
         ["clients disable"] = ClientCommands.DisableAsync,
         ["clients enable"] = ClientCommands.EnableAsync,

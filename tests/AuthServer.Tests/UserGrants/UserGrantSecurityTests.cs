@@ -50,7 +50,7 @@ public abstract class UserGrantSecurityTests(DatabaseProvider provider) : Server
     }
 
     /// <summary>OpenIddict checks PKCE and the response type before the redirect URI, so it answers
-    /// these itself (400, text) and never sends the browser anywhere.</summary>
+    /// these itself (400, its "error:…" text lines) and never sends the browser anywhere.</summary>
     private static void AssertRefusedHere(Browser.Page page, string error, string description)
     {
         Assert.Equal(HttpStatusCode.BadRequest, page.Status);
@@ -104,6 +104,7 @@ public abstract class UserGrantSecurityTests(DatabaseProvider provider) : Server
         var page = await browser.GetAsync(UserGrantFlow.AuthorizeUrl(setup.ClientId, setup.Scope, UserGrantFlow.ChallengeOf(UserGrantFlow.NewVerifier()), redirectUri: redirectUri));
         Assert.Equal(HttpStatusCode.BadRequest, page.Status);
         Assert.Null(page.Location);
+        Assert.Contains("invalid_request", page.Html, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -290,6 +291,52 @@ public abstract class UserGrantSecurityTests(DatabaseProvider provider) : Server
         Assert.False(string.IsNullOrEmpty(payload));
         Assert.Equal("invalid_grant", (await setup.Flow.RefreshAsync(setup.ClientId, payload!)).Json.GetProperty("error").GetString());
         Assert.Equal(HttpStatusCode.OK, (await setup.Flow.RefreshAsync(setup.ClientId, refresh)).Status);
+    }
+
+    [Fact]
+    public async Task An_operator_revokes_a_persons_tokens_for_an_application_and_the_consent_with_the_cli()
+    {
+        var setup = await SetupAsync();
+        using var browser = new Browser(Factory);
+        var (access, refresh) = await TokensAsync(setup, browser);
+        var result = await Infrastructure.Cli.RunAsync(["clients", "revoke-user", "--client-id", setup.ClientId, "--user", setup.User.Id], Factory.AllSettings());
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Equal(2, result.Json.GetProperty("revokedTokens").GetInt32());
+        Assert.False(await Factory.IsActiveAsync(access));
+        Assert.Equal("invalid_grant", (await setup.Flow.RefreshAsync(setup.ClientId, refresh)).Json.GetProperty("error").GetString());
+        var again = await browser.GetAsync(UserGrantFlow.AuthorizeUrl(setup.ClientId, setup.Scope, UserGrantFlow.ChallengeOf(UserGrantFlow.NewVerifier())));
+        Assert.Equal(HttpStatusCode.OK, again.Status);
+        Assert.Contains(">Allow</button>", again.Html, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("http://app.example/callback")]
+    [InlineData("https://app.example/callback#frag")]
+    [InlineData("/callback")]
+    [InlineData("javascript:alert(1)")]
+    [InlineData("https://user:pw@app.example/callback")]
+    public async Task Registration_refuses_redirect_uris_that_could_leak_a_code(string redirectUri)
+    {
+        var organisation = await Factory.OrganisationAsync();
+        var scope = await Factory.ScopeAsync();
+        var error = await Assert.ThrowsAsync<AuthServer.Configuration.RequestException>(() => Factory.WithServicesAsync(s => s.GetRequiredService<AuthServer.Clients.ClientService>()
+            .CreateAsync(organisation.Id, [scope], TokenFormat.Jwt, false, null, null, null, null, CancellationToken.None,
+                new AuthServer.Clients.ClientService.Grants(["authorization_code"], [redirectUri], true))));
+        Assert.Contains("redirect URI", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("client_credentials authorization_code", true)]
+    [InlineData("refresh_token", false)]
+    [InlineData("implicit", false)]
+    [InlineData("password", false)]
+    public async Task Registration_refuses_grant_types_that_do_not_go_together(string grantTypes, bool isPublic)
+    {
+        var organisation = await Factory.OrganisationAsync();
+        var scope = await Factory.ScopeAsync();
+        await Assert.ThrowsAsync<AuthServer.Configuration.RequestException>(() => Factory.WithServicesAsync(s => s.GetRequiredService<AuthServer.Clients.ClientService>()
+            .CreateAsync(organisation.Id, [scope], TokenFormat.Jwt, false, null, null, null, null, CancellationToken.None,
+                new AuthServer.Clients.ClientService.Grants(grantTypes.Split(' '), [UserGrantFlow.RedirectUri], isPublic))));
     }
 
     [Fact]
