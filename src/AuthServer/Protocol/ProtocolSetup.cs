@@ -137,6 +137,7 @@ public static class ProtocolSetup
             .AddEventHandler(StrictFormExtraction<ExtractTokenRequestContext>.Descriptor(AspNetCoreHandlers.ExtractPostRequest<ExtractTokenRequestContext>.Descriptor.Order))
             .AddEventHandler(StrictFormExtraction<ExtractRevocationRequestContext>.Descriptor(AspNetCoreHandlers.ExtractPostRequest<ExtractRevocationRequestContext>.Descriptor.Order))
             .AddEventHandler(StrictFormExtraction<ExtractIntrospectionRequestContext>.Descriptor(AspNetCoreHandlers.ExtractGetOrPostRequest<ExtractIntrospectionRequestContext>.Descriptor.Order))
+            .AddEventHandler(RejectUnreadableAuthorizationForm.Descriptor)
             .AddEventHandler(RequireGet<ExtractConfigurationRequestContext>.Descriptor(AspNetCoreHandlers.ExtractGetRequest<ExtractConfigurationRequestContext>.Descriptor.Order - 500))
             .AddEventHandler(RequireGet<ExtractJsonWebKeySetRequestContext>.Descriptor(AspNetCoreHandlers.ExtractGetRequest<ExtractJsonWebKeySetRequestContext>.Descriptor.Order - 500));
 
