@@ -14,6 +14,10 @@ const SCOPE = env('SCOPE');
 const CLIENT = { id: env('CLIENT_ID'), secret: env('CLIENT_SECRET') };
 const INTROSPECTOR = { id: env('INTROSPECT_CLIENT_ID'), secret: env('INTROSPECT_CLIENT_SECRET') };
 const REF = process.env.REF_CLIENT_ID ? { id: process.env.REF_CLIENT_ID, secret: env('REF_CLIENT_SECRET') } : null;
+// Optional: the authorization code flow of a public client, with a person who signs in and allows.
+const CODE = process.env.CODE_CLIENT_ID
+  ? { id: process.env.CODE_CLIENT_ID, redirectUri: env('CODE_REDIRECT_URI'), email: env('USER_EMAIL'), password: env('USER_PASSWORD') }
+  : null;
 // Escape hatch for reference servers that cannot satisfy a check; comma-separated check ids. Empty by default.
 const SKIP = new Set((process.env.INTEROP_SKIP ?? '').split(',').map((s) => s.trim()).filter(Boolean));
 
@@ -143,6 +147,89 @@ for (const [how, auth] of [['basic', oauth.ClientSecretBasic], ['post', oauth.Cl
     try { await oauth.processClientCredentialsResponse(as, client(CLIENT), res); } catch (err) { error = await oauthError(err); }
     assert(error === 'invalid_client', `got ${error ?? 'a token'}`);
   });
+}
+
+// 7. Authorization code + PKCE (RFC 6749 4.1, RFC 7636) for a public client, with refresh token
+// rotation and reuse detection. The browser's part (sign-in, consent) is done by plain HTTP form
+// posts: fetch without following redirects, a cookie jar kept by hand, hidden fields (the
+// antiforgery token among them) read from the page's form.
+if (CODE) {
+  const jar = new Map();
+  const keep = (res) => {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const eq = pair.indexOf('=');
+      const name = pair.slice(0, eq).trim(), value = pair.slice(eq + 1).trim();
+      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) jar.delete(name); else jar.set(name, value);
+    }
+    return res;
+  };
+  const cookie = () => [...jar].map(([n, v]) => `${n}=${v}`).join('; ');
+  const browse = async (url, form) => keep(await fetch(new URL(url, ISSUER), {
+    method: form ? 'POST' : 'GET', redirect: 'manual', signal: AbortSignal.timeout(10_000),
+    headers: { cookie: cookie(), ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+    body: form ? new URLSearchParams(form) : undefined,
+  }));
+  const formOf = (html, action) => {
+    const form = [...html.matchAll(/<form[^>]*>[\s\S]*?<\/form>/g)].map((m) => m[0]).find((f) => f.includes(`action="${action}"`));
+    assert(form, `no form posts to ${action}`);
+    const unescape = (v) => v.replace(/&#x([0-9a-f]+);/gi, (_, h) => String.fromCodePoint(parseInt(h, 16))).replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+    return Object.fromEntries([...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [unescape(m[1]), unescape(m[2])]));
+  };
+  const codeClient = { client_id: CODE.id, token_endpoint_auth_method: 'none' };
+  const verifier = oauth.generateRandomCodeVerifier();
+  const state = oauth.generateRandomState();
+
+  const callback = await check('code-authorize', 'authorization code: sign-in and consent by form posts, code and state back at the redirect URI', async () => {
+    assert(as.code_challenge_methods_supported?.join() === 'S256', `code_challenge_methods_supported is ${as.code_challenge_methods_supported}`);
+    const url = new URL(as.authorization_endpoint);
+    for (const [k, v] of Object.entries({ response_type: 'code', client_id: CODE.id, redirect_uri: CODE.redirectUri, scope: `${SCOPE} offline_access`,
+      state, code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' })) url.searchParams.set(k, v);
+    let res = await browse(url);
+    assert(res.status === 302 && res.headers.get('location').startsWith('/account/login'), `authorize answered ${res.status}, not the sign-in page`);
+    const loginUrl = res.headers.get('location');
+    const login = await (await browse(loginUrl)).text();
+    res = await browse('/account/login', { ...formOf(login, '/account/login'), email: CODE.email, password: CODE.password });
+    assert(res.status === 302, `sign-in answered ${res.status}`);
+    res = await browse(res.headers.get('location'));
+    assert(res.status === 200, `consent page answered ${res.status}`);
+    const consent = await res.text();
+    assert(consent.includes('>Allow</button>') && consent.includes('>Deny</button>'), 'no Allow/Deny on the consent page');
+    assert(res.headers.get('x-frame-options') === 'DENY', 'consent page may be framed');
+    res = await browse('/connect/authorize', { ...formOf(consent, '/connect/authorize'), decision: 'allow' });
+    assert(res.status === 302, `consent answered ${res.status}`);
+    const location = new URL(res.headers.get('location'));
+    assert(location.href.startsWith(CODE.redirectUri), `redirected to ${location.origin}${location.pathname}`);
+    return oauth.validateAuthResponse(as, codeClient, location, state);
+  });
+  const tokens = callback && await check('code-exchange', 'authorization code: exchanged with the PKCE verifier for a verifiable JWT and a refresh token', async () => {
+    const res = await oauth.authorizationCodeGrantRequest(as, codeClient, oauth.None(), callback, CODE.redirectUri, verifier, opts);
+    const tok = await oauth.processAuthorizationCodeResponse(as, codeClient, res);
+    assert(typeof tok.refresh_token === 'string', 'no refresh token');
+    const { payload } = await jwtVerify(tok.access_token, jwks, { issuer: as.issuer, typ: 'at+jwt' });
+    assert(payload.client_id === CODE.id, `client_id claim is ${payload.client_id}`);
+    assert(typeof payload.sub === 'string' && payload.sub.startsWith('usr_'), `sub is ${payload.sub}, not a person`);
+    assert(typeof payload.organisation_id === 'string', 'organisation_id missing');
+    return tok;
+  });
+  const rotated = tokens && await check('code-refresh', 'refresh_token grant rotates the refresh token', async () => {
+    const res = await oauth.refreshTokenGrantRequest(as, codeClient, oauth.None(), tokens.refresh_token, opts);
+    const tok = await oauth.processRefreshTokenResponse(as, codeClient, res);
+    assert(tok.refresh_token && tok.refresh_token !== tokens.refresh_token, 'refresh token not rotated');
+    return tok;
+  });
+  if (rotated) {
+    await check('code-refresh-replay', 'a replayed refresh token is refused (invalid_grant) and ends the grant', async () => {
+      const refuse = async (token) => {
+        let error;
+        try { await oauth.processRefreshTokenResponse(as, codeClient, await oauth.refreshTokenGrantRequest(as, codeClient, oauth.None(), token, opts)); }
+        catch (err) { error = await oauthError(err); }
+        assert(error === 'invalid_grant', `got ${error ?? 'tokens'}`);
+      };
+      await refuse(tokens.refresh_token);
+      await refuse(rotated.refresh_token);
+    });
+  }
 }
 
 finish();

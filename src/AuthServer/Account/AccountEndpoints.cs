@@ -41,7 +41,7 @@ public static class AccountEndpoints
     /// <summary>The form is read and its antiforgery token checked by hand, so that a malformed
     /// body (too long a key, bad encoding, a truncated upload) or a missing or foreign token is a
     /// readable 400 page, never an exception.</summary>
-    private static async Task<bool> FormIsValidAsync(HttpContext context, IAntiforgery antiforgery)
+    internal static async Task<bool> FormIsValidAsync(HttpContext context, IAntiforgery antiforgery)
     {
         if (!context.Request.HasFormContentType)
         {

@@ -26,6 +26,8 @@ public static class AuditActions
     public const string TokensRevokedByClient = "tokens.revoked_by_client";
     public const string TokensRevokedBySubject = "tokens.revoked_by_subject";
     public const string TokensRevokedMinted = "tokens.revoked_minted";
+    public const string GrantRevoked = "grant.revoked";
+    public const string GrantGiven = "grant.given";
     public const string ApiKeyRevoked = "api_key.revoked";
     public const string ClientDisabled = "client.disabled";
     public const string ClientEnabled = "client.enabled";

@@ -24,7 +24,19 @@ public sealed class ClientService(
     public const string ClientCredentialsGrant = "client_credentials";
     public const int MaxClientIdLength = 64;
 
+    public const string AuthorizationCodeGrant = "authorization_code";
+    public const string RefreshTokenGrant = "refresh_token";
+    public const int MaxRedirectUris = 10;
+    public const int MaxRedirectUriLength = 2000;
+
+    /// <summary>The secret is empty for a public client, which has none.</summary>
     public sealed record CreatedClient(Client Client, string Secret);
+
+    /// <summary>How a client takes part in a person's grants: the grant types (client_credentials,
+    /// authorization_code, refresh_token), its redirect URIs (matched exactly) and whether it is a
+    /// public client (no secret: a browser or native application, which must use PKCE, as every
+    /// client here does).</summary>
+    public sealed record Grants(IReadOnlyCollection<string> GrantTypes, IReadOnlyCollection<string> RedirectUris, bool IsPublic);
 
     public async Task<CreatedClient> CreateAsync(
         string organisationId,
@@ -35,8 +47,11 @@ public sealed class ClientService(
         int? lifetimeSeconds,
         string? name,
         IReadOnlyCollection<string>? introspectionAudiences,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        Grants? grants = null)
     {
+        grants ??= new Grants([ClientCredentialsGrant], [], false);
+        CheckGrants(grants);
         var organisation = await organisations.FindAsync(organisationId, cancellationToken)
             ?? throw new RequestException($"Unknown organisation '{organisationId}'.", "organisation");
         if (allowedScopes.Count == 0)
@@ -89,16 +104,18 @@ public sealed class ClientService(
             throw new RequestException("Each audience must have 1 to 200 characters and no white space (2,000 in all).", "audience");
         }
 
-        var secret = Secrets.NewSecret();
+        var secret = grants.IsPublic ? "" : Secrets.NewSecret();
         var client = new Client
         {
             ClientId = Secrets.NewId(20),
             OrganisationId = organisationId,
             DisplayName = name,
-            ClientSecret = ClientSecrets.Verifier(secret),
-            ClientType = OpenIddict.Abstractions.OpenIddictConstants.ClientTypes.Confidential,
+            ClientSecret = grants.IsPublic ? null : ClientSecrets.Verifier(secret),
+            ClientType = grants.IsPublic ? OpenIddict.Abstractions.OpenIddictConstants.ClientTypes.Public : OpenIddict.Abstractions.OpenIddictConstants.ClientTypes.Confidential,
+            ConsentType = OpenIddict.Abstractions.OpenIddictConstants.ConsentTypes.Explicit,
+            RedirectUris = grants.RedirectUris.Count == 0 ? null : System.Text.Json.JsonSerializer.Serialize(grants.RedirectUris.Distinct()),
             Scopes = string.Join(' ', allowedScopes.Distinct()),
-            GrantTypes = ClientCredentialsGrant,
+            GrantTypes = string.Join(' ', grants.GrantTypes.Distinct()),
             TokenFormat = format,
             SigningAlgorithm = signingAlgorithm,
             CanIntrospect = canIntrospect,
@@ -109,6 +126,57 @@ public sealed class ClientService(
         db.Clients.Add(client);
         await db.SaveChangesAsync(cancellationToken);
         return new CreatedClient(client, secret);
+    }
+
+    /// <summary>RFC 6749 section 3.1.2 and RFC 9700 section 4.1: redirect URIs are absolute,
+    /// without fragment, https (http only to a loopback address, RFC 8252 section 7.3) or a
+    /// native application's private-use scheme (a reversed domain name, section 7.1), and are
+    /// compared exactly. A public client cannot use client_credentials; refresh_token comes with
+    /// authorization_code.</summary>
+    private static void CheckGrants(Grants grants)
+    {
+        string[] known = [ClientCredentialsGrant, AuthorizationCodeGrant, RefreshTokenGrant];
+        if (grants.GrantTypes.Count == 0 || grants.GrantTypes.Any(g => !known.Contains(g, StringComparer.Ordinal)))
+        {
+            throw new RequestException($"Grant types are {string.Join(", ", known)}.", "grant-types");
+        }
+
+        var code = grants.GrantTypes.Contains(AuthorizationCodeGrant, StringComparer.Ordinal);
+        if (grants.GrantTypes.Contains(RefreshTokenGrant, StringComparer.Ordinal) && !code)
+        {
+            throw new RequestException("refresh_token needs authorization_code.", "grant-types");
+        }
+
+        if (grants.IsPublic && (!code || grants.GrantTypes.Contains(ClientCredentialsGrant, StringComparer.Ordinal)))
+        {
+            throw new RequestException("A public client uses authorization_code (and refresh_token) only.", "public");
+        }
+
+        if (code != grants.RedirectUris.Count > 0)
+        {
+            throw new RequestException(code ? "authorization_code needs a --redirect-uri." : "A redirect URI is only for authorization_code.", "redirect-uri");
+        }
+
+        if (grants.RedirectUris.Count > MaxRedirectUris || grants.RedirectUris.Any(u => !IsAcceptableRedirectUri(u)))
+        {
+            throw new RequestException($"Give at most {MaxRedirectUris} redirect URIs, each absolute, without fragment, https (http only for 127.0.0.1, [::1] or localhost) or a private-use scheme such as com.example.app:/callback.", "redirect-uri");
+        }
+    }
+
+    private static bool IsAcceptableRedirectUri(string value)
+    {
+        if (value.Length is 0 or > MaxRedirectUriLength || value.Any(c => char.IsControl(c) || char.IsWhiteSpace(c))
+            || !Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Fragment.Length > 0 || value.Contains('#', StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        return uri.Scheme switch
+        {
+            "https" => uri.UserInfo.Length == 0,
+            "http" => uri.IsLoopback && uri.UserInfo.Length == 0,
+            _ => uri.Scheme.Contains('.', StringComparison.Ordinal),
+        };
     }
 
     /// <summary>Disables (or enables again) a client: a disabled client cannot authenticate, on any

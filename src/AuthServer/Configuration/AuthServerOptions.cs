@@ -62,6 +62,24 @@ public sealed class AuthServerOptions
     public AuthServer.Tokens.GroupCommit.TokenWriterOptions TokenWriter { get; set; } = new();
 
     public AuthServer.Caching.CachingOptions Caching { get; set; } = new();
+
+    public UserGrantOptions UserGrants { get; set; } = new();
+}
+
+/// <summary>The authorization code flow for people (Consent/, Protocol/Handlers/UserGrants.cs).</summary>
+public sealed class UserGrantOptions
+{
+    /// <summary>How long an authorization code may wait for its exchange. Default 60 s (RFC 9700
+    /// section 4.5: short-lived); at most 600 s.</summary>
+    public int AuthorizationCodeLifetimeSeconds { get; set; } = 60;
+
+    /// <summary>Refresh token lifetime, renewed with each rotation. Default 14 days.</summary>
+    public int RefreshTokenLifetimeSeconds { get; set; } = 14 * 24 * 3600;
+
+    /// <summary>How long after a refresh token was used a second use (a concurrent refresh of the
+    /// same client) still succeeds instead of counting as a replay that ends the grant
+    /// (OpenIddict's refresh token reuse leeway). Default 2 s; 0 turns it off; at most 30 s.</summary>
+    public int RefreshTokenReuseLeewaySeconds { get; set; } = 2;
 }
 
 public sealed class SigningKeyOptions

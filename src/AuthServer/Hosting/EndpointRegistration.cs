@@ -1,4 +1,5 @@
 using AuthServer.Account;
+using AuthServer.Consent;
 using AuthServer.Protocol;
 using AuthServer.Management;
 using AuthServer.Observability;
@@ -20,6 +21,7 @@ public static class EndpointRegistration
         app.MapObservability();
         app.MapManagementEndpoints();
         app.MapAccount();
+        app.MapConsent();
         return app;
     }
 }

@@ -4,6 +4,7 @@ namespace AuthServer.Protocol;
 public static class ProtocolPaths
 {
     public const string Token = "/connect/token";
+    public const string Authorization = "/connect/authorize";
     public const string Revocation = "/connect/revoke";
     public const string Introspection = "/connect/introspect";
     public const string Jwks = "/.well-known/jwks";
@@ -16,5 +17,5 @@ public static class ProtocolPaths
     /// <summary>The endpoints read with GET.</summary>
     public static readonly string[] DocumentEndpoints = [Jwks, OAuthMetadata, OpenIdMetadata];
 
-    public static readonly string[] All = [.. FormEndpoints, .. DocumentEndpoints];
+    public static readonly string[] All = [.. FormEndpoints, .. DocumentEndpoints, Authorization];
 }

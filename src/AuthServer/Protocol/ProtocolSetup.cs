@@ -33,6 +33,9 @@ public static class ProtocolSetup
                     .ReplaceDefaultEntities<Client, Authorization, Scope, Token, Guid>();
                 core.ReplaceApplicationManager<Client, ClientSecrets>();
                 core.ReplaceApplicationStore<Client, ClientStore>(ServiceLifetime.Scoped);
+                // Our columns on the rows OpenIddict stores itself (codes, refresh tokens, grants).
+                core.ReplaceTokenManager<Token, GrantTokenManager>();
+                core.ReplaceAuthorizationManager<Authorization, GrantAuthorizationManager>();
                 // OpenIddict's entity caches live for one request (a MemoryCache per request and
                 // entity type); ClientStore already caches clients across requests.
                 core.DisableEntityCaching();
@@ -43,19 +46,30 @@ public static class ProtocolSetup
             })
             .AddServer(server =>
             {
-                server.SetTokenEndpointUris(Relative(ProtocolPaths.Token))
+                server.SetAuthorizationEndpointUris(Relative(ProtocolPaths.Authorization))
+                    .SetTokenEndpointUris(Relative(ProtocolPaths.Token))
                     .SetRevocationEndpointUris(Relative(ProtocolPaths.Revocation))
                     .SetIntrospectionEndpointUris(Relative(ProtocolPaths.Introspection))
                     .SetJsonWebKeySetEndpointUris(Relative(ProtocolPaths.Jwks))
                     .SetConfigurationEndpointUris(Relative(ProtocolPaths.OpenIdMetadata), Relative(ProtocolPaths.OAuthMetadata));
                 server.AllowClientCredentialsFlow();
 
+                // People (RFC 9700): the authorization code flow with PKCE for every client, S256
+                // only; refresh tokens (offline_access) rotate, and a replay outside the short
+                // leeway revokes the grant (OpenIddict's ValidateTokenEntry). No implicit, hybrid
+                // or password grant: OpenIddict refuses and discovery omits what is not allowed here.
+                // Refresh tokens are reference handles: only their SHA-256 is stored.
+                server.AllowAuthorizationCodeFlow().AllowRefreshTokenFlow();
+                server.RequireProofKeyForCodeExchange();
+                server.Configure(o => o.CodeChallengeMethods.Remove(OpenIddict.Abstractions.OpenIddictConstants.CodeChallengeMethods.Plain));
+                server.UseReferenceRefreshTokens();
+
                 // RFC 9068 access tokens are signed JWTs that resource servers read: not encrypted.
                 server.DisableAccessTokenEncryption();
                 // What a client may do is in our typed columns, checked by our handlers with the
                 // error codes RFC 6749 gives (invalid_scope where OpenIddict answers
                 // invalid_request, 403 for introspection); scopes are checked against the client's.
-                server.IgnoreEndpointPermissions().IgnoreGrantTypePermissions().IgnoreScopePermissions();
+                server.IgnoreEndpointPermissions().IgnoreGrantTypePermissions().IgnoreScopePermissions().IgnoreResponseTypePermissions();
                 server.DisableScopeValidation();
                 // client_secret_basic and client_secret_post only (private_key_jwt is not offered).
                 server.Configure(o => o.ClientAuthenticationMethods.Remove(OpenIddict.Abstractions.OpenIddictConstants.ClientAuthenticationMethods.PrivateKeyJwt));
@@ -63,6 +77,8 @@ public static class ProtocolSetup
                 server.UseAspNetCore()
                     // IssuerPolicy (Hosting) decides about https, once, for every door.
                     .DisableTransportSecurityRequirement()
+                    // The consent page (Consent/ConsentEndpoints.cs) answers a valid authorization request.
+                    .EnableAuthorizationEndpointPassthrough()
                     .SuppressJsonResponseIndentation()
                     .SetRealm("AuthServer");
 
@@ -121,6 +137,7 @@ public static class ProtocolSetup
             .AddEventHandler(StrictFormExtraction<ExtractTokenRequestContext>.Descriptor(AspNetCoreHandlers.ExtractPostRequest<ExtractTokenRequestContext>.Descriptor.Order))
             .AddEventHandler(StrictFormExtraction<ExtractRevocationRequestContext>.Descriptor(AspNetCoreHandlers.ExtractPostRequest<ExtractRevocationRequestContext>.Descriptor.Order))
             .AddEventHandler(StrictFormExtraction<ExtractIntrospectionRequestContext>.Descriptor(AspNetCoreHandlers.ExtractGetOrPostRequest<ExtractIntrospectionRequestContext>.Descriptor.Order))
+            .AddEventHandler(RejectUnreadableAuthorizationForm.Descriptor)
             .AddEventHandler(RequireGet<ExtractConfigurationRequestContext>.Descriptor(AspNetCoreHandlers.ExtractGetRequest<ExtractConfigurationRequestContext>.Descriptor.Order - 500))
             .AddEventHandler(RequireGet<ExtractJsonWebKeySetRequestContext>.Descriptor(AspNetCoreHandlers.ExtractGetRequest<ExtractJsonWebKeySetRequestContext>.Descriptor.Order - 500));
 
@@ -148,9 +165,16 @@ public static class ProtocolSetup
             .AddEventHandler(StoreAccessToken.JwtDescriptor)
             .AddEventHandler(DescribeIssuedToken.Descriptor);
 
+        // A person's grants: the authorization request's client and scopes, then at the token
+        // endpoint the access token of the code and refresh grants, stored like every other.
+        server.AddEventHandler(ValidateUserAuthorizationRequest.Descriptor)
+            .AddEventHandler(HandleUserGrantRequest.Descriptor);
+
         // Presented tokens: keys from the ring, reference handles by hash, the stored row decides.
+        // OpenIddict's own resolver stays for its rows (codes, refresh tokens).
         server.RemoveEventHandler(Protection.ValidateReferenceTokenIdentifier.Descriptor)
             .AddEventHandler(ResolveReferenceAccessToken.Descriptor)
+            .AddEventHandler(ResolveGrantToken.Descriptor)
             .AddEventHandler(UseKeyRingForValidation.Descriptor)
             .AddEventHandler(CheckStoredAccessToken.Descriptor);
 
@@ -185,6 +209,10 @@ public static class ProtocolSetup
             server.Issuer = new Uri(options.Value.Issuer);
             server.TimeProvider = time;
             server.AccessTokenLifetime = TimeSpan.FromSeconds(options.Value.DefaultAccessTokenLifetimeSeconds);
+            var grants = options.Value.UserGrants;
+            server.AuthorizationCodeLifetime = TimeSpan.FromSeconds(Math.Clamp(grants.AuthorizationCodeLifetimeSeconds, 1, 600));
+            server.RefreshTokenLifetime = TimeSpan.FromSeconds(Math.Max(60, grants.RefreshTokenLifetimeSeconds));
+            server.RefreshTokenReuseLeeway = TimeSpan.FromSeconds(Math.Clamp(grants.RefreshTokenReuseLeewaySeconds, 0, 30));
             foreach (var key in keys.GetPublishedKeysAsync(CancellationToken.None).GetAwaiter().GetResult())
             {
                 server.SigningCredentials.Add(key.Signing);

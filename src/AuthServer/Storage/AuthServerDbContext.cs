@@ -107,6 +107,9 @@ public abstract class AuthServerDbContext(DbContextOptions options) : IdentityUs
         {
             e.ToTable("authorizations");
             e.Property(x => x.Id).ValueGeneratedNever();
+            e.Property(x => x.OrganisationId).HasMaxLength(32);
+            // Grants of a user within an organisation (withdrawn with the user's tokens).
+            e.HasIndex(x => new { x.OrganisationId, x.Subject });
         });
 
         modelBuilder.Entity<Token>(e =>

@@ -26,7 +26,8 @@ public sealed record IssueRequest(
     string? ApiKeyId = null,
     Guid? RenewedFromId = null,
     Guid? MintedById = null,
-    DateTimeOffset? NotAfter = null);
+    DateTimeOffset? NotAfter = null,
+    Guid? AuthorizationId = null);
 
 public sealed record IssuedToken(Token Token, string AccessToken);
 
@@ -104,7 +105,27 @@ public sealed class TokenIssuer(
             ? null // counted below, by the issued-tokens metric
             : audit.Create(request.RenewedFromId is null ? AuditActions.TokenIssued : AuditActions.TokenRenewed,
                 request.Actor, token.OrganisationId, token.Id, detail: request.RenewedFromId?.ToString());
-        if (db.Database.CurrentTransaction is null)
+        if (request.AuthorizationId is { } authorizationId)
+        {
+            // A person's grant (authorization code, refresh token): the row names its grant
+            // (OpenIddict's authorization_id, which the group commit does not write), so that a
+            // replayed code or refresh token, or a revoked grant, revokes this token too. Written
+            // with OpenIddict's own rows of the request (the refresh token), through EF.
+            db.Tokens.Add(token);
+            db.Entry(token).Property("AuthorizationId").CurrentValue = authorizationId;
+            if (entry is not null)
+            {
+                db.AuditEvents.Add(entry);
+            }
+
+            await db.SaveChangesAsync(cancellationToken);
+            db.Entry(token).State = EntityState.Detached;
+            if (entry is not null)
+            {
+                db.Entry(entry).State = EntityState.Detached;
+            }
+        }
+        else if (db.Database.CurrentTransaction is null)
         {
             // Group commit with the tokens of concurrent requests; returns after COMMIT.
             await writer.WriteAsync(token, entry, cancellationToken);
@@ -141,6 +162,7 @@ public sealed class TokenIssuer(
     /// <summary>Which door the token came through, for the issued-tokens metric.</summary>
     private static string PathOf(IssueRequest request) =>
         request.RenewedFromId is not null ? "renewal"
+        : request.AuthorizationId is not null ? "user_grant"
         : request.Actor.Credential.StartsWith("client:", StringComparison.Ordinal) ? "client_credentials"
         : "management";
 

@@ -34,6 +34,17 @@ public sealed class TokenRevoker(
         var changed = await writer.RevokeAsync(token.Token.Sequence, now, actor.Credential,
             audit.Create(AuditActions.TokenRevoked, actor, token.Token.OrganisationId, token.Token.Id), cancellationToken);
         Count("single", changed ? 1 : 0);
+        // RFC 7009 section 2.1: revoking a refresh token (or a code) ends the grant it belongs to.
+        if (token.Token.Type != TokenTypes.AccessToken)
+        {
+            var authorizationId = await db.Tokens.AsNoTracking().Where(t => t.Sequence == token.Token.Sequence)
+                .Select(t => EF.Property<Guid?>(t, "AuthorizationId")).FirstOrDefaultAsync(cancellationToken);
+            if (authorizationId is { } grant)
+            {
+                await RevokeGrantAsync(grant, actor, cancellationToken);
+            }
+        }
+
         // Only a token with a management scope can have minted tokens (Permissions/IssuancePolicy.cs).
         if (changed && ScopeService.Split(token.Token.Scopes).Any(policy.IsManagementScope))
         {
@@ -41,6 +52,34 @@ public sealed class TokenRevoker(
         }
 
         return changed;
+    }
+
+    /// <summary>Ends a person's grant (OpenIddict's authorization: remembered consent, or the chain
+    /// of one authorization code's refresh tokens): the grant and every token issued under it, with
+    /// one audit entry. Returns how many tokens it revoked.</summary>
+    public async Task<int> RevokeGrantAsync(Guid authorizationId, Actor actor, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var organisationId = await db.Authorizations.Where(a => a.Id == authorizationId).Select(a => a.OrganisationId).FirstOrDefaultAsync(cancellationToken);
+        if (organisationId is null)
+        {
+            return 0;
+        }
+
+        await db.Authorizations.Where(a => a.Id == authorizationId && a.Status != TokenStatuses.Revoked)
+            .ExecuteUpdateAsync(u => u.SetProperty(a => a.Status, TokenStatuses.Revoked), cancellationToken);
+        var count = await db.Tokens
+            .Where(t => EF.Property<Guid?>(t, "AuthorizationId") == authorizationId && t.Status != TokenStatuses.Revoked)
+            .ExecuteUpdateAsync(u => u
+                .SetProperty(t => t.Status, TokenStatuses.Revoked)
+                .SetProperty(t => t.RevokedAt, now)
+                .SetProperty(t => t.RevokedBy, actor.Credential), cancellationToken);
+        audit.Add(AuditActions.GrantRevoked, actor, organisationId, count: count, detail: $"authorization={authorizationId}");
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        Count("grant", count);
+        return count;
     }
 
     /// <summary>Revokes, transitively, every unexpired token minted with a token that is now revoked
@@ -143,7 +182,9 @@ public sealed class TokenRevoker(
             ? RevokeWhereAsync(organisationId, t => t.ClientId == clientId, "client", AuditActions.TokensRevokedByClient, actor,
                 $"client_id={clientId}", cancellationToken)
             : RevokeWhereAsync(organisationId, t => t.ClientId == clientId && t.Subject == subject, "client", AuditActions.TokensRevokedBySubject, actor,
-                $"client_id={clientId} subject={subject}", cancellationToken);
+                $"client_id={clientId} subject={subject}", cancellationToken,
+                // A person's grants to the application end too (remembered consent included).
+                a => a.OrganisationId == organisationId && a.Subject == subject && a.Application!.ClientId == clientId);
     }
 
     /// <summary>One UPDATE of the still-active tokens (not revoked one by one, not under the
@@ -155,10 +196,17 @@ public sealed class TokenRevoker(
         string action,
         Actor actor,
         string detail,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        Expression<Func<Authorization, bool>>? grants = null)
     {
         var now = time.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (grants is not null)
+        {
+            await db.Authorizations.Where(grants).Where(a => a.Status != TokenStatuses.Revoked)
+                .ExecuteUpdateAsync(u => u.SetProperty(a => a.Status, TokenStatuses.Revoked), cancellationToken);
+        }
+
         var watermark = await db.Organisations.Where(o => o.Id == organisationId).Select(o => o.RevokedBeforeSequence).FirstAsync(cancellationToken);
         var count = await db.Tokens
             .Where(t => t.OrganisationId == organisationId)

@@ -8,7 +8,8 @@ namespace AuthServer.Tests.Interop;
 
 /// <summary>Drives the real server, started as its own process, with an OAuth client written
 /// elsewhere (tests/interop: oauth4webapi + jose): discovery, client_credentials, JWT
-/// verification, introspection and revocation.</summary>
+/// verification, introspection and revocation, and the authorization code flow of a public client
+/// (PKCE, sign-in and consent by form posts, refresh rotation and replay).</summary>
 public sealed class InteropTests : IAsyncLifetime
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), $"authserver-interop-{Guid.NewGuid():N}");
@@ -25,6 +26,8 @@ public sealed class InteropTests : IAsyncLifetime
         ["AuthServer:Issuer"] = Issuer,
         ["AuthServer:KeyProtection:Key"] = Convert.ToBase64String(Encoding.UTF8.GetBytes("interop-key-protection-key-32-by")),
         ["Pruning:Enabled"] = "false",
+        // The replay check replays at once: no leeway for concurrent refreshes here.
+        ["AuthServer:UserGrants:RefreshTokenReuseLeewaySeconds"] = "0",
     };
 
     public ValueTask InitializeAsync()
@@ -65,6 +68,12 @@ public sealed class InteropTests : IAsyncLifetime
             CliAsync("clients", "create", "--organisation", organisation, "--scopes", scope, "--introspection"),
             CliAsync("clients", "create", "--organisation", organisation, "--scopes", scope, "--token-format", "reference"));
         var (jwt, introspector, reference) = (clients[0], clients[1], clients[2]);
+        const string redirectUri = "http://127.0.0.1/interop/callback";
+        var codeClient = await CliAsync("clients", "create", "--organisation", organisation, "--scopes", scope, "--name", "Interop App",
+            "--grant-types", "authorization_code refresh_token", "--redirect-uri", redirectUri, "--public");
+        const string password = "interop person password 1";
+        var person = await Infrastructure.Cli.RunAsync(["users", "create", "--organisation", organisation, "--email", "person@interop.test", "--password-stdin"], Settings, password);
+        Assert.True(person.ExitCode == 0, person.Stderr);
         await WaitUntilReadyAsync(cancel);
 
         var (npmExit, npmOutput) = await install;
@@ -79,6 +88,10 @@ public sealed class InteropTests : IAsyncLifetime
             ["INTROSPECT_CLIENT_SECRET"] = introspector["clientSecret"],
             ["REF_CLIENT_ID"] = reference["clientId"],
             ["REF_CLIENT_SECRET"] = reference["clientSecret"],
+            ["CODE_CLIENT_ID"] = codeClient["clientId"],
+            ["CODE_REDIRECT_URI"] = redirectUri,
+            ["USER_EMAIL"] = "person@interop.test",
+            ["USER_PASSWORD"] = password,
         }, cancel);
 
         TestContext.Current.TestOutputHelper?.WriteLine(output);

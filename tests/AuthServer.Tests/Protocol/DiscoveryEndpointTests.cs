@@ -28,7 +28,10 @@ public abstract class DiscoveryEndpointTests(ProtocolFixture fixture) : Protocol
         Assert.Equal("https://auth.test/connect/revoke", oauth.GetProperty("revocation_endpoint").GetString());
         Assert.Equal("https://auth.test/connect/introspect", oauth.GetProperty("introspection_endpoint").GetString());
         Assert.Equal("https://auth.test/.well-known/jwks", oauth.GetProperty("jwks_uri").GetString());
-        Assert.Equal(["client_credentials"], Strings(oauth, "grant_types_supported"));
+        Assert.Equal("https://auth.test/connect/authorize", oauth.GetProperty("authorization_endpoint").GetString());
+        Assert.Equal(["authorization_code", "client_credentials", "refresh_token"], Strings(oauth, "grant_types_supported").Order());
+        Assert.Equal(["code"], Strings(oauth, "response_types_supported"));
+        Assert.Equal(["S256"], Strings(oauth, "code_challenge_methods_supported"));
         Assert.Contains(scope, Strings(oauth, "scopes_supported"));
         foreach (var endpoint in new[] { "token", "revocation", "introspection" })
         {
@@ -42,7 +45,7 @@ public abstract class DiscoveryEndpointTests(ProtocolFixture fixture) : Protocol
         var metadata = await MetadataAsync("/.well-known/oauth-authorization-server");
         using var jwks = await Http.GetAsync(new Uri(metadata.GetProperty("jwks_uri").GetString()!).AbsolutePath, Cancel);
         Assert.Equal(HttpStatusCode.OK, jwks.StatusCode);
-        foreach (var endpoint in new[] { "token_endpoint", "revocation_endpoint", "introspection_endpoint" })
+        foreach (var endpoint in new[] { "token_endpoint", "revocation_endpoint", "introspection_endpoint", "authorization_endpoint" })
         {
             using var response = await PostRawAsync(new Uri(metadata.GetProperty(endpoint).GetString()!).AbsolutePath, "", "application/x-www-form-urlencoded");
             Assert.NotEqual(HttpStatusCode.NotFound, response.StatusCode);

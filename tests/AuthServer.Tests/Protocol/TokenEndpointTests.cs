@@ -263,7 +263,7 @@ public abstract class TokenEndpointTests(ProtocolFixture fixture) : ProtocolTest
 
     [Theory]
     [InlineData("password")]
-    [InlineData("authorization_code")]
+    [InlineData("urn:ietf:params:oauth:grant-type:device_code")]
     [InlineData("urn:example:unknown")]
     public async Task An_unknown_grant_is_unsupported_grant_type(string grant)
     {

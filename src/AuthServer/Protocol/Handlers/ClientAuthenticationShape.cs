@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.AspNetCore;
+using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using OpenIddict.Server.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -59,7 +60,9 @@ public sealed class RejectMalformedAuthorization<TContext> : IOpenIddictServerHa
 
 /// <summary>A token request without client authentication is invalid_client (401), as RFC 6749
 /// section 5.2 says ("no client authentication included"); OpenIddict answers invalid_request
-/// for a missing client_id or secret. There are no public clients here (section 3.2.1).</summary>
+/// for a missing client_id or secret. Only the grants of a person (authorization_code,
+/// refresh_token) may come from a public client, with its client_id alone (section 3.2.1);
+/// OpenIddict then refuses a confidential client without its secret.</summary>
 public sealed class RequireClientAuthentication : IOpenIddictServerHandler<ValidateTokenRequestContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenRequestContext>()
@@ -70,7 +73,8 @@ public sealed class RequireClientAuthentication : IOpenIddictServerHandler<Valid
 
     public ValueTask HandleAsync(ValidateTokenRequestContext context)
     {
-        if (string.IsNullOrEmpty(context.Request.ClientId) || string.IsNullOrEmpty(context.Request.ClientSecret))
+        if (string.IsNullOrEmpty(context.Request.ClientId)
+            || (string.IsNullOrEmpty(context.Request.ClientSecret) && !context.Request.IsAuthorizationCodeGrantType() && !context.Request.IsRefreshTokenGrantType()))
         {
             context.Reject(Errors.InvalidClient, "Client authentication is required.");
         }

@@ -26,6 +26,7 @@ public sealed class DescribeServer(ScopeService scopes, IOptions<AuthServerOptio
         // Endpoints under the configured issuer (RFC 8414 section 3), not under whatever host name
         // the request arrived with.
         var issuer = new Uri(options.Value.IssuerIdentifier);
+        context.AuthorizationEndpoint = new Uri(issuer, ProtocolPaths.Authorization.TrimStart('/'));
         context.TokenEndpoint = new Uri(issuer, ProtocolPaths.Token.TrimStart('/'));
         context.RevocationEndpoint = new Uri(issuer, ProtocolPaths.Revocation.TrimStart('/'));
         context.IntrospectionEndpoint = new Uri(issuer, ProtocolPaths.Introspection.TrimStart('/'));
@@ -33,7 +34,7 @@ public sealed class DescribeServer(ScopeService scopes, IOptions<AuthServerOptio
 
         var registered = await scopes.ListAsync(context.CancellationToken);
         context.Scopes.Clear();
-        context.Scopes.UnionWith(registered.Select(s => s.Name!).Concat(scopes.BuiltIn));
+        context.Scopes.UnionWith(registered.Select(s => s.Name!).Concat(scopes.BuiltIn).Append(OpenIddict.Abstractions.OpenIddictConstants.Scopes.OfflineAccess));
         context.Claims.Clear();
         context.SubjectTypes.Clear();
         context.IdTokenSigningAlgorithms.Clear();
@@ -43,13 +44,13 @@ public sealed class DescribeServer(ScopeService scopes, IOptions<AuthServerOptio
 }
 
 /// <summary>Leaves out of the metadata what describes authorization requests, which this server
-/// does not take (pushed, request objects, the claims parameter, iss in authorization responses).</summary>
+/// does not take (pushed, request objects, the claims parameter).</summary>
 public sealed class OmitAuthorizationRequestMetadata : IOpenIddictServerHandler<ApplyConfigurationResponseContext>
 {
     private static readonly string[] NotOffered =
     [
         "require_pushed_authorization_requests", "claims_parameter_supported", "request_parameter_supported",
-        "request_uri_parameter_supported", "authorization_response_iss_parameter_supported",
+        "request_uri_parameter_supported",
     ];
 
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyConfigurationResponseContext>()

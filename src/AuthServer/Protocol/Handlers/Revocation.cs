@@ -7,7 +7,7 @@ using static OpenIddict.Server.OpenIddictServerEvents;
 
 namespace AuthServer.Protocol.Handlers;
 
-/// <summary>RFC 7009: revokes the presented access token when the calling client is the one it was
+/// <summary>RFC 7009: revokes the presented access or refresh token (a refresh token with its whole grant, section 2.1) when the calling client is the one it was
 /// issued to, in place of OpenIddict's RevokeToken (a read and a full-row UPDATE per token): the
 /// revocation and its audit entry go through the group commit and hold on every node once this
 /// returns. Invalid, unknown, foreign and already revoked tokens all get the same 200 and nothing

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using AuthServer.Keys;
 using AuthServer.Security;
+using AuthServer.Storage.Entities;
 using AuthServer.Tokens;
 using AuthServer.Tokens.GroupRead;
 using Microsoft.IdentityModel.Tokens;
@@ -93,17 +94,18 @@ public sealed class ResolveReferenceAccessToken(TokenLookup lookup, TokenIssuer 
 
     public async ValueTask HandleAsync(ValidateTokenContext context)
     {
-        if (context.Token.Contains('.', StringComparison.Ordinal))
+        if (context.Token.Contains('.', StringComparison.Ordinal) || context.EndpointType == OpenIddictServerEndpointType.Token)
         {
-            return; // a JWT: OpenIddict validates its signature next
+            return; // a JWT: OpenIddict validates its signature next; a code or refresh token: OpenIddict's resolver
         }
 
         var stored = context.Token.Length == HandleLength
             ? await lookup.FindByReferenceHashAsync(Secrets.Hash(context.Token), context.CancellationToken)
             : null;
-        if (stored is null)
+        if (stored is null || stored.Token.Type != AuthServer.Storage.Entities.TokenTypes.AccessToken)
         {
-            context.Reject(Errors.InvalidToken, "The token is not valid.");
+            // Not an access token of ours: a refresh token (OpenIddict's resolver, next, finds its
+            // row by the same hash and decrypts its payload) or nothing (invalid_token).
             return;
         }
 
@@ -140,12 +142,18 @@ public sealed class CheckStoredAccessToken(TokenLookup lookup, TimeProvider time
 
     public async ValueTask HandleAsync(ValidateTokenContext context)
     {
-        if (context.Principal is not { } principal || !principal.HasTokenType(TokenTypeIdentifiers.AccessToken))
+        if (context.Principal is not { } principal)
         {
             return;
         }
 
         var state = ProtocolState.Of(context.Transaction);
+        if (!principal.HasTokenType(TokenTypeIdentifiers.AccessToken))
+        {
+            await CheckGrantTokenAsync(context, principal, state);
+            return;
+        }
+
         if (state.Presented is null && Guid.TryParse(principal.GetClaim(Claims.JwtId), out var id))
         {
             state.Presented = await lookup.FindByIdAsync(id, context.CancellationToken);
@@ -156,4 +164,45 @@ public sealed class CheckStoredAccessToken(TokenLookup lookup, TimeProvider time
             context.Reject(Errors.InvalidToken, "The token is not active.");
         }
     }
+
+    /// <summary>Authorization codes and refresh tokens are OpenIddict's rows: OpenIddict has
+    /// checked their status and expiry (ValidateTokenEntry: redeemed, revoked, the refresh token
+    /// reuse leeway, a replay revoking the grant). What it does not know is the organisation's
+    /// watermark: a bulk revocation of the user's organisation ends these too.</summary>
+    private async Task CheckGrantTokenAsync(ValidateTokenContext context, System.Security.Claims.ClaimsPrincipal principal, ProtocolState state)
+    {
+        var stored = Guid.TryParse(context.TokenId ?? principal.GetTokenId(), out var id)
+            ? await lookup.FindByIdAsync(id, context.CancellationToken)
+            : null;
+        if (stored is null || stored.Token.Sequence <= stored.OrganisationRevokedBeforeSequence)
+        {
+            context.Reject(context.EndpointType == OpenIddictServerEndpointType.Token ? Errors.InvalidGrant : Errors.InvalidToken,
+                "The token is not active.");
+            return;
+        }
+
+        if (context.EndpointType is OpenIddictServerEndpointType.Introspection or OpenIddictServerEndpointType.Revocation)
+        {
+            state.Presented = stored;
+        }
+    }
+}
+
+/// <summary>OpenIddict's reference resolver (ValidateReferenceTokenIdentifier), for the rows it
+/// stores itself: codes and refresh tokens (their handle's SHA-256 finds the row, whose encrypted
+/// payload is then validated). It runs only when <see cref="ResolveReferenceAccessToken"/> has not
+/// resolved the token already. Wrapped rather than re-registered because OpenIddict's
+/// RemoveEventHandler, which takes out the built-in descriptor, removes every descriptor of that
+/// handler type, a re-added one included.</summary>
+public sealed class ResolveGrantToken(IOpenIddictTokenManager tokens) : IOpenIddictServerHandler<ValidateTokenContext>
+{
+    public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenContext>()
+        .UseScopedHandler<ResolveGrantToken>()
+        .SetOrder(OpenIddictServerHandlers.Protection.ValidateReferenceTokenIdentifier.Descriptor.Order + 1)
+        .SetType(OpenIddictServerHandlerType.Custom)
+        .Build();
+
+    public ValueTask HandleAsync(ValidateTokenContext context) => context.Principal is not null
+        ? ValueTask.CompletedTask
+        : new OpenIddictServerHandlers.Protection.ValidateReferenceTokenIdentifier(tokens).HandleAsync(context);
 }

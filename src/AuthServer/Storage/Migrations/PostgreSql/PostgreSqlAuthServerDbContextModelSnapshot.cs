@@ -152,6 +152,11 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("creation_date");
 
+                    b.Property<string>("OrganisationId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("organisation_id");
+
                     b.Property<string>("Properties")
                         .HasColumnType("text")
                         .HasColumnName("properties");
@@ -177,6 +182,9 @@ namespace AuthServer.Storage.Migrations.PostgreSql
 
                     b.HasKey("Id")
                         .HasName("pk_authorizations");
+
+                    b.HasIndex("OrganisationId", "Subject")
+                        .HasDatabaseName("ix_authorizations_organisation_id_subject");
 
                     b.HasIndex("ApplicationId", "Status", "Subject", "Type")
                         .HasDatabaseName("ix_authorizations_application_id_status_subject_type");

@@ -161,6 +161,12 @@ namespace AuthServer.Storage.Migrations.SqlServer
                         .HasColumnType("datetime2")
                         .HasColumnName("creation_date");
 
+                    b.Property<string>("OrganisationId")
+                        .HasMaxLength(32)
+                        .HasColumnType("nvarchar(32)")
+                        .HasColumnName("organisation_id")
+                        .UseCollation("Latin1_General_100_BIN2");
+
                     b.Property<string>("Properties")
                         .HasColumnType("nvarchar(max)")
                         .HasColumnName("properties")
@@ -191,6 +197,9 @@ namespace AuthServer.Storage.Migrations.SqlServer
 
                     b.HasKey("Id")
                         .HasName("pk_authorizations");
+
+                    b.HasIndex("OrganisationId", "Subject")
+                        .HasDatabaseName("ix_authorizations_organisation_id_subject");
 
                     b.HasIndex("ApplicationId", "Status", "Subject", "Type")
                         .HasDatabaseName("ix_authorizations_application_id_status_subject_type");

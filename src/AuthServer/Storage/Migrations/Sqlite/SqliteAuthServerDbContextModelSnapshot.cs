@@ -145,6 +145,11 @@ namespace AuthServer.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("creation_date");
 
+                    b.Property<string>("OrganisationId")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("organisation_id");
+
                     b.Property<string>("Properties")
                         .HasColumnType("TEXT")
                         .HasColumnName("properties");
@@ -170,6 +175,9 @@ namespace AuthServer.Storage.Migrations.Sqlite
 
                     b.HasKey("Id")
                         .HasName("pk_authorizations");
+
+                    b.HasIndex("OrganisationId", "Subject")
+                        .HasDatabaseName("ix_authorizations_organisation_id_subject");
 
                     b.HasIndex("ApplicationId", "Status", "Subject", "Type")
                         .HasDatabaseName("ix_authorizations_application_id_status_subject_type");
