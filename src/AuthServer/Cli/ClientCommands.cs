@@ -23,7 +23,7 @@ internal static class ClientCommands
     private static readonly Option<string?> Name = Options.Optional("--name", "A display name (default: none).");
     private static readonly Option<string?> Audience = Options.Optional("--audience", "With --introspection: space-separated audiences whose tokens the client may introspect (default: AuthServer:DefaultAudience).", "\"AUD ...\"");
     private static readonly Option<string?> GrantTypes = Options.Optional("--grant-types", "Space-separated grants: client_credentials, or authorization_code with refresh_token for an application acting for people (default: client_credentials).", "\"GRANT ...\"");
-    private static readonly Option<string?> RedirectUris = Options.Optional("--redirect-uri", "With authorization_code: space-separated redirect URIs, matched exactly.", "\"URI ...\"");
+    private static readonly Option<string?> RedirectUris = Options.Optional("--redirect-uri", "With authorization_code: space-separated redirect URIs, matched exactly (default: none; required for authorization_code).", "\"URI ...\"");
     private static readonly Option<bool> Public = Options.Flag("--public", "A public client (no secret; PKCE required), for applications that cannot keep a secret (default: off).");
     private static readonly Option<string> ClientId = Options.Required("--client-id", "The client's id.", "ID");
     private static readonly Option<string> User = Options.Required("--user", "The person's user id (users list).", "ID");
