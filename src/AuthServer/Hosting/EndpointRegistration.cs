@@ -2,6 +2,7 @@ using AuthServer.Account;
 using AuthServer.Protocol;
 using AuthServer.Management;
 using AuthServer.Observability;
+using AuthServer.TokenConsole;
 
 namespace AuthServer.Hosting;
 
@@ -20,6 +21,7 @@ public static class EndpointRegistration
         app.MapObservability();
         app.MapManagementEndpoints();
         app.MapAccount();
+        app.MapTokenConsole();
         return app;
     }
 }
