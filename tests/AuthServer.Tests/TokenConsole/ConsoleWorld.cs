@@ -29,6 +29,9 @@ public sealed partial class ConsoleWorld
     public required Client MerchantClient { get; init; }
     public required Client OtherClient { get; init; }
 
+    /// <summary>A client of the merchant that may introspect the world's tokens (their audience).</summary>
+    public required (string Id, string Secret) Introspector { get; init; }
+
     public static async Task<ConsoleWorld> CreateAsync(AuthServerFactory factory)
     {
         var tag = Guid.NewGuid().ToString("N")[..6];
@@ -50,7 +53,14 @@ public sealed partial class ConsoleWorld
             PartnerClient = (await factory.ClientAsync(partner.Id, [scope])).Client,
             MerchantClient = (await factory.ClientAsync(merchant.Id, [scope])).Client,
             OtherClient = (await factory.ClientAsync(otherPartner.Id, [scope])).Client,
+            Introspector = await IntrospectorAsync(factory, merchant.Id, scope, audience),
         };
+    }
+
+    private static async Task<(string, string)> IntrospectorAsync(AuthServerFactory factory, string organisationId, string scope, string audience)
+    {
+        var created = await factory.ClientAsync(organisationId, [scope], introspection: true, introspectionAudiences: [audience]);
+        return (created.Client.ClientId!, created.Secret);
     }
 
     /// <summary>A person of <paramref name="organisation"/> with a known password; returns the user id and email.</summary>
