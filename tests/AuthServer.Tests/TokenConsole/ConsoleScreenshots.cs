@@ -18,7 +18,7 @@ public sealed class ConsoleScreenshots(SqliteConsoleServer server) : IClassFixtu
         Directory.CreateDirectory(directory);
 
         var world = await ConsoleWorld.CreateAsync(server.Factory);
-        var tokens = new List<Tokens.IssuedToken>();
+        var tokens = new List<AuthServer.Tokens.IssuedToken>();
         for (var i = 0; i < 3; i++)
         {
             tokens.Add(await world.TokenAsync(world.PartnerClient, world.Merchant));
@@ -59,7 +59,7 @@ public sealed class ConsoleScreenshots(SqliteConsoleServer server) : IClassFixtu
 
         foreach (var file in taken)
         {
-            var bytes = await File.ReadAllBytesAsync(file);
+            var bytes = await File.ReadAllBytesAsync(file, TestContext.Current.CancellationToken);
             Assert.True(bytes.Length > 1000 && bytes[1] == 'P' && bytes[2] == 'N' && bytes[3] == 'G', file);
         }
     }
