@@ -44,6 +44,49 @@ public sealed class TokenListing(AuthServerDbContext db, TimeProvider time)
         return tokens;
     }
 
+    /// <summary>The tokens of <paramref name="root"/> and every organisation below it, newest first,
+    /// in keyset pages like <see cref="PageAsync"/>; each judged against its own organisation's watermark.</summary>
+    public async Task<TokenPage> PageSubtreeAsync(Organisation root, TokenListingFilter filter, long? after, int size, CancellationToken cancellationToken)
+    {
+        var rows = from t in db.Tokens.AsNoTracking()
+                   join o in db.Organisations on t.OrganisationId equals o.Id
+                   where o.Path.StartsWith(root.Path)
+                   select new OrganisationToken { Token = t, Watermark = o.RevokedBeforeSequence, TokensRevokedAt = o.TokensRevokedAt };
+        if (filter.Status is { } status)
+        {
+            rows = rows.WhereStatus(status, time.GetUtcNow());
+        }
+
+        if (filter.ClientId is not null)
+        {
+            rows = rows.Where(r => r.Token.ClientId == filter.ClientId);
+        }
+
+        if (filter.Subject is not null)
+        {
+            rows = rows.Where(r => r.Token.Subject == filter.Subject);
+        }
+
+        if (filter.RequestingOrganisationId is not null)
+        {
+            rows = rows.Where(r => r.Token.RequestingOrganisationId == filter.RequestingOrganisationId);
+        }
+
+        if (after is { } sequence)
+        {
+            rows = rows.Where(r => r.Token.Sequence < sequence);
+        }
+
+        var page = await rows.OrderByDescending(r => r.Token.Sequence).Take(size + 1).ToListAsync(cancellationToken);
+        var more = page.Count > size;
+        if (more)
+        {
+            page.RemoveAt(size);
+        }
+
+        return new TokenPage(page.ConvertAll(r => r.ToStored()), more ? page[^1].Token.Sequence : null);
+    }
+
     /// <summary>The organisation as stored now (its watermark), so that status and filter agree with <see cref="StoredToken"/>.</summary>
     public Task<Organisation> CurrentAsync(string organisationId, CancellationToken cancellationToken) =>
         db.Organisations.AsNoTracking().FirstAsync(o => o.Id == organisationId, cancellationToken);

@@ -239,6 +239,56 @@ public abstract class ConsolePageTests(DatabaseProvider provider) : ServerTest(p
         Assert.False(await world.IsActiveAsync(child1.Token.Id));
         Assert.False(await world.IsActiveAsync(child2.Token.Id));
         Assert.True(await world.IsActiveAsync(foreign.Token.Id));
+
+        // The view over the partner's subtree judges each token by its own organisation's watermark.
+        var later = await world.TokenAsync(world.MerchantClient);
+        var active = await browser.GetAsync("/console?organisation=all");
+        Assert.DoesNotContain(child1.Token.Id.ToString(), active.Html, StringComparison.Ordinal);
+        Assert.Contains(later.Token.Id.ToString(), active.Html, StringComparison.Ordinal);
+        var revoked = await browser.GetAsync("/console?organisation=all&status=revoked");
+        Assert.Contains(child1.Token.Id.ToString(), revoked.Html, StringComparison.Ordinal);
+        Assert.Contains(child2.Token.Id.ToString(), revoked.Html, StringComparison.Ordinal);
+        Assert.DoesNotContain(later.Token.Id.ToString(), revoked.Html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_partner_administrator_sees_its_own_and_its_childrens_tokens_and_revokes_across_them_at_once()
+    {
+        var world = await WorldAsync();
+        var partnerOwn = await world.TokenAsync(world.PartnerClient);
+        var forChild = await world.TokenAsync(world.PartnerClient, world.Merchant);
+        var childOwn = await world.TokenAsync(world.MerchantClient);
+        var foreign = await world.TokenAsync(world.OtherClient, world.OtherMerchant);
+        var (_, email) = await world.UserAsync(world.Partner, "administrator");
+        using var browser = await world.SignedInAsync(email);
+
+        var all = await browser.GetAsync("/console");
+        Assert.Contains($"Tokens of {world.Partner.Name} and the organisations below it", all.Html, StringComparison.Ordinal);
+        foreach (var token in new[] { partnerOwn, forChild, childOwn })
+        {
+            Assert.Contains($"aria-label=\"Select token {token.Token.Id}\"", all.Html, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain(foreign.Token.Id.ToString(), all.Html, StringComparison.Ordinal);
+        Assert.DoesNotContain("Revoke all tokens of", all.Html, StringComparison.Ordinal);
+        var own = await browser.GetAsync($"/console?organisation={world.Partner.Id}");
+        Assert.Contains(partnerOwn.Token.Id.ToString(), own.Html, StringComparison.Ordinal);
+        Assert.DoesNotContain(childOwn.Token.Id.ToString(), own.Html, StringComparison.Ordinal);
+
+        var confirm = await ConsoleWorld.PostAsync(browser, all, "/console/revoke", ("ids", partnerOwn.Token.Id.ToString()), ("ids", childOwn.Token.Id.ToString()));
+        Assert.Matches($"<h1>Revoke 2 tokens of ({world.Merchant.Name}, {world.Partner.Name}|{world.Partner.Name}, {world.Merchant.Name})\\?</h1>", confirm.Html);
+        Assert.Contains("href=\"/console?organisation=all\">Cancel</a>", confirm.Html, StringComparison.Ordinal);
+        var done = await ConsoleWorld.PostAsync(browser, confirm, "/console/revoke");
+        Assert.Contains("Revoked 2 tokens.", done.Html, StringComparison.Ordinal);
+        Assert.False(await world.IsActiveAsync(partnerOwn.Token.Id));
+        Assert.False(await world.IsActiveAsync(childOwn.Token.Id));
+        Assert.True(await world.IsActiveAsync(forChild.Token.Id));
+        Assert.True(await world.IsActiveAsync(foreign.Token.Id));
+
+        var revoked = await browser.GetAsync("/console?status=revoked");
+        Assert.Contains(partnerOwn.Token.Id.ToString(), revoked.Html, StringComparison.Ordinal);
+        Assert.Contains(childOwn.Token.Id.ToString(), revoked.Html, StringComparison.Ordinal);
+        Assert.DoesNotContain(forChild.Token.Id.ToString(), revoked.Html, StringComparison.Ordinal);
     }
 
     [Fact]

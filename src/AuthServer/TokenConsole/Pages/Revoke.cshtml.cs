@@ -7,15 +7,17 @@ using Microsoft.EntityFrameworkCore;
 
 namespace AuthServer.TokenConsole.Pages;
 
-/// <summary>Revoke selected tokens. Without "confirmed" it is the confirmation page (how many, of
-/// which organisation, "Revoke" and "Cancel"): the dialog of console.js for browsers without
-/// script. Confirmed, it revokes and shows the tokens, REVOKED, with Yahoo's advice: a partner
-/// that still holds other active tokens for the organisation is named, with an offer to revoke those too.</summary>
+/// <summary>Revoke selected tokens, of one organisation or (a partner's) of several. Without
+/// "confirmed" it is the confirmation page (how many, of which organisations, "Revoke" and
+/// "Cancel"): the dialog of console.js for browsers without script. Confirmed, it revokes and shows
+/// the tokens, REVOKED, with Yahoo's advice: a partner that still holds other active tokens for an
+/// organisation is named, with an offer to revoke those too.</summary>
 public sealed class RevokeModel(AuthServerDbContext db, TokenStore store, TokenListing listing, TokenRevoker revoker, ConsoleLookups lookups, TimeProvider time) : ConsolePage
 {
-    public sealed record Advice(string RequestingOrganisationId, IReadOnlyList<Guid> Ids);
+    public sealed record Advice(string OrganisationId, string RequestingOrganisationId, IReadOnlyList<Guid> Ids);
 
-    public Organisation Target { get; private set; } = null!;
+    /// <summary>The organisations of the selected tokens, in the order of their first token.</summary>
+    public IReadOnlyList<Organisation> Organisations { get; private set; } = [];
     public IReadOnlyList<StoredToken> Selected { get; private set; } = [];
     public bool Done { get; private set; }
     public int Revoked { get; private set; }
@@ -23,18 +25,27 @@ public sealed class RevokeModel(AuthServerDbContext db, TokenStore store, TokenL
     public ConsoleNames Names { get; private set; } = ConsoleNames.Empty;
     public DateTimeOffset Now { get; private set; }
 
+    /// <summary>Where "Cancel" and "Back" lead: the listing the tokens were chosen from.</summary>
+    public string Back { get; private set; } = ConsoleRegistration.Root;
+
+    public string OrganisationNames => string.Join(", ", Organisations.Select(o => o.Name));
+
     public IActionResult OnGet() => Redirect(ConsoleRegistration.Root);
 
     public async Task<IActionResult> OnPostAsync([FromForm] string? organisation, [FromForm] List<string>? ids, [FromForm] string? confirmed, CancellationToken cancellationToken)
     {
         ViewData["Tab"] = "tokens";
         ViewData["Title"] = "Revoke tokens";
-        if (await TargetAsync(organisation, cancellationToken) is not { } target)
+        if (organisation is { Length: > 0 } from)
         {
-            return NotFoundPage("organisation");
+            if (from != TokensModel.AllOrganisations && await TargetAsync(from, cancellationToken) is null)
+            {
+                return NotFoundPage("organisation");
+            }
+
+            Back = $"{ConsoleRegistration.Root}?organisation={Uri.EscapeDataString(from)}";
         }
 
-        Target = target;
         if (ids is null || ids.Count == 0)
         {
             return BadRequestPage("Select at least one token to revoke.");
@@ -57,47 +68,60 @@ public sealed class RevokeModel(AuthServerDbContext db, TokenStore store, TokenL
         }
 
         list = [.. list.Distinct()];
-        // All or nothing, as the management API: an unknown or foreign id revokes nothing.
+        // All or nothing, as the management API: an unknown id, or one the viewer may not act on, revokes nothing.
         var selected = await LoadAsync(list, cancellationToken);
-        if (selected.Count != list.Count || selected.Any(t => !ConsoleAccess.MaySee(Viewer, Target, t)))
+        var organisations = await OrganisationsAsync(selected, cancellationToken);
+        if (selected.Count != list.Count
+            || selected.Any(t => !organisations.TryGetValue(t.Token.OrganisationId, out var o) || !ConsoleAccess.MaySee(Viewer, o, t)))
         {
             return NotFoundPage("token");
         }
 
         Selected = selected;
+        Organisations = [.. selected.Select(t => organisations[t.Token.OrganisationId]).DistinctBy(o => o.Id)];
         if (confirmed == "yes")
         {
-            Revoked = await revoker.RevokeSelectedAsync(Target.Id, list, Viewer.Caller.Actor, cancellationToken);
+            foreach (var group in Selected.GroupBy(t => t.Token.OrganisationId))
+            {
+                Revoked += await revoker.RevokeSelectedAsync(group.Key, [.. group.Select(t => t.Token.Id)], Viewer.Caller.Actor, cancellationToken);
+            }
+
             Done = true;
             Selected = await LoadAsync(list, cancellationToken);
             Advices = await AdviseAsync(cancellationToken);
         }
 
         Now = time.GetUtcNow();
-        Names = await lookups.NamesAsync(Selected.Select(t => t.Token), [Target.Id, .. Advices.Select(a => a.RequestingOrganisationId)], cancellationToken);
+        Names = await lookups.NamesAsync(Selected.Select(t => t.Token), Advices.Select(a => a.RequestingOrganisationId), cancellationToken);
         return Page();
     }
 
     private async Task<List<StoredToken>> LoadAsync(List<Guid> ids, CancellationToken cancellationToken)
     {
-        var tokens = await store.Query(db.Tokens.Where(t => ids.Contains(t.Id) && t.OrganisationId == Target.Id)).ToListAsync(cancellationToken);
+        var tokens = await store.Query(db.Tokens.Where(t => ids.Contains(t.Id))).ToListAsync(cancellationToken);
         return [.. tokens.OrderByDescending(t => t.Token.Sequence)];
     }
 
+    private async Task<Dictionary<string, Organisation>> OrganisationsAsync(List<StoredToken> tokens, CancellationToken cancellationToken)
+    {
+        var ids = tokens.Select(t => t.Token.OrganisationId).Distinct().ToList();
+        return await db.Organisations.AsNoTracking().Where(o => ids.Contains(o.Id)).ToDictionaryAsync(o => o.Id, cancellationToken);
+    }
+
     /// <summary>Yahoo: revoking one token of a partner is rarely enough; when the partner that
-    /// requested a revoked token still holds other active tokens for this organisation, say so.</summary>
+    /// requested a revoked token still holds other active tokens for that organisation, say so.</summary>
     private async Task<List<Advice>> AdviseAsync(CancellationToken cancellationToken)
     {
         var advices = new List<Advice>();
-        var current = await listing.CurrentAsync(Target.Id, cancellationToken);
-        foreach (var requester in Selected.Select(t => t.Token.RequestingOrganisationId).Where(r => r != Target.Id).Distinct())
+        foreach (var pair in Selected.Select(t => (t.Token.OrganisationId, t.Token.RequestingOrganisationId)).Where(p => p.OrganisationId != p.RequestingOrganisationId).Distinct())
         {
-            var filter = ConsoleAccess.Restrict(Viewer, new TokenListingFilter(TokenStatusFilter.Active, RequestingOrganisationId: requester));
+            var current = await listing.CurrentAsync(pair.OrganisationId, cancellationToken);
+            var filter = ConsoleAccess.Restrict(Viewer, new TokenListingFilter(TokenStatusFilter.Active, RequestingOrganisationId: pair.RequestingOrganisationId));
             var others = await listing.Query(current, filter).OrderByDescending(t => t.Sequence)
                 .Select(t => t.Id).Take(TokenRevocationEndpoints.MaxSelectedIds).ToListAsync(cancellationToken);
             if (others.Count > 0)
             {
-                advices.Add(new Advice(requester, others));
+                advices.Add(new Advice(pair.OrganisationId, pair.RequestingOrganisationId, others));
             }
         }
 

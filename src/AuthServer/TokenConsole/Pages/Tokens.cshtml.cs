@@ -8,7 +8,8 @@ using Microsoft.AspNetCore.Mvc;
 namespace AuthServer.TokenConsole.Pages;
 
 /// <summary>The Active tokens tab: one organisation's tokens (the viewer's, or for a partner one
-/// below it), filtered by status and client, newest first, in keyset pages.</summary>
+/// below it) or, for a partner or partner group, all of its own and its descendants' ("all", its
+/// default), filtered by status and client, newest first, in keyset pages.</summary>
 public sealed class TokensModel(OrganisationService organisations, TokenListing listing, ConsoleLookups lookups, TimeProvider time) : ConsolePage
 {
     public const int PageSize = 50;
@@ -18,7 +19,10 @@ public sealed class TokensModel(OrganisationService organisations, TokenListing 
 
     public static readonly string[] Statuses = ["active", "renewed", "expired", "revoked", "all"];
 
-    public Organisation Target { get; private set; } = null!;
+    public const string AllOrganisations = "all";
+
+    /// <summary>The organisation shown, or null for the viewer's organisation and every one below it.</summary>
+    public Organisation? Target { get; private set; }
     public IReadOnlyList<Organisation> Organisations { get; private set; } = [];
     public bool MoreOrganisations { get; private set; }
     public string Status { get; private set; } = "active";
@@ -32,12 +36,17 @@ public sealed class TokensModel(OrganisationService organisations, TokenListing 
     {
         ViewData["Tab"] = "tokens";
         ViewData["Title"] = "Active tokens";
-        if (await TargetAsync(organisation, cancellationToken) is not { } target)
+        var all = Viewer.Caller.HasPartnerRights && (string.IsNullOrEmpty(organisation) || organisation == AllOrganisations);
+        if (!all)
         {
-            return NotFoundPage("organisation");
+            if (await TargetAsync(organisation, cancellationToken) is not { } target)
+            {
+                return NotFoundPage("organisation");
+            }
+
+            Target = target;
         }
 
-        Target = target;
         TokenStatusFilter? filter = TokenStatusFilter.Active;
         if (!string.IsNullOrEmpty(status))
         {
@@ -81,22 +90,28 @@ public sealed class TokensModel(OrganisationService organisations, TokenListing 
             : [Viewer.Organisation];
         MoreOrganisations = Organisations.Count > MaxOrganisations;
         Organisations = [.. Organisations.Take(MaxOrganisations)];
-        if (Organisations.All(o => o.Id != Target.Id))
+        if (Target is not null && Organisations.All(o => o.Id != Target.Id))
         {
             Organisations = [.. Organisations, Target];
         }
 
         Now = time.GetUtcNow();
-        Tokens = await listing.PageAsync(Target.Id, ConsoleAccess.Restrict(Viewer, new TokenListingFilter(filter, Client)), After, PageSize, cancellationToken);
-        Names = await lookups.NamesAsync(Tokens.Tokens.Select(t => t.Token), [Target.Id], cancellationToken);
+        var restricted = ConsoleAccess.Restrict(Viewer, new TokenListingFilter(filter, Client));
+        Tokens = Target is null
+            ? await listing.PageSubtreeAsync(Viewer.Organisation, restricted, After, PageSize, cancellationToken)
+            : await listing.PageAsync(Target.Id, restricted, After, PageSize, cancellationToken);
+        Names = await lookups.NamesAsync(Tokens.Tokens.Select(t => t.Token), [Viewer.Organisation.Id], cancellationToken);
         return Page();
     }
+
+    /// <summary>What the page shows tokens of, in words.</summary>
+    public string Scope => Target?.Name ?? $"{Viewer.Organisation.Name} and the organisations below it";
 
     /// <summary>This listing's address with other values for some parameters.</summary>
     public string Link(long? after) =>
         "/console?" + string.Join('&', new[]
         {
-            ("organisation", (string?)Target.Id), ("status", (string?)Status), ("client", Client),
+            ("organisation", (string?)(Target?.Id ?? AllOrganisations)), ("status", (string?)Status), ("client", Client),
             ("after", after?.ToString(CultureInfo.InvariantCulture)),
         }.Where(p => p.Item2 is not null).Select(p => $"{p.Item1}={Uri.EscapeDataString(p.Item2!)}"));
 }
