@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need (PostgreSQL server binaries, the interop
-# client's npm packages), then runs every test layer and ends with "N passed, N failed".
+# client's npm packages, Debian's chromium for the console's browser tests), then runs every test layer and ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -11,8 +11,10 @@ need_install=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_install+=(postgresql)
 command -v node >/dev/null 2>&1 || need_install+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_install+=(npm)
+# The console's real-browser tests (trait Category=Browser) drive Debian's chromium through Playwright.
+[ -x /usr/bin/chromium ] || need_install+=(chromium)
 if [ ${#need_install[@]} -gt 0 ]; then
-  if [ -z "${AUTHSERVER_TEST_POSTGRES:-}" ] || [[ " ${need_install[*]} " == *" nodejs "* ]] || [[ " ${need_install[*]} " == *" npm "* ]]; then
+  if [ -z "${AUTHSERVER_TEST_POSTGRES:-}" ] || [[ " ${need_install[*]} " == *" nodejs "* ]] || [[ " ${need_install[*]} " == *" npm "* ]] || [[ " ${need_install[*]} " == *" chromium "* ]]; then
     echo "Installing ${need_install[*]} from Debian's packages..."
     sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
     $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need_install[@]}" >/dev/null \

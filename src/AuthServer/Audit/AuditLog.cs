@@ -69,6 +69,30 @@ public sealed class AuditLog(AuthServerDbContext db, TimeProvider time)
         return Query(organisationId).OrderByDescending(e => e.Id).Skip(skip).Take(take).ToListAsync(cancellationToken);
     }
 
+    /// <summary>Newest first, older than the entry <paramref name="beforeId"/> when given: keyset
+    /// pages by the (organisation, id) indexes, for the console.</summary>
+    public Task<List<AuditEvent>> ListBeforeAsync(string organisationId, long? beforeId, int take, CancellationToken cancellationToken)
+    {
+        var query = Query(organisationId);
+        if (beforeId is { } id)
+        {
+            query = query.Where(e => e.Id < id);
+        }
+
+        return query.OrderByDescending(e => e.Id).Take(take).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>The entries about one token, newest first: those naming it (issued, renewed,
+    /// revoked one by one) and the selected-token revocations that listed it, within its organisation.</summary>
+    public Task<List<AuditEvent>> ListForTokenAsync(string organisationId, Guid tokenId, int take, CancellationToken cancellationToken)
+    {
+        var text = tokenId.ToString();
+        return db.AuditEvents.AsNoTracking()
+            .Where(e => e.TargetOrganisationId == organisationId)
+            .Where(e => e.TargetTokenId == tokenId || (e.Action == AuditActions.TokensRevokedSelected && e.Detail != null && e.Detail.Contains(text)))
+            .OrderByDescending(e => e.Id).Take(take).ToListAsync(cancellationToken);
+    }
+
     public Task<int> CountAsync(string? organisationId, CancellationToken cancellationToken)
     {
         return Query(organisationId).CountAsync(cancellationToken);

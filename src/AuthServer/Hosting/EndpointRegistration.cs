@@ -3,6 +3,7 @@ using AuthServer.Consent;
 using AuthServer.Protocol;
 using AuthServer.Management;
 using AuthServer.Observability;
+using AuthServer.TokenConsole;
 
 namespace AuthServer.Hosting;
 
@@ -22,6 +23,7 @@ public static class EndpointRegistration
         app.MapManagementEndpoints();
         app.MapAccount();
         app.MapConsent();
+        app.MapTokenConsole();
         return app;
     }
 }

@@ -18,6 +18,7 @@ using AuthServer.Scopes;
 using AuthServer.Security;
 using AuthServer.Storage;
 using AuthServer.Users;
+using AuthServer.TokenConsole;
 
 namespace AuthServer.Hosting;
 
@@ -79,6 +80,7 @@ public static class ServiceRegistration
         builder.Services.AddScoped<AuditLog>();
         builder.AddUsers();
         builder.AddAccount();
+        builder.AddTokenConsole();
 
         builder.Services.AddSingleton<FailedAuthenticationLimiter>();
         builder.Services.AddSingleton<AuthServer.Permissions.IssuancePolicy>();
@@ -87,6 +89,7 @@ public static class ServiceRegistration
         builder.Services.AddScoped<SigningKeyService>();
 
         builder.Services.AddScoped<TokenStore>();
+        builder.Services.AddScoped<TokenListing>();
         builder.Services.AddSingleton<TokenLookup>();
         builder.Services.AddScoped<TokenIssuer>();
         builder.Services.AddScoped<TokenValidator>();

@@ -1,5 +1,4 @@
 using AuthServer.Clients;
-using AuthServer.Storage;
 using AuthServer.Tokens;
 using Microsoft.EntityFrameworkCore;
 
@@ -59,21 +58,9 @@ public static class TokenListingEndpoints
         }
 
         var services = http.RequestServices;
-        var db = services.GetRequiredService<AuthServerDbContext>();
-        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-        // The watermark is read with the tokens' page, so status and filter agree with StoredToken.
-        var organisation = await db.Organisations.AsNoTracking().FirstAsync(o => o.Id == target.Id, http.RequestAborted);
-        var tokens = db.Tokens.AsNoTracking().Where(t => t.OrganisationId == target.Id);
-        if (filter is { } f)
-        {
-            tokens = tokens.WhereStatus(f, organisation.RevokedBeforeSequence, now);
-        }
-
-        if (clientId is not null)
-        {
-            tokens = tokens.Where(t => t.ClientId == clientId);
-        }
-
+        var listing = services.GetRequiredService<TokenListing>();
+        var organisation = await listing.CurrentAsync(target.Id, http.RequestAborted);
+        var tokens = listing.Query(organisation, new TokenListingFilter(filter, clientId));
         var total = await tokens.CountAsync(http.RequestAborted);
         var page = await tokens.OrderByDescending(t => t.Sequence).Skip((number - 1) * size).Take(size).ToListAsync(http.RequestAborted);
         var data = page

@@ -1,7 +1,4 @@
-using AuthServer.Storage;
-using AuthServer.Storage.Entities;
 using AuthServer.Tokens;
-using Microsoft.EntityFrameworkCore;
 
 namespace AuthServer.Management;
 
@@ -34,12 +31,8 @@ public static class TokenRenewalEndpoints
             return refused;
         }
 
-        // The renewed token belongs to the original's client, so revoking by client covers both.
-        var db = http.RequestServices.GetRequiredService<AuthServerDbContext>();
-        var client = await db.Clients.AsNoTracking().FirstOrDefaultAsync(c => c.ClientId == original.Token.ClientId, http.RequestAborted)
-            ?? ManagementCaller.PseudoClient(original.Token.ClientId, original.Token.OrganisationId);
         var issued = await http.RequestServices.GetRequiredService<TokenRenewer>()
-            .RenewAsync(original, client, caller.Organisation.Id, caller.Actor, http.RequestAborted);
+            .RenewAsync(original, caller.Organisation.Id, caller.Actor, http.RequestAborted);
         if (issued is null)
         {
             // Renewed, revoked or expired by a concurrent request since it was read.
@@ -53,20 +46,6 @@ public static class TokenRenewalEndpoints
         return ManagementRequest.Json(new Envelope<TokenData>(ManagementRequest.RequestUri(http), data), StatusCodes.Status201Created);
     }
 
-    private static IResult? Refusal(StoredToken token, DateTimeOffset now)
-    {
-        if (token.IsRevoked)
-        {
-            return ManagementErrors.Unprocessable("TOKEN_REVOKED", "A revoked token cannot be renewed.");
-        }
-
-        if (token.Status == TokenStatus.Renewed)
-        {
-            return ManagementErrors.Unprocessable("TOKEN_ALREADY_RENEWED", "The token has already been renewed; renew the newer token.");
-        }
-
-        return token.IsExpired(now)
-            ? ManagementErrors.Unprocessable("TOKEN_EXPIRED", "An expired token cannot be renewed.")
-            : null;
-    }
+    private static IResult? Refusal(StoredToken token, DateTimeOffset now) =>
+        TokenRenewer.Refusal(token, now) is { } refusal ? ManagementErrors.Unprocessable(refusal.Code, refusal.Message) : null;
 }

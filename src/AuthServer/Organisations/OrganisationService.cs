@@ -65,6 +65,13 @@ public sealed class OrganisationService(AuthServerDbContext db, TimeProvider tim
             .OrderBy(o => o.Name).ThenBy(o => o.Id).Skip(skip).Take(take).ToListAsync(cancellationToken);
     }
 
+    /// <summary>The organisation and those below it, in hierarchy order, at most <paramref name="take"/>.</summary>
+    public Task<List<Organisation>> ListSubtreeAsync(Organisation root, int take, CancellationToken cancellationToken)
+    {
+        return db.Organisations.AsNoTracking().Where(o => o.Path.StartsWith(root.Path))
+            .OrderBy(o => o.Path).Take(take).ToListAsync(cancellationToken);
+    }
+
     public Task<int> CountChildrenAsync(string parentId, CancellationToken cancellationToken)
     {
         return db.Organisations.CountAsync(o => o.ParentId == parentId, cancellationToken);

@@ -12,6 +12,16 @@ public enum TokenStatusFilter
     Renewed,
 }
 
+/// <summary>A token with its organisation's watermark, as a query row (EF Core composes filters over it).</summary>
+public sealed class WatermarkedToken
+{
+    public Token Token { get; init; } = null!;
+    public long Watermark { get; init; }
+    public DateTimeOffset? TokensRevokedAt { get; init; }
+
+    public StoredToken ToStored() => new(Token, Watermark, TokensRevokedAt);
+}
+
 /// <summary>The activeness rule of <see cref="StoredToken"/> as SQL predicates, for one
 /// organisation whose watermark is known. Tests check that both always agree.</summary>
 public static class TokenFilters
@@ -22,6 +32,17 @@ public static class TokenFilters
         TokenStatusFilter.Active => tokens.Where(t => t.Status == TokenStatuses.Valid && t.Sequence > watermark && t.ExpiresAt > now),
         TokenStatusFilter.Expired => tokens.Where(t => t.Status == TokenStatuses.Valid && t.Sequence > watermark && t.ExpiresAt <= now),
         TokenStatusFilter.Renewed => tokens.Where(t => t.Status == TokenStatuses.Valid && t.RenewedAt != null && t.Sequence > watermark),
+        _ => throw new ArgumentOutOfRangeException(nameof(filter)),
+    };
+
+    /// <summary>The same rule for tokens of several organisations, each judged against its own
+    /// organisation's watermark, read in the same query (the console's view of a partner's subtree).</summary>
+    public static IQueryable<WatermarkedToken> WhereStatus(this IQueryable<WatermarkedToken> rows, TokenStatusFilter filter, DateTimeOffset now) => filter switch
+    {
+        TokenStatusFilter.Revoked => rows.Where(r => r.Token.Status != TokenStatuses.Valid || r.Token.Sequence <= r.Watermark),
+        TokenStatusFilter.Active => rows.Where(r => r.Token.Status == TokenStatuses.Valid && r.Token.Sequence > r.Watermark && r.Token.ExpiresAt > now),
+        TokenStatusFilter.Expired => rows.Where(r => r.Token.Status == TokenStatuses.Valid && r.Token.Sequence > r.Watermark && r.Token.ExpiresAt <= now),
+        TokenStatusFilter.Renewed => rows.Where(r => r.Token.Status == TokenStatuses.Valid && r.Token.RenewedAt != null && r.Token.Sequence > r.Watermark),
         _ => throw new ArgumentOutOfRangeException(nameof(filter)),
     };
 

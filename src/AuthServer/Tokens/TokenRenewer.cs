@@ -10,6 +10,31 @@ namespace AuthServer.Tokens;
 /// expiry. A token is renewed at most once.</summary>
 public sealed class TokenRenewer(AuthServerDbContext db, StorageInfo storage, TokenIssuer issuer, GroupRead.TokenLookup lookup, TimeProvider time)
 {
+    /// <summary>Why <paramref name="token"/> cannot be renewed (a code and a sentence), or null when it can.</summary>
+    public static (string Code, string Message)? Refusal(StoredToken token, DateTimeOffset now)
+    {
+        if (token.IsRevoked)
+        {
+            return ("TOKEN_REVOKED", "A revoked token cannot be renewed.");
+        }
+
+        if (token.Status == TokenStatus.Renewed)
+        {
+            return ("TOKEN_ALREADY_RENEWED", "The token has already been renewed; renew the newer token.");
+        }
+
+        return token.IsExpired(now) ? ("TOKEN_EXPIRED", "An expired token cannot be renewed.") : null;
+    }
+
+    /// <summary>Renews for the original's own client (the renewed token belongs to it, so revoking
+    /// by client covers both); tokens requested with an API key keep their pseudo-client.</summary>
+    public async Task<IssuedToken?> RenewAsync(StoredToken original, string requestingOrganisationId, Actor actor, CancellationToken cancellationToken)
+    {
+        var client = await db.Clients.AsNoTracking().FirstOrDefaultAsync(c => c.ClientId == original.Token.ClientId, cancellationToken)
+            ?? Management.ManagementCaller.PseudoClient(original.Token.ClientId, original.Token.OrganisationId);
+        return await RenewAsync(original, client, requestingOrganisationId, actor, cancellationToken);
+    }
+
     /// <summary>The new token, or null when the original is no longer an active, never-renewed
     /// token (renewed, revoked or expired meanwhile). Marking and issuing commit together.</summary>
     public async Task<IssuedToken?> RenewAsync(StoredToken original, Client client, string requestingOrganisationId, Actor actor, CancellationToken cancellationToken)

@@ -1,0 +1,81 @@
+using System.Security.Claims;
+using AuthServer.Access;
+using AuthServer.Audit;
+using AuthServer.Organisations;
+using AuthServer.Storage.Entities;
+using AuthServer.Tokens;
+using Microsoft.AspNetCore.Authorization;
+using OpenIddict.Abstractions;
+
+namespace AuthServer.TokenConsole;
+
+/// <summary>The signed-in person and what the access rule grants them, worked out once per request.</summary>
+public sealed record ConsoleViewer(
+    ClaimsPrincipal Principal,
+    IAuthorizationService Authorization,
+    Organisation Organisation,
+    Actor Actor,
+    string UserId,
+    string Email,
+    bool IsAdministrator,
+    bool SeesDescendants)
+{
+    /// <summary>A member sees and acts on only the tokens whose subject is their user id.</summary>
+    public string? OnlySubject => IsAdministrator ? null : UserId;
+}
+
+/// <summary>The console's questions, each answered by THE access rule
+/// (<see cref="OrganisationAccessHandler"/>, through <see cref="IAuthorizationService"/>) with the
+/// sign-in cookie's principal, exactly as the management API asks it with an API key's or a
+/// bearer token's: an administrator has the organisation's rights (and, for a partner or partner
+/// group, partner rights over its descendants), a member only their own tokens. This file only
+/// shapes the answers for the pages; it decides nothing itself.</summary>
+public static class ConsoleAccess
+{
+    /// <summary>The viewer of a signed-in request (the session was validated by
+    /// Account/SessionValidation.cs), or null when the session names no known organisation.</summary>
+    public static async Task<ConsoleViewer?> ViewerAsync(HttpContext http)
+    {
+        var user = http.User;
+        var id = user.FindFirstValue(CallerClaims.Subject);
+        var organisationId = CallerClaims.OrganisationOf(user);
+        if (id is null || organisationId is null || CallerClaims.CredentialOf(user) != CallerClaims.User)
+        {
+            return null;
+        }
+
+        var organisation = await http.RequestServices.GetRequiredService<OrganisationService>().FindAsync(organisationId, http.RequestAborted);
+        if (organisation is null)
+        {
+            return null;
+        }
+
+        var authorization = http.RequestServices.GetRequiredService<IAuthorizationService>();
+        if (await authorization.DecideAsync(user, organisation, OrganisationRequirement.SeeOwnTokens) != AccessDecision.Allowed)
+        {
+            return null;
+        }
+
+        var administrator = await authorization.DecideAsync(user, organisation, OrganisationRequirement.ManageTokens) == AccessDecision.Allowed;
+        var descendants = await authorization.DecideAsync(user, organisation, OrganisationRequirement.ListChildren) == AccessDecision.Allowed;
+        return new ConsoleViewer(user, authorization, organisation, new Actor(organisation.Id, $"user:{id}"), id,
+            user.FindFirstValue(OpenIddictConstants.Claims.Email) ?? "", administrator, descendants);
+    }
+
+    /// <summary>Whether the viewer may look at (and act on) the tokens of <paramref name="target"/>.</summary>
+    public static Task<AccessDecision> DecideAsync(ConsoleViewer viewer, Organisation? target) =>
+        viewer.Authorization.DecideAsync(viewer.Principal, target, OrganisationRequirement.SeeOwnTokens);
+
+    /// <summary>A single token the viewer may see and act on (a member's must be their own).
+    /// Anything else is answered like an unknown id.</summary>
+    public static async Task<bool> MaySeeAsync(ConsoleViewer viewer, Organisation tokenOrganisation, StoredToken token) =>
+        await viewer.Authorization.DecideAsync(viewer.Principal, new OrganisationToken(tokenOrganisation, token.Token), TokenRequirement.Manage) == AccessDecision.Allowed;
+
+    /// <summary>The listing filter as the viewer may use it (a member's is bound to their own subject).</summary>
+    public static TokenListingFilter Restrict(ConsoleViewer viewer, TokenListingFilter filter) =>
+        viewer.OnlySubject is { } subject ? filter with { Subject = subject } : filter;
+
+    /// <summary>Revoke-all and the audit log act on or show everything of an organisation: those
+    /// with the organisation's rights (administrators).</summary>
+    public static bool MayActOnWholeOrganisation(ConsoleViewer viewer) => viewer.IsAdministrator;
+}
