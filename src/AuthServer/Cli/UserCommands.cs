@@ -12,7 +12,8 @@ internal static class UserCommands
     private static readonly Option<string> Organisation = Options.Required("--organisation", "The user's organisation.", "ID");
     private static readonly Option<string> Email = Options.Required("--email", "The user's email address, their sign-in name.", "EMAIL");
     private static readonly Option<string?> Role = Options.Choice("--role", "administrator may manage the organisation's tokens; member only their own.",
-        [UserRoles.Administrator, UserRoles.Member], UserRoles.Member);
+        [UserRoles.Administrator, UserRoles.Member], UserRoles.Member,
+        value => $"Unknown role '{value}'. Use {UserRoles.Administrator} or {UserRoles.Member}.");
     private static readonly Option<bool> PasswordStdin = Options.Flag("--password-stdin",
         "Read the password from the first line of standard input (default: generate one, print it once, and require a change at the first sign-in).");
     private static readonly Option<string> Id = Options.Required("--id", "The user's id (usr_...).", "ID");
