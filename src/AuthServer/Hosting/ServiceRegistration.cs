@@ -90,6 +90,7 @@ public static class ServiceRegistration
 
         builder.Services.AddScoped<TokenStore>();
         builder.Services.AddScoped<TokenListing>();
+        builder.Services.AddScoped<GrantListing>();
         builder.Services.AddSingleton<TokenLookup>();
         builder.Services.AddScoped<TokenIssuer>();
         builder.Services.AddScoped<TokenValidator>();

@@ -7,7 +7,10 @@ namespace AuthServer.Tests.TokenConsole;
 
 /// <summary>The console's pages and rules as a browser without script uses them (plain forms,
 /// the server's confirmation pages), through a cookie-keeping HTTP client.</summary>
-public abstract class ConsolePageTests(DatabaseProvider provider) : ServerTest(provider)
+// The audit log keeps a row per client_credentials token here (Audit:ClientCredentialsIssuance=Rows;
+// the default only counts them), so that the token pages show their whole trail.
+public abstract class ConsolePageTests(DatabaseProvider provider)
+    : ServerTest(provider, new Dictionary<string, string?> { ["Audit:ClientCredentialsIssuance"] = "Rows" })
 {
     private static readonly CancellationToken Cancel = CancellationToken.None;
 

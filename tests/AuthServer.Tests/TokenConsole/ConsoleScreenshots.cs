@@ -1,3 +1,9 @@
+using AuthServer.Clients;
+using AuthServer.Storage;
+using AuthServer.Storage.Entities;
+using AuthServer.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -53,6 +59,10 @@ public sealed class ConsoleScreenshots(SqliteConsoleServer server) : IClassFixtu
         await page.GetByRole(AriaRole.Link, new() { Name = "Audit" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToContainTextAsync("Audit log of");
         await ShotAsync("audit.png");
+        await SeedGrantAsync(world);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Applications" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Cell, new() { Name = "Ledger Vendor" })).ToBeVisibleAsync();
+        await ShotAsync("applications.png");
         await page.SetViewportSizeAsync(390, 844);
         await page.GotoAsync("/console");
         await ShotAsync("phone.png");
@@ -62,5 +72,32 @@ public sealed class ConsoleScreenshots(SqliteConsoleServer server) : IClassFixtu
             var bytes = await File.ReadAllBytesAsync(file, TestContext.Current.CancellationToken);
             Assert.True(bytes.Length > 1000 && bytes[1] == 'P' && bytes[2] == 'N' && bytes[3] == 'G', file);
         }
+    }
+
+    /// <summary>A member's remembered consent to a third-party application, as the consent page
+    /// leaves it (the flow itself is tested in UserGrants/ and ConsoleApplicationsTests).</summary>
+    private static async Task SeedGrantAsync(ConsoleWorld world)
+    {
+        var (userId, _) = await world.UserAsync(world.Merchant, "member");
+        var vendor = await world.Factory.OrganisationAsync(name: "Ledger Vendor");
+        var app = await world.Factory.WithServicesAsync(s => s.GetRequiredService<ClientService>().CreateAsync(
+            vendor.Id, [world.Scope], TokenFormat.Jwt, false, null, null, "Ledger App", null, CancellationToken.None,
+            new ClientService.Grants([ClientService.AuthorizationCodeGrant, ClientService.RefreshTokenGrant], ["https://ledger.example/callback"], true)));
+        await world.Factory.WithServicesAsync(async s =>
+        {
+            var db = s.GetRequiredService<AuthServerDbContext>();
+            db.Authorizations.Add(new Authorization
+            {
+                Application = await db.Clients.SingleAsync(c => c.Id == app.Client.Id),
+                Subject = userId,
+                OrganisationId = world.Merchant.Id,
+                Status = TokenStatuses.Valid,
+                Type = OpenIddict.Abstractions.OpenIddictConstants.AuthorizationTypes.Permanent,
+                Scopes = System.Text.Json.JsonSerializer.Serialize(new[] { world.Scope, "offline_access" }),
+                CreationDate = world.Factory.Time.GetUtcNow().UtcDateTime,
+            });
+            await db.SaveChangesAsync();
+            return 0;
+        });
     }
 }
