@@ -20,8 +20,8 @@ internal static class TokenSeeder
 
     /// <summary>OpenIddict's type of an access token (OpenIddictConstants.TokenTypeIdentifiers.AccessToken),
     /// as the server writes it: a row without it is not an access token to the server, whose
-    /// introspection answers {"active":false} and whose revocation changes nothing (round 5 of
-    /// docs/benchmarks measured exactly that, before this column was seeded).</summary>
+    /// introspection answers {"active":false} and whose revocation changes nothing (round 5,
+    /// docs/benchmarks/history/2026-11-29-round5.md, measured exactly that, before this column was seeded).</summary>
     private const string AccessTokenType = "urn:ietf:params:oauth:token-type:access_token";
 
     public static async Task<int> RunAsync(Arguments args)
