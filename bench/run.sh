@@ -563,8 +563,9 @@ bench_provider() {
   start_server "$prefix$provider"
   log "server pid $server_pid on port $port"
   # The seeded tokens must be live to this server: a row it does not take for an access token is
-  # answered {"active":false} and revoked as a no-op, through a fallback lookup, not the path meant to be
-  # measured (round 5 measured that: docs/benchmarks/history/2026-11-29-round5.md). One handle of each seeded pool is introspected first.
+  # answered {"active":false} and revoked as a no-op through a fallback lookup, not the path meant
+  # to be measured (round 5 did: docs/benchmarks/history/2026-11-29-round5.md). So one handle of
+  # each seeded pool is introspected first.
   local pool handle answer
   for pool in introspect.txt revoke.txt; do
     handle=$(head -1 "$work/$pool")
