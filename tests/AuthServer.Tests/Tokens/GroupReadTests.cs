@@ -35,7 +35,9 @@ public abstract class GroupReadTests(ProtocolFixture fixture) : IsolatedProtocol
         await ExecuteAsync(Factory.Provider != DatabaseProvider.Sqlite
             ? $"UPDATE tokens SET renewed_from_id = '{renewedFrom}' WHERE client_id = '{jwt.Id}'"
             : $"UPDATE tokens SET renewed_from_id = '{renewedFrom.ToString().ToUpperInvariant()}' WHERE client_id = '{jwt.Id}'");
-        await ExecuteAsync($"UPDATE organisations SET revoked_before_sequence = (SELECT MIN(sequence) + 10 FROM tokens WHERE client_id = '{jwt.Id}'), tokens_revoked_at = 1700000000456 WHERE id = '{jwt.Organisation.Id}'");
+        // The watermark covers the oldest JWT still valid after the single revocations (and so at least one
+        // valid token, whatever order the concurrent requests were given their sequence in) but not the newest.
+        await ExecuteAsync($"UPDATE organisations SET revoked_before_sequence = (SELECT MIN(sequence) FROM tokens WHERE client_id = '{jwt.Id}' AND status = 'valid'), tokens_revoked_at = 1700000000456 WHERE id = '{jwt.Organisation.Id}'");
 
         // Each token three times at once, mixed with tokens that do not exist.
         var unknown = new[] { "x".PadRight(43, 'y'), TokenAsJwtOfAnotherId(tokens[0]) };
@@ -51,6 +53,7 @@ public abstract class GroupReadTests(ProtocolFixture fixture) : IsolatedProtocol
         });
         Assert.Equal(40, byEf.Count);
         Assert.Contains(byEf.Values, t => t.IsRevoked && t.Token.Status == TokenStatuses.Valid && t.Token.RenewedAt == null); // the watermark
+        Assert.Contains(byEf.Values, t => !t.IsRevoked && t.Token.ClientId == jwt.Id);
         Assert.Contains(byEf.Values, t => t.Token is { Status: TokenStatuses.Revoked, RevokedBy: not null, RevokedAt: not null });
         Assert.Contains(byEf.Values, t => t.Token is { Status: TokenStatuses.Valid, RenewedAt: not null, ApiKeyId: "key1" });
 
