@@ -571,6 +571,7 @@ bench_provider() {
   # each seeded pool is introspected first.
   local pool handle answer
   for pool in introspect.txt revoke.txt; do
+    [ -s "$work/$pool" ] || continue # not seeded (BENCH_CELLS, BENCH_PRUNE_ONLY)
     handle=$(head -1 "$work/$pool")
     [ -n "$handle" ] || continue
     answer=$(curl -s -H "Authorization: $intro_auth" --data-urlencode "token=$handle" "http://127.0.0.1:$port/connect/introspect")
