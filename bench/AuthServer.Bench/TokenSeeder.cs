@@ -132,6 +132,9 @@ internal static class TokenSeeder
         await connection.OpenAsync();
         await using (var writer = await connection.BeginBinaryImportAsync($"COPY tokens ({Columns}) FROM STDIN (FORMAT BINARY)"))
         {
+            // Millions of rows: the server's answer to the end of the copy can take longer than
+            // Npgsql's default 30 s (the capacity run of docs/pruning.md seeds 21.6 million).
+            writer.Timeout = TimeSpan.FromMinutes(30);
             foreach (var row in rows)
             {
                 await writer.StartRowAsync();
