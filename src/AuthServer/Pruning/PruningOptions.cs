@@ -26,8 +26,8 @@ public sealed class PruningOptions
 
     /// <summary>Rows per delete statement (1..100000): each statement's locks and WAL flush are short.
     /// Default 250 (issuance p99 during a 1,000,000-row prune: 39-48 ms against 43-50 ms with 1000,
-    /// measured by the earlier closed-loop benchmark; the open-loop one in docs/benchmarks.md has not
-    /// compared batch sizes).</summary>
+    /// measured by the earlier closed-loop benchmark; the open-loop pruning cell of bench/run.sh has not
+    /// compared batch sizes; docs/pruning.md has its figures).</summary>
     public int BatchSize { get; set; } = 250;
 
     /// <summary>Delete statements per table (tokens, audit_events, signing_keys) per run
