@@ -365,7 +365,8 @@ prune_cell() {
   # window before the run; Quartz cron, seconds first, in UTC.
   # How long after the fire time the job may take: 600 s, or as long as the rate command may run
   # (the capacity run's 10.8 million tokens take longer than 600 s).
-  local startup_allowance=12 fire cron prune_deadline=$(( ${BENCH_PRUNE_MAX_DURATION:-900} > 600 ? ${BENCH_PRUNE_MAX_DURATION:-900} : 600 ))
+  local startup_allowance=12 fire cron max_duration=${BENCH_PRUNE_MAX_DURATION:-900} prune_deadline
+  prune_deadline=$(( max_duration > 600 ? max_duration : 600 ))
   fire=$(($(date +%s) + startup_allowance + first_warmup + warmup + prune_idle))
   cron="$(date -u -d "@$fire" '+%-S %-M %-H') * * ?"
   local batch_size=${Pruning__BatchSize:-250} batch_pause=${Pruning__BatchPause:-00:00:00.005}
@@ -396,7 +397,7 @@ prune_cell() {
     psql_value "SELECT pg_stat_statements_reset()" >/dev/null
   }
   dotnet "$helper_dll" rate --url "http://127.0.0.1:$port" --path /connect/token --auth "$auth" --body "$form" --rate "$rate" \
-    --connections "$prune_connections" --stop-file "$stop_file" --max-duration "${BENCH_PRUNE_MAX_DURATION:-900}" --timeout 10 --samples "$samples" >"$work/${prefix}prune-rate.json" 2>"$work/${prefix}prune-rate.err" &
+    --connections "$prune_connections" --stop-file "$stop_file" --max-duration "$max_duration" --timeout 10 --samples "$samples" >"$work/${prefix}prune-rate.json" 2>"$work/${prefix}prune-rate.err" &
   load_pid=$!
   local cpu_idle cpu_start="" cpu_end pg_start="" pg_end deadline=$((fire + prune_deadline)) done_pattern='"Message":"Pruning (completed|failed|cancelled)'
   sleep "$warmup"
@@ -573,7 +574,6 @@ bench_provider() {
   for pool in introspect.txt revoke.txt; do
     [ -s "$work/$pool" ] || continue # not seeded (BENCH_CELLS, BENCH_PRUNE_ONLY)
     handle=$(head -1 "$work/$pool")
-    [ -n "$handle" ] || continue
     answer=$(curl -s -H "Authorization: $intro_auth" --data-urlencode "token=$handle" "http://127.0.0.1:$port/connect/introspect")
     case $answer in *'"active":true'*) ;; *) die "a seeded token of $pool is not active to the server: $answer" ;; esac
   done
