@@ -141,7 +141,7 @@ public abstract class AuthServerDbContext(DbContextOptions options) : IdentityUs
             // type) index serves its lookups in flows with authorizations, which client_credentials
             // tokens never have: kept only for rows that have one, like the foreign key's index.
             e.HasIndex("ApplicationId", nameof(Token.Status), nameof(Token.Subject), nameof(Token.Type)).HasFilter("authorization_id IS NOT NULL");
-            e.HasIndex("AuthorizationId").HasFilter("authorization_id IS NOT NULL");
+            e.HasIndex(t => t.AuthorizationId).HasFilter("authorization_id IS NOT NULL");
             // Lookups: by id (jti) and by reference-handle hash.
             e.HasIndex(x => x.Id).IsUnique();
             e.HasIndex(x => x.ReferenceId).IsUnique();

@@ -112,7 +112,7 @@ public sealed class TokenIssuer(
             // replayed code or refresh token, or a revoked grant, revokes this token too. Written
             // with OpenIddict's own rows of the request (the refresh token), through EF.
             db.Tokens.Add(token);
-            db.Entry(token).Property("AuthorizationId").CurrentValue = authorizationId;
+            token.AuthorizationId = authorizationId;
             if (entry is not null)
             {
                 db.AuditEvents.Add(entry);

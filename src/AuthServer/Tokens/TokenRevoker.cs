@@ -38,7 +38,7 @@ public sealed class TokenRevoker(
         if (token.Token.Type != TokenTypes.AccessToken)
         {
             var authorizationId = await db.Tokens.AsNoTracking().Where(t => t.Sequence == token.Token.Sequence)
-                .Select(t => EF.Property<Guid?>(t, "AuthorizationId")).FirstOrDefaultAsync(cancellationToken);
+                .Select(t => t.AuthorizationId).FirstOrDefaultAsync(cancellationToken);
             if (authorizationId is { } grant)
             {
                 await RevokeGrantAsync(grant, actor, cancellationToken);
@@ -70,7 +70,7 @@ public sealed class TokenRevoker(
         await db.Authorizations.Where(a => a.Id == authorizationId && a.Status != TokenStatuses.Revoked)
             .ExecuteUpdateAsync(u => u.SetProperty(a => a.Status, TokenStatuses.Revoked), cancellationToken);
         var count = await db.Tokens
-            .Where(t => EF.Property<Guid?>(t, "AuthorizationId") == authorizationId && t.Status != TokenStatuses.Revoked)
+            .Where(t => t.AuthorizationId == authorizationId && t.Status != TokenStatuses.Revoked)
             .ExecuteUpdateAsync(u => u
                 .SetProperty(t => t.Status, TokenStatuses.Revoked)
                 .SetProperty(t => t.RevokedAt, now)

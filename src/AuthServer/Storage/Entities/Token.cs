@@ -36,6 +36,12 @@ public sealed class Token : OpenIddictEntityFrameworkCoreToken<Guid, Client, Aut
     /// the group commit without loading the client.</summary>
     public Guid? ApplicationId { get; set; }
 
+    /// <summary>The person's grant (OpenIddict's authorization) the token belongs to: codes, refresh
+    /// tokens and the access tokens made from them; null for client_credentials and management
+    /// tokens. Ending the grant ends every token that names it (Lifecycle/GrantRule.cs). The same
+    /// column as OpenIddict's shadow foreign key, made visible so that every reader has it.</summary>
+    public Guid? AuthorizationId { get; set; }
+
     /// <summary>The API key used to request the token, when it came through the management API.</summary>
     public string? ApiKeyId { get; set; }
 
