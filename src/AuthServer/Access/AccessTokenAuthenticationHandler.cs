@@ -35,7 +35,7 @@ public sealed class AccessTokenAuthenticationHandler(
     {
         var cancellationToken = Context.RequestAborted;
         var stored = await validator.ResolveAsync(parameter, cancellationToken);
-        if (stored is null || !stored.IsActive(time.GetUtcNow()))
+        if (stored is null || !stored.IsUsableAsAccessToken(time.GetUtcNow()))
         {
             return AuthenticateResult.Fail("Invalid token.");
         }

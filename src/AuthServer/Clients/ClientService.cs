@@ -1,3 +1,4 @@
+using AuthServer.Lifecycle;
 using AuthServer.Audit;
 using AuthServer.Caching;
 using AuthServer.Configuration;
@@ -17,8 +18,9 @@ public sealed class ClientService(
     ScopeService scopes,
     OrganisationService organisations,
     TimeProvider time,
-    AuthServer.Permissions.IssuancePolicy policy,
+    AuthServer.Lifecycle.IssuancePolicy policy,
     AuditLog audit,
+    Tokens.TokenRevoker revoker,
     IOptions<AuthServerOptions> options)
 {
     public const string ClientCredentialsGrant = "client_credentials";
@@ -65,7 +67,7 @@ public sealed class ClientService(
             throw new RequestException($"Invalid scope name '{invalid}'.", "scopes");
         }
 
-        if (!AuthServer.Permissions.IssuancePolicy.FitsColumn(allowedScopes.Distinct().ToList()))
+        if (!AuthServer.Lifecycle.IssuancePolicy.FitsColumn(allowedScopes.Distinct().ToList()))
         {
             throw new RequestException($"The scopes, space separated, must have at most {Token.MaxScopesLength} characters.", "scopes");
         }
@@ -180,14 +182,23 @@ public sealed class ClientService(
     }
 
     /// <summary>Disables (or enables again) a client: a disabled client cannot authenticate, on any
-    /// node once its cached entry has expired (<c>AuthServer:Caching:Seconds</c>). Audited.</summary>
+    /// node once its cached entry has expired (<c>AuthServer:Caching:Seconds</c>), and every
+    /// person's grant to it ends, with the grant's tokens and remembered consent
+    /// (Lifecycle/GrantRule.cs): enabling it again restores none of them. Audited.</summary>
     public async Task<Client> SetDisabledAsync(string clientId, bool disabled, CancellationToken cancellationToken)
     {
         var client = await FindForChangeAsync(clientId, cancellationToken);
         client.DisabledAt = disabled ? client.DisabledAt ?? time.GetUtcNow() : null;
-        audit.Add(disabled ? AuditActions.ClientDisabled : AuditActions.ClientEnabled, Actor.ForOperator(client.OrganisationId), client.OrganisationId,
+        var actor = Actor.ForOperator(client.OrganisationId);
+        audit.Add(disabled ? AuditActions.ClientDisabled : AuditActions.ClientEnabled, actor, client.OrganisationId,
             detail: $"client_id={client.ClientId}");
         await db.SaveChangesAsync(cancellationToken);
+        if (disabled)
+        {
+            var id = client.Id;
+            await revoker.RevokeGrantsAsync(db.Authorizations.Where(a => a.Application!.Id == id), actor, cancellationToken);
+        }
+
         return client;
     }
 

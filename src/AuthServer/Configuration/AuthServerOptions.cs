@@ -76,6 +76,11 @@ public sealed class UserGrantOptions
     /// <summary>Refresh token lifetime, renewed with each rotation. Default 14 days.</summary>
     public int RefreshTokenLifetimeSeconds { get; set; } = 14 * 24 * 3600;
 
+    /// <summary>How long a chain of rotated refresh tokens may last from the code it started with,
+    /// whatever the rotations (Lifecycle/GrantRule.cs); then the application must send the person
+    /// through the authorization endpoint again. Default 90 days; at least the refresh token lifetime.</summary>
+    public int RefreshTokenAbsoluteLifetimeSeconds { get; set; } = 90 * 24 * 3600;
+
     /// <summary>How long after a refresh token was used a second use (a concurrent refresh of the
     /// same client) still succeeds instead of counting as a replay that ends the grant
     /// (OpenIddict's refresh token reuse leeway). Default 2 s; 0 turns it off; at most 30 s.</summary>

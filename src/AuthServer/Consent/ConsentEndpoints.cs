@@ -3,7 +3,7 @@ using System.Security.Claims;
 using AuthServer.Account;
 using AuthServer.Audit;
 using AuthServer.Organisations;
-using AuthServer.Permissions;
+using AuthServer.Lifecycle;
 using AuthServer.Protocol;
 using AuthServer.Protocol.Handlers;
 using AuthServer.Storage;

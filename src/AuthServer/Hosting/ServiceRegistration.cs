@@ -33,6 +33,8 @@ public static class ServiceRegistration
                 "AuthServer:DefaultAccessTokenLifetimeSeconds must lie in 1..MaxAccessTokenLifetimeSeconds.")
             .Validate(o => o.MaxAccessTokenLifetimeSeconds is > 0 and <= 31_556_926,
                 "AuthServer:MaxAccessTokenLifetimeSeconds must lie in 1..31556926.")
+            .Validate(o => o.UserGrants.RefreshTokenAbsoluteLifetimeSeconds >= o.UserGrants.RefreshTokenLifetimeSeconds,
+                "AuthServer:UserGrants:RefreshTokenAbsoluteLifetimeSeconds must be at least RefreshTokenLifetimeSeconds.")
             .Validate(o => o.DefaultSigningAlgorithm is "RS256" or "ES256", "AuthServer:DefaultSigningAlgorithm must be RS256 or ES256.")
             .Validate(o => Uri.TryCreate(o.Issuer, UriKind.Absolute, out var uri) && uri.Query.Length == 0 && uri.Fragment.Length == 0,
                 "AuthServer:Issuer must be an absolute URL without query or fragment.")
@@ -83,7 +85,7 @@ public static class ServiceRegistration
         builder.AddTokenConsole();
 
         builder.Services.AddSingleton<FailedAuthenticationLimiter>();
-        builder.Services.AddSingleton<AuthServer.Permissions.IssuancePolicy>();
+        builder.Services.AddSingleton<AuthServer.Lifecycle.IssuancePolicy>();
         builder.Services.AddSingleton<KeyProtector>();
         builder.Services.AddSingleton<KeyRing>();
         builder.Services.AddScoped<SigningKeyService>();

@@ -1,5 +1,5 @@
 using AuthServer.Audit;
-using AuthServer.Permissions;
+using AuthServer.Lifecycle;
 using AuthServer.Scopes;
 using AuthServer.Storage.Entities;
 using AuthServer.Tokens;
@@ -39,7 +39,7 @@ public sealed class ManagementCaller
     {
         if (Presented is not { } presented)
         {
-            return new IssuingCredential(null, policy.ManagementScopesOf(policy.BuiltInScopes), null, null);
+            return policy.ForOrganisationCredential();
         }
 
         var token = presented.Token;

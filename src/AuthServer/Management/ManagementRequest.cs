@@ -1,3 +1,4 @@
+using AuthServer.Lifecycle;
 using System.Globalization;
 using System.Text.Json;
 using AuthServer.Access;
@@ -187,7 +188,7 @@ public static class ManagementRequest
             token.Id,
             TokenUri(token),
             accessToken,
-            "BEARER",
+            TokenKinds.Of(token),
             token.ExpiresAt.ToUnixTimeMilliseconds(),
             token.CreatedAt.ToUnixTimeMilliseconds(),
             stored.RevokedAt?.ToUnixTimeMilliseconds(),

@@ -1,4 +1,4 @@
-using AuthServer.Permissions;
+using AuthServer.Lifecycle;
 using AuthServer.Configuration;
 using AuthServer.Scopes;
 using AuthServer.Storage.Entities;
@@ -38,14 +38,22 @@ public static class TokenIssuanceEndpoints
         var policy = services.GetRequiredService<IssuancePolicy>();
         var credential = caller.CredentialFor(target, policy);
         var details = new List<ErrorDetail>();
-        var maxLifetime = Math.Min(MaxExpiresIn, policy.MaxLifetimeSeconds(credential));
+        var scopes = await ValidateScopesAsync(services, request.Scopes, details, http.RequestAborted);
         var expiresIn = request.ExpiresIn ?? DefaultExpiresIn;
-        if (expiresIn < MinExpiresIn || expiresIn > maxLifetime)
+        var decision = policy.Decide(credential, new IssuanceAsk(target.Kind, scopes, (int)Math.Clamp(expiresIn, 0, int.MaxValue)),
+            services.GetRequiredService<TimeProvider>().GetUtcNow());
+        if (decision.Withdrawn is not null)
         {
-            details.Add(new ErrorDetail("INVALID_FIELD", "expiresIn", $"Must lie in {MinExpiresIn}..{Math.Max(MinExpiresIn, maxLifetime)} seconds.", null));
+            return ManagementErrors.Unauthorized();
         }
 
-        var scopes = await ValidateScopesAsync(services, policy, credential, target, request.Scopes, details, http.RequestAborted);
+        var maxLifetime = Math.Min(MaxExpiresIn, decision.MaxLifetimeSeconds);
+        if (expiresIn < MinExpiresIn || expiresIn > maxLifetime)
+        {
+            details.Insert(0, new ErrorDetail("INVALID_FIELD", "expiresIn", $"Must lie in {MinExpiresIn}..{Math.Max(MinExpiresIn, maxLifetime)} seconds.", null));
+        }
+
+        details.AddRange(decision.Refusals.Select(r => new ErrorDetail("SCOPE_NOT_ALLOWED", "scopes", r.Message, null)));
         if (details.Count > 0)
         {
             return ManagementErrors.Validation(details);
@@ -57,15 +65,13 @@ public static class TokenIssuanceEndpoints
             caller.Organisation.Id,
             caller.Client.ClientId!,
             scopes,
-            (int)expiresIn,
+            decision.LifetimeSeconds,
             caller.Actor,
             caller.ApiKeyId,
-            MintedById: credential.Minter?.Token.Id,
-            NotAfter: IssuancePolicy.NotAfter(credential)), http.RequestAborted);
-        if (credential.Minter is { } minter && !await MinterStillActiveAsync(services, minter, http.RequestAborted))
+            MintedById: decision.MinterId,
+            NotAfter: decision.NotAfter), http.RequestAborted);
+        if (await services.GetRequiredService<TokenRevoker>().EndIfMinterEndedAsync(issued.Token, caller.Actor, http.RequestAborted))
         {
-            // Revoked while this token was being stored: the revocation's sweep may have missed it.
-            await services.GetRequiredService<TokenRevoker>().RevokeAsync(new StoredToken(issued.Token, 0, null), caller.Actor, http.RequestAborted);
             return ManagementErrors.Unauthorized();
         }
 
@@ -76,17 +82,10 @@ public static class TokenIssuanceEndpoints
         return ManagementRequest.Json(new Envelope<TokenData>(ManagementRequest.RequestUri(http), data), StatusCodes.Status201Created);
     }
 
-    private static async Task<bool> MinterStillActiveAsync(IServiceProvider services, StoredToken minter, CancellationToken cancellationToken) =>
-        await services.GetRequiredService<Tokens.GroupRead.TokenLookup>().FindByIdAsync(minter.Token.Id, cancellationToken) is { } now
-        && now.IsActive(services.GetRequiredService<TimeProvider>().GetUtcNow());
-
-    /// <summary>At least one scope; each registered or built in, and allowed by the issuance policy
-    /// (Permissions/IssuancePolicy.cs).</summary>
+    /// <summary>At least one scope, each a registered or built-in name (bounded before anything is
+    /// looked up); whether the caller may have them is the issuance decision's.</summary>
     private static async Task<List<string>> ValidateScopesAsync(
         IServiceProvider services,
-        IssuancePolicy policy,
-        IssuingCredential credential,
-        Organisation target,
         List<string?>? requested,
         List<ErrorDetail> details,
         CancellationToken cancellationToken)
@@ -123,12 +122,8 @@ public static class TokenIssuanceEndpoints
             {
                 details.Add(new ErrorDetail("UNKNOWN_SCOPE", "scopes", $"Unknown scope '{scope}'.", null));
             }
-            else if (policy.Check(credential, target.Kind, [scope]) is [var refusal, ..])
-            {
-                details.Add(new ErrorDetail("SCOPE_NOT_ALLOWED", "scopes", refusal.Message, null));
-            }
         }
 
-        return scopes;
+        return [.. scopes.Where(s => !unknown.Contains(s))];
     }
 }

@@ -1,3 +1,4 @@
+using AuthServer.Lifecycle;
 using AuthServer.Clients;
 using AuthServer.Tokens;
 using Microsoft.EntityFrameworkCore;

@@ -1,9 +1,11 @@
+using AuthServer.Lifecycle;
 using AuthServer.Tokens;
 
 namespace AuthServer.Management;
 
 /// <summary>POST .../tokens/{tokenId}/renew (Yahoo): a new token with the same scopes,
-/// organisation, client and lifetime; the original becomes RENEWED and stays valid until it expires.</summary>
+/// organisation, client and lifetime, as far as the renewing caller may issue them
+/// (Tokens/TokenRenewer.cs); the original becomes RENEWED and stays valid until it expires.</summary>
 public static class TokenRenewalEndpoints
 {
     public static Task<IResult> ForOrganisationAsync(HttpContext http, string organisationId, string tokenId) => RenewAsync(http, organisationId, tokenId);
@@ -25,19 +27,13 @@ public static class TokenRenewalEndpoints
             return missing!;
         }
 
-        var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
-        if (Refusal(original, now) is { } refused)
+        var policy = http.RequestServices.GetRequiredService<IssuancePolicy>();
+        var renewer = new Renewer(caller.CredentialFor(target, policy), caller.Actor, caller.Organisation.Id, caller.ApiKeyId);
+        var result = await http.RequestServices.GetRequiredService<TokenRenewer>().RenewAsync(original, target, renewer, http.RequestAborted);
+        if (result.Issued is not { } issued)
         {
-            return refused;
-        }
-
-        var issued = await http.RequestServices.GetRequiredService<TokenRenewer>()
-            .RenewAsync(original, caller.Organisation.Id, caller.Actor, http.RequestAborted);
-        if (issued is null)
-        {
-            // Renewed, revoked or expired by a concurrent request since it was read.
-            var current = await http.RequestServices.GetRequiredService<TokenStore>().FindByIdAsync(original.Token.Id, http.RequestAborted);
-            return Refusal(current!, now) ?? ManagementErrors.Unprocessable("TOKEN_NOT_RENEWABLE", "The token can no longer be renewed.");
+            var reason = result.Refusal ?? new RenewalRefusal("TOKEN_NOT_RENEWABLE", "The token can no longer be renewed.");
+            return ManagementErrors.Unprocessable(reason.Code, reason.Message);
         }
 
         var data = ManagementRequest.ToData(new StoredToken(issued.Token, 0, null), caller, issued.AccessToken);
@@ -45,7 +41,4 @@ public static class TokenRenewalEndpoints
         http.Response.Headers.CacheControl = "no-store";
         return ManagementRequest.Json(new Envelope<TokenData>(ManagementRequest.RequestUri(http), data), StatusCodes.Status201Created);
     }
-
-    private static IResult? Refusal(StoredToken token, DateTimeOffset now) =>
-        TokenRenewer.Refusal(token, now) is { } refusal ? ManagementErrors.Unprocessable(refusal.Code, refusal.Message) : null;
 }

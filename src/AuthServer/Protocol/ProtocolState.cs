@@ -1,3 +1,4 @@
+using AuthServer.Lifecycle;
 using AuthServer.Storage.Entities;
 using AuthServer.Tokens;
 using OpenIddict.Server;

@@ -1,3 +1,4 @@
+using AuthServer.Lifecycle;
 using System.Security.Claims;
 using AuthServer.Access;
 using AuthServer.Audit;

@@ -1,3 +1,4 @@
+using AuthServer.Lifecycle;
 using AuthServer.Audit;
 using AuthServer.Caching;
 using AuthServer.Tokens.GroupCommit;
@@ -14,7 +15,8 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace AuthServer.Tokens;
 
-/// <summary>What to issue. Callers have already decided that the client may have it.</summary>
+/// <summary>What to issue. Callers have already asked the issuance decision
+/// (Lifecycle/IssuancePolicy.cs) that the caller may have it.</summary>
 public sealed record IssueRequest(
     Client Client,
     string OrganisationId,
@@ -44,6 +46,7 @@ public sealed class TokenIssuer(
     ConfigurationCache cache,
     TimeProvider time,
     AuthServerMetrics metrics,
+    IssuancePolicy policy,
     IOptions<AuthServerOptions> options,
     IOptions<AuditOptions> auditOptions)
 {
@@ -56,19 +59,13 @@ public sealed class TokenIssuer(
     private static readonly JsonWebTokenHandler JwtHandler = new() { SetDefaultTimesOnTokenCreation = false };
 
     /// <summary>The row of a token about to be issued (not stored yet): a new id, the granted
-    /// scopes, and a lifetime bounded by the server's maximum and the client's configured lifetime,
-    /// ending no later than <see cref="IssueRequest.NotAfter"/> (the minting token's expiry).</summary>
+    /// scopes, and the expiry the issuance rule gives (Lifecycle/IssuancePolicy.ExpiresAt: bounded by
+    /// the server's maximum and the client's configured lifetime, ending no later than
+    /// <see cref="IssueRequest.NotAfter"/>, the minting token's expiry).</summary>
     public Token NewToken(IssueRequest request)
     {
         var now = time.GetUtcNow();
-        var bound = Math.Min(options.Value.MaxAccessTokenLifetimeSeconds, request.Client.AccessTokenLifetimeSeconds ?? int.MaxValue);
-        var lifetime = Math.Clamp(request.LifetimeSeconds, 1, Math.Max(1, bound));
-        var expiresAt = now.AddSeconds(lifetime);
-        if (request.NotAfter is { } notAfter && notAfter < expiresAt)
-        {
-            expiresAt = notAfter;
-        }
-
+        var expiresAt = policy.ExpiresAt(now, request.LifetimeSeconds, request.Client.AccessTokenLifetimeSeconds, request.NotAfter);
         return new Token
         {
             Id = Guid.NewGuid(),
@@ -86,6 +83,7 @@ public sealed class TokenIssuer(
             ExpiresAt = expiresAt,
             RenewedFromId = request.RenewedFromId,
             MintedById = request.MintedById,
+            AuthorizationId = request.AuthorizationId,
         };
     }
 
@@ -105,14 +103,13 @@ public sealed class TokenIssuer(
             ? null // counted below, by the issued-tokens metric
             : audit.Create(request.RenewedFromId is null ? AuditActions.TokenIssued : AuditActions.TokenRenewed,
                 request.Actor, token.OrganisationId, token.Id, detail: request.RenewedFromId?.ToString());
-        if (request.AuthorizationId is { } authorizationId)
+        if (request.AuthorizationId is not null)
         {
             // A person's grant (authorization code, refresh token): the row names its grant
             // (OpenIddict's authorization_id, which the group commit does not write), so that a
             // replayed code or refresh token, or a revoked grant, revokes this token too. Written
             // with OpenIddict's own rows of the request (the refresh token), through EF.
             db.Tokens.Add(token);
-            token.AuthorizationId = authorizationId;
             if (entry is not null)
             {
                 db.AuditEvents.Add(entry);

@@ -1,6 +1,6 @@
 using AuthServer.Audit;
 using AuthServer.Observability;
-using AuthServer.Permissions;
+using AuthServer.Lifecycle;
 using AuthServer.Scopes;
 using AuthServer.Storage;
 using AuthServer.Tokens.GroupCommit;
@@ -13,7 +13,8 @@ namespace AuthServer.Tokens;
 /// <summary>Revokes one token, or every token of an organisation at once. Each revocation and
 /// its audit entry commit together; when the call returns, every node sees it.</summary>
 public sealed class TokenRevoker(
-    AuthServerDbContext db, StorageInfo storage, AuditLog audit, TokenWriter writer, TimeProvider time, AuthServerMetrics metrics, IssuancePolicy policy)
+    AuthServerDbContext db, StorageInfo storage, AuditLog audit, TokenWriter writer, TimeProvider time, AuthServerMetrics metrics, IssuancePolicy policy,
+    TokenStore store)
 {
     /// <summary>SQL Server's row lock for <see cref="RevokeAllAsync"/> (PostgreSQL's FOR UPDATE):
     /// UPDLOCK holds the organisation's row until the transaction ends, and reads it locking even
@@ -21,8 +22,13 @@ public sealed class TokenRevoker(
     public const string LockWatermarkSqlServer =
         "SELECT revoked_before_sequence AS [Value] FROM organisations WITH (UPDLOCK, ROWLOCK) WHERE id = @p0";
 
-    /// <summary>Revokes the token unless it already is; returns whether this call revoked it.</summary>
-    public async Task<bool> RevokeAsync(StoredToken token, Actor actor, CancellationToken cancellationToken)
+    /// <summary>Revokes the token unless it already is (an administrator's revoke-one); returns whether this call revoked it.</summary>
+    public Task<bool> RevokeAsync(StoredToken token, Actor actor, CancellationToken cancellationToken) =>
+        RevokeAsync(token, actor, Ending.Selected, cancellationToken);
+
+    /// <summary>Revokes the token unless it already is, and what ends with it (Lifecycle/GrantRule.cs:
+    /// its grant; Lifecycle/Lineage.cs: what it minted); returns whether this call revoked it.</summary>
+    public async Task<bool> RevokeAsync(StoredToken token, Actor actor, Ending how, CancellationToken cancellationToken)
     {
         if (token.IsRevoked)
         {
@@ -34,18 +40,12 @@ public sealed class TokenRevoker(
         var changed = await writer.RevokeAsync(token.Token.Sequence, now, actor.Credential,
             audit.Create(AuditActions.TokenRevoked, actor, token.Token.OrganisationId, token.Token.Id), cancellationToken);
         Count("single", changed ? 1 : 0);
-        // RFC 7009 section 2.1: revoking a refresh token (or a code) ends the grant it belongs to.
-        if (token.Token.Type != TokenTypes.AccessToken)
+        if (GrantRule.EndsGrant(token.Token, how))
         {
-            var authorizationId = await db.Tokens.AsNoTracking().Where(t => t.Sequence == token.Token.Sequence)
-                .Select(t => t.AuthorizationId).FirstOrDefaultAsync(cancellationToken);
-            if (authorizationId is { } grant)
-            {
-                await RevokeGrantAsync(grant, actor, cancellationToken);
-            }
+            await RevokeGrantAsync(token.Token.AuthorizationId!.Value, actor, cancellationToken);
         }
 
-        // Only a token with a management scope can have minted tokens (Permissions/IssuancePolicy.cs).
+        // Only a token with a management scope can have minted tokens (Lifecycle/IssuancePolicy.cs).
         if (changed && ScopeService.Split(token.Token.Scopes).Any(policy.IsManagementScope))
         {
             await RevokeMintedAsync(actor, cancellationToken);
@@ -54,12 +54,10 @@ public sealed class TokenRevoker(
         return changed;
     }
 
-    /// <summary>Ends a person's grant (OpenIddict's authorization: remembered consent, or the chain
-    /// of one authorization code's refresh tokens): the grant and every token issued under it, with
-    /// one audit entry. Returns how many tokens it revoked.</summary>
+    /// <summary>Ends a person's grant (OpenIddict's authorization: the remembered consent) and every
+    /// token issued under it, with one audit entry. Returns how many tokens it revoked.</summary>
     public async Task<int> RevokeGrantAsync(Guid authorizationId, Actor actor, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var organisationId = await db.Authorizations.Where(a => a.Id == authorizationId).Select(a => a.OrganisationId).FirstOrDefaultAsync(cancellationToken);
         if (organisationId is null)
@@ -67,19 +65,57 @@ public sealed class TokenRevoker(
             return 0;
         }
 
-        await db.Authorizations.Where(a => a.Id == authorizationId && a.Status != TokenStatuses.Revoked)
-            .ExecuteUpdateAsync(u => u.SetProperty(a => a.Status, TokenStatuses.Revoked), cancellationToken);
-        var count = await db.Tokens
-            .Where(t => t.AuthorizationId == authorizationId && t.Status != TokenStatuses.Revoked)
-            .ExecuteUpdateAsync(u => u
-                .SetProperty(t => t.Status, TokenStatuses.Revoked)
-                .SetProperty(t => t.RevokedAt, now)
-                .SetProperty(t => t.RevokedBy, actor.Credential), cancellationToken);
+        var count = await EndGrantsAsync(db.Authorizations.Where(a => a.Id == authorizationId), actor, time.GetUtcNow(), cancellationToken);
         audit.Add(AuditActions.GrantRevoked, actor, organisationId, count: count, detail: $"authorization={authorizationId}");
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         Count("grant", count);
         return count;
+    }
+
+    /// <summary>Ends every grant <paramref name="grants"/> selects, in one transaction (Lifecycle/GrantRule.cs):
+    /// their remembered consents and every token issued under them. Returns how many tokens it revoked.</summary>
+    public async Task<int> RevokeGrantsAsync(IQueryable<Authorization> grants, Actor actor, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var count = await EndGrantsAsync(grants, actor, time.GetUtcNow(), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        Count("grant", count);
+        return count;
+    }
+
+    /// <summary>Inside the caller's transaction: the grants selected, and their tokens, revoked.</summary>
+    private async Task<int> EndGrantsAsync(IQueryable<Authorization> grants, Actor actor, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var ids = await grants.Where(a => a.Status != TokenStatuses.Revoked).Select(a => a.Id).ToListAsync(cancellationToken);
+        if (ids.Count == 0)
+        {
+            return 0;
+        }
+
+        await db.Authorizations.Where(a => ids.Contains(a.Id))
+            .ExecuteUpdateAsync(u => u.SetProperty(a => a.Status, TokenStatuses.Revoked), cancellationToken);
+        return await db.Tokens
+            .Where(t => t.AuthorizationId != null && ids.Contains(t.AuthorizationId.Value) && t.Status != TokenStatuses.Revoked)
+            .ExecuteUpdateAsync(u => u
+                .SetProperty(t => t.Status, TokenStatuses.Revoked)
+                .SetProperty(t => t.RevokedAt, now)
+                .SetProperty(t => t.RevokedBy, actor.Credential), cancellationToken);
+    }
+
+    /// <summary>Lineage after the fact: a token just minted by a token that was revoked while it was
+    /// being stored may have been missed by the revocation's sweep (<see cref="RevokeMintedAsync"/>);
+    /// if its minter is no longer active, it is revoked now. Returns whether it was.</summary>
+    public async Task<bool> EndIfMinterEndedAsync(Token minted, Actor actor, CancellationToken cancellationToken)
+    {
+        if (minted.MintedById is not { } minterId
+            || (await store.FindByIdAsync(minterId, cancellationToken) is { } minter && Lineage.MayMint(minter, time.GetUtcNow())))
+        {
+            return false;
+        }
+
+        await RevokeAsync(new StoredToken(minted, 0, null), actor, Ending.Selected, cancellationToken);
+        return true;
     }
 
     /// <summary>Revokes, transitively, every unexpired token minted with a token that is now revoked
@@ -142,6 +178,9 @@ public sealed class TokenRevoker(
             .ExecuteUpdateAsync(u => u
                 .SetProperty(o => o.RevokedBeforeSequence, watermark)
                 .SetProperty(o => o.TokensRevokedAt, now), cancellationToken);
+        // The tokens of people's grants are under the watermark like every other; their remembered
+        // consents end too, so the next authorization asks again (Lifecycle/GrantRule.cs).
+        await EndGrantsAsync(db.Authorizations.Where(a => a.OrganisationId == organisationId), actor, now, cancellationToken);
         audit.Add(AuditActions.TokensRevokedAll, actor, organisationId, count: count);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -170,8 +209,10 @@ public sealed class TokenRevoker(
     public Task<int> RevokeSelectedAsync(string organisationId, IReadOnlyCollection<Guid> ids, Actor actor, CancellationToken cancellationToken)
     {
         var list = ids.Distinct().ToList();
+        // Any grant token selected ends its grant (Lifecycle/GrantRule.cs, Ending.Selected).
         return RevokeWhereAsync(organisationId, t => list.Contains(t.Id), "selected", AuditActions.TokensRevokedSelected, actor,
-            string.Join(',', list), cancellationToken);
+            string.Join(',', list), cancellationToken,
+            a => a.OrganisationId == organisationId && db.Tokens.Any(t => list.Contains(t.Id) && t.OrganisationId == organisationId && t.AuthorizationId == a.Id));
     }
 
     /// <summary>Revokes every still-active token of one client within the organisation, or only
@@ -180,7 +221,9 @@ public sealed class TokenRevoker(
     {
         return subject is null
             ? RevokeWhereAsync(organisationId, t => t.ClientId == clientId, "client", AuditActions.TokensRevokedByClient, actor,
-                $"client_id={clientId}", cancellationToken)
+                $"client_id={clientId}", cancellationToken,
+                // Every person's grant to the application in the organisation ends too (remembered consent included).
+                a => a.OrganisationId == organisationId && a.Application!.ClientId == clientId)
             : RevokeWhereAsync(organisationId, t => t.ClientId == clientId && t.Subject == subject, "client", AuditActions.TokensRevokedBySubject, actor,
                 $"client_id={clientId} subject={subject}", cancellationToken,
                 // A person's grants to the application end too (remembered consent included).
@@ -201,11 +244,7 @@ public sealed class TokenRevoker(
     {
         var now = time.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        if (grants is not null)
-        {
-            await db.Authorizations.Where(grants).Where(a => a.Status != TokenStatuses.Revoked)
-                .ExecuteUpdateAsync(u => u.SetProperty(a => a.Status, TokenStatuses.Revoked), cancellationToken);
-        }
+        var grantTokens = grants is null ? 0 : await EndGrantsAsync(db.Authorizations.Where(grants), actor, now, cancellationToken);
 
         var watermark = await db.Organisations.Where(o => o.Id == organisationId).Select(o => o.RevokedBeforeSequence).FirstAsync(cancellationToken);
         var count = await db.Tokens
@@ -216,6 +255,7 @@ public sealed class TokenRevoker(
                 .SetProperty(t => t.Status, TokenStatuses.Revoked)
                 .SetProperty(t => t.RevokedAt, now)
                 .SetProperty(t => t.RevokedBy, actor.Credential), cancellationToken);
+        count += grantTokens;
         audit.Add(action, actor, organisationId, count: count, detail: detail);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);

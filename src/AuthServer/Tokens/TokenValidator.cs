@@ -1,3 +1,4 @@
+using AuthServer.Lifecycle;
 using AuthServer.Configuration;
 using AuthServer.Keys;
 using AuthServer.Security;

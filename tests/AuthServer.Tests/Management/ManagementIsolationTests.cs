@@ -1,3 +1,4 @@
+using AuthServer.Lifecycle;
 using System.Net;
 using System.Net.Http.Headers;
 using AuthServer.Storage;
@@ -185,7 +186,7 @@ public abstract class ManagementIsolationTests(DatabaseProvider provider) : Serv
         }
     }
 
-    private async Task<(AuthenticationHeaderValue Auth, global::AuthServer.Tokens.StoredToken Presented)> ManagementTokenAsync(Member caller, string management)
+    private async Task<(AuthenticationHeaderValue Auth, global::AuthServer.Lifecycle.StoredToken Presented)> ManagementTokenAsync(Member caller, string management)
     {
         var response = await Http.PostAsync("/tokens", caller.Party.Basic, new { scopes = new[] { management }, expiresIn = 3600 });
         Assert.True(response.Status == HttpStatusCode.Created, response.Raw);
@@ -226,7 +227,7 @@ public abstract class ManagementIsolationTests(DatabaseProvider provider) : Serv
     /// each is byte-identical to the answer for a nonexistent organisation and token; otherwise each
     /// gets that status. A refused call leaves the target's token active.</summary>
     private async Task RunBearerAsync(Member caller, Member target, string credential,
-        (string Name, Operation Call, HttpStatusCode Success)[] operations, HttpStatusCode access, global::AuthServer.Tokens.StoredToken? presented)
+        (string Name, Operation Call, HttpStatusCode Success)[] operations, HttpStatusCode access, global::AuthServer.Lifecycle.StoredToken? presented)
     {
         var token = await Factory.IssueForClientAsync(target.Client, target.Party.Id, "user", [target.Client.Scopes]);
         foreach (var (name, call, success) in operations)

@@ -1,3 +1,4 @@
+using AuthServer.Lifecycle;
 using System.Net;
 using AuthServer.Storage;
 using AuthServer.Tests.Infrastructure;

@@ -1,3 +1,4 @@
+using AuthServer.Lifecycle;
 using System.Net;
 using AuthServer.Audit;
 using AuthServer.Management;
@@ -32,12 +33,12 @@ public abstract class RenewalRaceTests(DatabaseProvider provider) : ServerTest(p
         Assert.Equal(1, revoked.Data.GetProperty("revokedTokensCount").GetInt32());
 
         // ...and the renewal goes on with what it read.
-        var renewed = await Factory.WithServicesAsync(s => s.GetRequiredService<TokenRenewer>().RenewAsync(
+        var result = await Factory.WithServicesAsync(async s => await s.GetRequiredService<TokenRenewer>().RenewAsync(
             original,
-            ManagementCaller.PseudoClient(original.Token.ClientId, merchant.Id),
-            merchant.Id,
-            new Actor(merchant.Id, "test"),
+            (await s.GetRequiredService<AuthServer.Organisations.OrganisationService>().FindAsync(merchant.Id, CancellationToken.None))!,
+            new Renewer(s.GetRequiredService<IssuancePolicy>().ForOrganisationCredential(), new Actor(merchant.Id, "test"), merchant.Id, null),
             CancellationToken.None));
+        var renewed = result.Issued;
 
         if (renewed is not null)
         {
@@ -45,6 +46,7 @@ public abstract class RenewalRaceTests(DatabaseProvider provider) : ServerTest(p
         }
 
         Assert.Null(renewed);
+        Assert.Equal("TOKEN_REVOKED", result.Refusal?.Code);
         var active = await Http.GetAsync("/tokens?status=ACTIVE", merchant.Basic);
         Assert.Equal(0, active.Json.GetProperty("page").GetProperty("totalElements").GetInt32());
         var again = await Http.PostAsync($"/tokens/{id}/renew", merchant.Basic);

@@ -1,3 +1,4 @@
+using AuthServer.Lifecycle;
 using System.Net;
 using System.Text.Json;
 using AuthServer.Storage;

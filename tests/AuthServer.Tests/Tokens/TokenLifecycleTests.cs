@@ -1,3 +1,4 @@
+using AuthServer.Lifecycle;
 using AuthServer.Audit;
 using AuthServer.Storage;
 using AuthServer.Storage.Entities;

@@ -1,6 +1,6 @@
 using System.Security.Claims;
 using AuthServer.Audit;
-using AuthServer.Permissions;
+using AuthServer.Lifecycle;
 using AuthServer.Clients;
 using AuthServer.Configuration;
 using AuthServer.Organisations;
@@ -28,7 +28,7 @@ public sealed class ValidateClientCredentialsRequest(
     IOpenIddictApplicationManager applications,
     OrganisationService organisations,
     IssuancePolicy policy,
-    IOptions<AuthServerOptions> options) : IOpenIddictServerHandler<ValidateTokenRequestContext>
+    TimeProvider time) : IOpenIddictServerHandler<ValidateTokenRequestContext>
 {
     public const string OrganisationParameter = "organisation_id";
 
@@ -87,10 +87,11 @@ public sealed class ValidateClientCredentialsRequest(
             organisationId = target.Id;
         }
 
-        // The issuance policy, as on the management API: the client's secret holds what the client
+        // The issuance decision, as on the management API: the client's secret holds what the client
         // is registered for; partner-only scopes need the target's kind (read only when asked for).
         var credential = new IssuingCredential(
-            policy.BusinessScopesOf(allowed), policy.ManagementScopesOf(allowed), client.AccessTokenLifetimeSeconds, null);
+            policy.BusinessScopesOf(allowed), policy.ManagementScopesOf(allowed), client.AccessTokenLifetimeSeconds, null,
+            client.DisabledAt is null ? null : "The client is disabled.");
         if (requested.Any(policy.IsPartnerOnly))
         {
             target ??= await organisations.FindAsync(client.OrganisationId, context.CancellationToken);
@@ -102,8 +103,14 @@ public sealed class ValidateClientCredentialsRequest(
         }
 
         // Without a partner-only scope the target's kind changes nothing, so it is not read.
-        var refused = policy.Check(credential, target?.Kind ?? OrganisationKind.Merchant, requested);
-        if (refused.Count > 0)
+        var decision = policy.Decide(credential, new IssuanceAsk(target?.Kind ?? OrganisationKind.Merchant, requested, null), time.GetUtcNow());
+        if (decision.Withdrawn is not null)
+        {
+            context.Reject(Errors.UnauthorizedClient, decision.Withdrawn);
+            return;
+        }
+
+        if (decision.Refusals.Count > 0)
         {
             if (explicitScopes)
             {
@@ -112,7 +119,7 @@ public sealed class ValidateClientCredentialsRequest(
             }
 
             // The default scope is what the client may have for this organisation.
-            requested.RemoveAll(s => refused.Any(r => r.Scope == s));
+            requested.RemoveAll(s => decision.Refusals.Any(r => r.Scope == s));
             if (requested.Count == 0)
             {
                 context.Reject(Errors.InvalidScope, "The client may have no scope for this organisation.");
@@ -121,9 +128,7 @@ public sealed class ValidateClientCredentialsRequest(
         }
 
         ProtocolState.Of(context.Transaction).Issue = new IssueRequest(
-            client, organisationId, client.OrganisationId, client.ClientId!, requested,
-            Math.Min(client.AccessTokenLifetimeSeconds ?? options.Value.DefaultAccessTokenLifetimeSeconds, policy.MaxLifetimeSeconds(credential)),
-            Actor.ForClient(client));
+            client, organisationId, client.OrganisationId, client.ClientId!, requested, decision.LifetimeSeconds, Actor.ForClient(client));
     }
 }
 

@@ -38,7 +38,9 @@ public sealed class RequireIntrospectionRight(IOpenIddictApplicationManager appl
 }
 
 /// <summary>An introspecting client learns that a token is active only when the token is meant for
-/// it: one of the token's audiences is among those the client is registered for
+/// it. A refresh token is never an access token: only the client it was issued to learns anything
+/// of it (RFC 7662 section 2.1 lets the server answer a refresh token's owner only), every resource
+/// server gets {"active":false}. An access token is meant for the caller when one of its audiences is among those the client is registered for
 /// (<c>clients create --introspection --audience</c>, by default the default audience), or the token
 /// was issued to the client itself. Anything else is answered exactly like an unknown token,
 /// {"active":false}, so one organisation's resource server learns nothing of another's tokens.
@@ -62,6 +64,12 @@ public sealed class RequireIntendedIntrospector(IOpenIddictApplicationManager ap
             : await applications.FindByClientIdAsync(context.ClientId, context.CancellationToken) as Client;
         if (client is not null && stored.Token.ClientId == client.ClientId)
         {
+            return;
+        }
+
+        if (stored.Token.Type != AuthServer.Storage.Entities.TokenTypes.AccessToken)
+        {
+            context.Reject(Errors.InvalidToken, "The token is not meant for the caller.");
             return;
         }
 
@@ -93,12 +101,14 @@ public sealed class DescribeIntrospectedToken(TokenIssuer issuer, AuthServerMetr
         }
 
         var token = stored.Token;
+        var access = token.Type == AuthServer.Storage.Entities.TokenTypes.AccessToken;
         context.Issuer = new Uri(issuer.Issuer);
         context.Subject = token.Subject;
         context.ClientId = token.ClientId;
         context.TokenId = token.Id.ToString();
-        context.TokenType = OpenIddict.Abstractions.OpenIddictConstants.TokenTypes.Bearer;
-        context.TokenUsage = null;
+        // A refresh token (answered to its own client only) says what it is and is no bearer token.
+        context.TokenType = access ? OpenIddict.Abstractions.OpenIddictConstants.TokenTypes.Bearer : null;
+        context.TokenUsage = access ? null : TokenTypeHints.RefreshToken;
         context.IssuedAt = context.NotBefore = token.CreatedAt;
         context.ExpiresAt = token.ExpiresAt;
         context.Scopes.Clear();

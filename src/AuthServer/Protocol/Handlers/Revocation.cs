@@ -1,3 +1,4 @@
+using AuthServer.Lifecycle;
 using AuthServer.Audit;
 using AuthServer.Storage.Entities;
 using AuthServer.Tokens;
@@ -29,6 +30,6 @@ public sealed class RevokeAccessToken(IOpenIddictApplicationManager applications
             return;
         }
 
-        await revoker.RevokeAsync(stored, Actor.ForClient(client), context.CancellationToken);
+        await revoker.RevokeAsync(stored, Actor.ForClient(client), Ending.ClientRevocation, context.CancellationToken);
     }
 }

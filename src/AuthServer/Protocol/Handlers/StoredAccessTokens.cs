@@ -159,7 +159,7 @@ public sealed class CheckStoredAccessToken(TokenLookup lookup, TimeProvider time
             state.Presented = await lookup.FindByIdAsync(id, context.CancellationToken);
         }
 
-        if (state.Presented is not { } stored || !stored.IsActive(time.GetUtcNow()))
+        if (state.Presented is not { } stored || !stored.IsUsableAsAccessToken(time.GetUtcNow()))
         {
             context.Reject(Errors.InvalidToken, "The token is not active.");
         }

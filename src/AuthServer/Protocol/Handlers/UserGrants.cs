@@ -1,7 +1,7 @@
 using System.Security.Claims;
 using AuthServer.Audit;
 using AuthServer.Configuration;
-using AuthServer.Permissions;
+using AuthServer.Lifecycle;
 using AuthServer.Scopes;
 using AuthServer.Storage;
 using AuthServer.Storage.Entities;
@@ -84,8 +84,13 @@ public sealed class HandleUserGrantRequest(
     IOpenIddictApplicationManager applications,
     AuthServerDbContext db,
     TokenIssuer issuer,
+    TimeProvider time,
     IOptions<AuthServerOptions> options) : IOpenIddictServerHandler<HandleTokenRequestContext>
 {
+    /// <summary>When the chain of refresh tokens began (the code's exchange, Unix seconds): carried
+    /// by every refresh token rotated from it, never put in an access token.</summary>
+    public const string ChainStartedClaim = "authserver_chain_started";
+
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<HandleTokenRequestContext>()
         .UseScopedHandler<HandleUserGrantRequest>()
         .SetOrder(OpenIddictServerHandlers.Exchange.AttachPrincipal.Descriptor.Order + 500)
@@ -117,6 +122,19 @@ public sealed class HandleUserGrantRequest(
             return;
         }
 
+        // The absolute lifetime of a refresh chain (Lifecycle/GrantRule.cs): rotation never extends it.
+        var now = time.GetUtcNow();
+        var grants = options.Value.UserGrants;
+        var started = grant == UserGrantRules.RefreshTokenGrant
+            && long.TryParse(restored.GetClaim(ChainStartedClaim), out var seconds) ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+            : grant == UserGrantRules.RefreshTokenGrant ? restored.GetCreationDate() ?? now
+            : now;
+        if (!GrantRule.MayRefresh(started, grants.RefreshTokenAbsoluteLifetimeSeconds, now))
+        {
+            context.Reject(Errors.InvalidGrant, "The grant's refresh tokens have reached their absolute lifetime; authorize again.");
+            return;
+        }
+
         var scopes = restored.GetScopes().ToList();
         var issue = new IssueRequest(
             client, user.OrganisationId, client.OrganisationId, user.Id, scopes,
@@ -131,7 +149,10 @@ public sealed class HandleUserGrantRequest(
         var principal = restored.Clone(_ => true);
         var identity = (ClaimsIdentity)principal.Identity!;
         identity.SetClaim(TokenIssuer.OrganisationClaim, user.OrganisationId)
-            .SetClaim(TokenIssuer.RequestingOrganisationClaim, client.OrganisationId);
+            .SetClaim(TokenIssuer.RequestingOrganisationClaim, client.OrganisationId)
+            .SetClaim(ChainStartedClaim, started.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var left = GrantRule.RefreshableUntil(started, grants.RefreshTokenAbsoluteLifetimeSeconds) - now;
+        principal.SetRefreshTokenLifetime(TimeSpan.FromSeconds(Math.Min(Math.Max(60, grants.RefreshTokenLifetimeSeconds), Math.Max(1, left.TotalSeconds))));
         principal.SetAudiences(await issuer.AudiencesAsync([.. scopes], context.CancellationToken));
         principal.SetAccessTokenLifetime(token.ExpiresAt - token.CreatedAt);
         principal.SetDestinations(static claim => claim.Type is Claims.Subject or TokenIssuer.OrganisationClaim or TokenIssuer.RequestingOrganisationClaim

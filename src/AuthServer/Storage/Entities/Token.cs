@@ -96,7 +96,7 @@ public sealed class Token : OpenIddictEntityFrameworkCoreToken<Guid, Client, Aut
     }
 
     /// <summary>Not revoked one by one. Whether it is active also depends on expiry and the
-    /// organisation watermark: see <see cref="Tokens.StoredToken"/>.</summary>
+    /// organisation watermark: see <see cref="Lifecycle.StoredToken"/>.</summary>
     public bool IsValid => Status == TokenStatuses.Valid;
 }
 
@@ -117,16 +117,10 @@ public static class TokenStatuses
     ];
 }
 
-/// <summary>Token status as the management API shows it (Gatekeeper: ACTIVE, REVOKED, RENEWED).</summary>
-public enum TokenStatus
-{
-    Active = 0,
-    Revoked = 1,
-    Renewed = 2,
-}
-
-/// <summary>OpenIddict's token type of access tokens.</summary>
+/// <summary>OpenIddict's token types of the rows AuthServer stores.</summary>
 public static class TokenTypes
 {
     public const string AccessToken = OpenIddict.Abstractions.OpenIddictConstants.TokenTypeIdentifiers.AccessToken;
+    public const string RefreshToken = OpenIddict.Abstractions.OpenIddictConstants.TokenTypeIdentifiers.RefreshToken;
+    public const string AuthorizationCode = OpenIddict.Abstractions.OpenIddictConstants.TokenTypeIdentifiers.Private.AuthorizationCode;
 }

@@ -1,3 +1,4 @@
+using AuthServer.Lifecycle;
 using AuthServer.Audit;
 using AuthServer.Organisations;
 using AuthServer.Storage.Entities;
@@ -9,7 +10,9 @@ namespace AuthServer.TokenConsole.Pages;
 /// <summary>One token: what it is, its audit trail, and renewal (Yahoo's RENEWED: a new token
 /// with the same scopes and lifetime; the original stays valid until it expires). The token's
 /// value is never shown, not even the renewed one's.</summary>
-public sealed class TokenModel(TokenStore store, OrganisationService organisations, AuditLog audit, TokenRenewer renewer, ConsoleLookups lookups, TimeProvider time) : ConsolePage
+public sealed class TokenModel(
+    TokenStore store, OrganisationService organisations, AuditLog audit, TokenRenewer renewer, IssuancePolicy policy, ConsoleLookups lookups, TimeProvider time)
+    : ConsolePage
 {
     public const int TrailSize = 100;
 
@@ -22,7 +25,10 @@ public sealed class TokenModel(TokenStore store, OrganisationService organisatio
     public string? Error { get; private set; }
     public Guid? RenewedTo { get; private set; }
 
-    public bool Renewable => TokenRenewer.Refusal(Token, Now) is null;
+    /// <summary>Why the token cannot be renewed, if it cannot (the page then offers no button).</summary>
+    public RenewalRefusal? NotRenewable { get; private set; }
+
+    public bool Renewable => NotRenewable is null;
 
     public async Task<IActionResult> OnGetAsync(string id, CancellationToken cancellationToken) =>
         await LoadAsync(id, cancellationToken) ? Page() : NotFoundPage("token");
@@ -34,18 +40,14 @@ public sealed class TokenModel(TokenStore store, OrganisationService organisatio
             return NotFoundPage("token");
         }
 
-        if (TokenRenewer.Refusal(Token, Now) is { } refusal)
-        {
-            Error = refusal.Message;
-            Response.StatusCode = StatusCodes.Status422UnprocessableEntity;
-            return Page();
-        }
-
-        var issued = await renewer.RenewAsync(Token, Viewer.Organisation.Id, Viewer.Actor, cancellationToken);
+        // The same operation as the management API's renewal: an administrator holds what the
+        // organisation's own credential holds; a member (who sees only their own tokens) may issue nothing.
+        var credential = Viewer.IsAdministrator ? policy.ForOrganisationCredential() : new IssuingCredential(new HashSet<string>(), new HashSet<string>(), null, null);
+        var result = await renewer.RenewAsync(Token, Organisation, new Renewer(credential, Viewer.Actor, Viewer.Organisation.Id, null), cancellationToken);
         await LoadAsync(id, cancellationToken);
-        if (issued is null)
+        if (result.Issued is not { } issued)
         {
-            Error = TokenRenewer.Refusal(Token, Now)?.Message ?? "The token can no longer be renewed.";
+            Error = result.Refusal?.Message ?? "The token can no longer be renewed.";
             Response.StatusCode = StatusCodes.Status422UnprocessableEntity;
             return Page();
         }
@@ -70,6 +72,7 @@ public sealed class TokenModel(TokenStore store, OrganisationService organisatio
 
         Token = token;
         Organisation = organisation;
+        NotRenewable = await renewer.RefusalAsync(token, cancellationToken);
         Trail = await audit.ListForTokenAsync(organisation.Id, tokenId, TrailSize, cancellationToken);
         Names = await lookups.NamesAsync([token.Token], Trail.Select(e => e.ActorOrganisationId), cancellationToken);
         return true;

@@ -1,3 +1,4 @@
+using AuthServer.Lifecycle;
 using System.Globalization;
 using AuthServer.Clients;
 using AuthServer.Organisations;

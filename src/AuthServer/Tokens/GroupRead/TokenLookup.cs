@@ -1,3 +1,4 @@
+using AuthServer.Lifecycle;
 using System.Threading.Channels;
 using AuthServer.Observability;
 using AuthServer.Storage;

@@ -1,3 +1,4 @@
+using AuthServer.Lifecycle;
 using System.Data.Common;
 using AuthServer.Storage.Entities;
 

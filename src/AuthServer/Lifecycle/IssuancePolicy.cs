@@ -1,27 +1,51 @@
 using AuthServer.Configuration;
 using AuthServer.Storage.Entities;
-using AuthServer.Tokens;
 using Microsoft.Extensions.Options;
 
-namespace AuthServer.Permissions;
+namespace AuthServer.Lifecycle;
 
 /// <summary>What the credential presenting an issuance request holds.</summary>
 /// <param name="BusinessScopes">The registered scopes it may hand out; null means every registered scope (an API key).</param>
 /// <param name="ManagementScopes">The management scopes (admin, bankadmin) it holds itself.</param>
 /// <param name="LifetimeSeconds">The lifetime configured for the client the token is issued for, if any.</param>
 /// <param name="Minter">The bearer token presented, when a token mints a token.</param>
+/// <param name="Withdrawn">Why the credential no longer holds anything (a disabled client, a revoked
+/// API key), or null: a withdrawn credential issues nothing, whatever door it comes through.</param>
 public sealed record IssuingCredential(
     IReadOnlySet<string>? BusinessScopes,
     IReadOnlySet<string> ManagementScopes,
     int? LifetimeSeconds,
-    StoredToken? Minter);
+    StoredToken? Minter,
+    string? Withdrawn = null);
+
+/// <summary>What is asked for: the organisation the token acts for (its kind), the scopes, and the
+/// lifetime (null: the credential's default).</summary>
+public sealed record IssuanceAsk(OrganisationKind TargetKind, IReadOnlyCollection<string> Scopes, int? LifetimeSeconds);
+
+/// <summary>The issuance decision: allowed, with the exact lifetime and latest expiry, or refused
+/// with each reason. <see cref="LifetimeTooLong"/> is a refusal for doors where the caller names
+/// the lifetime (POST /tokens) and is clamped to <see cref="LifetimeSeconds"/> where the caller
+/// cannot (renewal keeps the original's lifetime only as far as the renewing caller may give it).</summary>
+public sealed record IssuanceDecision(
+    string? Withdrawn,
+    IReadOnlyList<ScopeRefusal> Refusals,
+    int LifetimeSeconds,
+    bool LifetimeTooLong,
+    int MaxLifetimeSeconds,
+    DateTimeOffset? NotAfter,
+    Guid? MinterId)
+{
+    public bool Allowed => Withdrawn is null && Refusals.Count == 0;
+}
 
 /// <summary>Why a requested scope is refused; <see cref="Scope"/> is the scope concerned.</summary>
 public sealed record ScopeRefusal(string Scope, string Message);
 
-/// <summary>THE rule of what a caller may issue, for both doors: /connect/token
-/// (Protocol/Handlers/ClientCredentialsGrant.cs) and the management API's POST /tokens
-/// (Management/TokenIssuanceEndpoints.cs).
+/// <summary>THE rule of what a caller may issue, for every door: /connect/token's
+/// client_credentials (Protocol/Handlers/ClientCredentialsGrant.cs), the management API's POST
+/// /tokens (Management/TokenIssuanceEndpoints.cs) and renewal (Lifecycle/RenewalRule.cs: the
+/// renewing caller asks for the original's scopes and lifetime), and the lifetime of a person's
+/// grant tokens (Protocol/Handlers/UserGrants.cs).
 /// <list type="bullet">
 /// <item>business scopes: only those the credential may hand out (a client's registered scopes; an
 /// API key any registered scope; a bearer token its own, or, acting with partner rights on a
@@ -36,6 +60,11 @@ public sealed record ScopeRefusal(string Scope, string Message);
 public sealed class IssuancePolicy(IOptions<AuthServerOptions> options)
 {
     private AuthServerOptions Options => options.Value;
+
+    /// <summary>What an organisation's own administrative credential holds (an API key, or an
+    /// administrator signed in to the console): every registered business scope and both
+    /// management scopes, with no token of its own to bound it.</summary>
+    public IssuingCredential ForOrganisationCredential() => new(null, ManagementScopesOf(BuiltInScopes), null, null);
 
     /// <summary>The built-in management scopes.</summary>
     public IReadOnlyList<string> BuiltInScopes => [Options.AdminScope, Options.PartnerAdminScope];
@@ -80,6 +109,33 @@ public sealed class IssuancePolicy(IOptions<AuthServerOptions> options)
     public int MaxLifetimeSeconds(IssuingCredential credential) =>
         Math.Min(Options.MaxAccessTokenLifetimeSeconds, credential.LifetimeSeconds ?? int.MaxValue);
 
-    /// <summary>The latest expiry: that of the minting token, if any.</summary>
-    public static DateTimeOffset? NotAfter(IssuingCredential credential) => credential.Minter?.Token.ExpiresAt;
+    /// <summary>The latest expiry: that of the minting token, if any (Lifecycle/Lineage.cs).</summary>
+    public static DateTimeOffset? NotAfter(IssuingCredential credential) => credential.Minter is { } minter ? Lineage.NotAfter(minter) : null;
+
+    /// <summary>The decision for <paramref name="ask"/> by <paramref name="credential"/> at <paramref name="now"/>.</summary>
+    public IssuanceDecision Decide(IssuingCredential credential, IssuanceAsk ask, DateTimeOffset now)
+    {
+        var withdrawn = credential.Withdrawn
+            ?? (credential.Minter is { } minter && !Lineage.MayMint(minter, now) ? "The presented token is no longer active." : null);
+        var max = MaxLifetimeSeconds(credential);
+        var requested = ask.LifetimeSeconds ?? credential.LifetimeSeconds ?? Options.DefaultAccessTokenLifetimeSeconds;
+        return new IssuanceDecision(
+            withdrawn,
+            Check(credential, ask.TargetKind, ask.Scopes),
+            Math.Clamp(requested, 1, Math.Max(1, max)),
+            requested > max,
+            max,
+            NotAfter(credential),
+            credential.Minter?.Token.Id);
+    }
+
+    /// <summary>The expiry of a token issued at <paramref name="now"/> for <paramref name="lifetimeSeconds"/>
+    /// (bounded by the server maximum and <paramref name="credentialLifetimeSeconds"/>), never after
+    /// <paramref name="notAfter"/>: the one place a token's expiry is computed (Tokens/TokenIssuer.cs).</summary>
+    public DateTimeOffset ExpiresAt(DateTimeOffset now, int lifetimeSeconds, int? credentialLifetimeSeconds, DateTimeOffset? notAfter)
+    {
+        var bound = Math.Min(Options.MaxAccessTokenLifetimeSeconds, credentialLifetimeSeconds ?? int.MaxValue);
+        var expiresAt = now.AddSeconds(Math.Clamp(lifetimeSeconds, 1, Math.Max(1, bound)));
+        return notAfter is { } limit && limit < expiresAt ? limit : expiresAt;
+    }
 }
