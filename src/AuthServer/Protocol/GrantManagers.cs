@@ -1,4 +1,6 @@
+using AuthServer.Storage;
 using AuthServer.Storage.Entities;
+using Microsoft.EntityFrameworkCore;
 using AuthServer.Tokens;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
@@ -17,9 +19,26 @@ public sealed class GrantTokenManager(
     IOpenIddictTokenCache<Token> cache,
     ILogger<OpenIddictTokenManager<Token>> logger,
     IOptionsMonitor<OpenIddictCoreOptions> options,
-    IOpenIddictTokenStore<Token> store)
+    IOpenIddictTokenStore<Token> store,
+    AuthServerDbContext db)
     : OpenIddictTokenManager<Token>(cache, logger, options, store)
 {
+    /// <summary>OpenIddict calls this when a redeemed code or a rotated refresh token is presented
+    /// again (ValidateTokenEntry's replay detection) and revokes the grant's tokens; a replay ends
+    /// the whole grant (Lifecycle/GrantRule.cs), so the remembered consent ends too and the next
+    /// authorization asks the person again.</summary>
+    public override async ValueTask<long> RevokeByAuthorizationIdAsync(string identifier, CancellationToken cancellationToken = default)
+    {
+        var count = await base.RevokeByAuthorizationIdAsync(identifier, cancellationToken);
+        if (Guid.TryParse(identifier, out var id))
+        {
+            await db.Authorizations.Where(a => a.Id == id && a.Status != TokenStatuses.Revoked)
+                .ExecuteUpdateAsync(u => u.SetProperty(a => a.Status, TokenStatuses.Revoked), cancellationToken);
+        }
+
+        return count;
+    }
+
     public override async ValueTask PopulateAsync(Token token, OpenIddictTokenDescriptor descriptor, CancellationToken cancellationToken = default)
     {
         await base.PopulateAsync(token, descriptor, cancellationToken);

@@ -96,7 +96,7 @@ public sealed class TokenRevoker(
         await db.Authorizations.Where(a => ids.Contains(a.Id))
             .ExecuteUpdateAsync(u => u.SetProperty(a => a.Status, TokenStatuses.Revoked), cancellationToken);
         return await db.Tokens
-            .Where(t => t.AuthorizationId != null && ids.Contains(t.AuthorizationId.Value) && t.Status != TokenStatuses.Revoked)
+            .Where(t => t.AuthorizationId != null && ids.Contains(t.AuthorizationId.Value) && t.Status == TokenStatuses.Valid)
             .ExecuteUpdateAsync(u => u
                 .SetProperty(t => t.Status, TokenStatuses.Revoked)
                 .SetProperty(t => t.RevokedAt, now)

@@ -87,8 +87,12 @@ public abstract class AuthorizationCodeFlowTests(DatabaseProvider provider) : Se
         Assert.False(await Factory.IsActiveAsync(access));
         Assert.False(await Factory.IsActiveAsync(access2));
 
-        // Consent is remembered: a new flow gets a code at once; an administrator of the merchant
-        // then revokes every token of the person for the application, and the grant ends.
+        // The replay ended the whole grant, remembered consent included: the person is asked again.
+        // Consent given again is remembered: the next flow gets a code at once; an administrator of
+        // the merchant then revokes every token of the person for the application, and the grant ends.
+        var asked = await browser.GetAsync(UserGrantFlow.AuthorizeUrl(clientId, $"{scope} offline_access", UserGrantFlow.ChallengeOf(UserGrantFlow.NewVerifier())));
+        Assert.Equal(HttpStatusCode.OK, asked.Status);
+        await UserGrantFlow.AllowAsync(browser, asked);
         var verifier3 = UserGrantFlow.NewVerifier();
         var again = await browser.GetAsync(UserGrantFlow.AuthorizeUrl(clientId, $"{scope} offline_access", UserGrantFlow.ChallengeOf(verifier3)));
         var (_, third) = await flow.ExchangeAsync(clientId, UserGrantFlow.CodeOf(again), verifier3);
