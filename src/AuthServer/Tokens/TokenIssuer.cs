@@ -106,9 +106,9 @@ public sealed class TokenIssuer(
         if (request.AuthorizationId is not null)
         {
             // A person's grant (authorization code, refresh token): the row names its grant
-            // (OpenIddict's authorization_id, which the group commit does not write), so that a
-            // replayed code or refresh token, or a revoked grant, revokes this token too. Written
-            // with OpenIddict's own rows of the request (the refresh token), through EF.
+            // (OpenIddict's authorization_id), so that a replayed code or refresh token, or a
+            // revoked grant, revokes this token too. Written with OpenIddict's own rows of the
+            // request (the refresh token), through EF.
             db.Tokens.Add(token);
             if (entry is not null)
             {

@@ -9,7 +9,8 @@ namespace AuthServer.Tokens.GroupCommit;
 /// key (in sequence order, so two batches revoking the same tokens lock them in the same order),
 /// then the new tokens and every audit entry by one SaveChanges, which EF Core sends in batched
 /// commands and which reads each token's identity back. No hand-written T-SQL: nothing here needs
-/// to be proven by the ScriptDom test.</summary>
+/// to be proven by the ScriptDom test. EF writes every column the model maps, so every column of
+/// Storage/TokenColumns.cs (TokenColumnMapTests check the model against it).</summary>
 internal sealed class SqlServerTokenBatch(AuthServerDbContext db) : ITokenBatch
 {
     public async Task<HashSet<RevocationRow>> CommitAsync(List<(Token Token, AuditEvent? Audit)> issued, List<RevocationRow> revocations)

@@ -29,33 +29,37 @@ internal sealed class TokenBatchSql(DbConnection connection, int timeoutSeconds,
 {
     private const string Revoked = TokenStatuses.Revoked;
 
-    private const string TokenColumns = "\"id\", \"status\", \"format\", \"organisation_id\", \"requesting_organisation_id\", \"client_id\", " +
-        "\"api_key_id\", \"subject\", \"scopes\", \"created_at\", \"expires_at\", \"renewed_from_id\", \"reference_hash\", " +
-        "\"type\", \"application_id\", \"minted_by_id\"";
-
     private const string AuditColumns = "\"occurred_at\", \"action\", \"actor_organisation_id\", \"actor_credential\", " +
         "\"target_organisation_id\", \"target_token_id\", \"count\", \"detail\"";
 
-    /// <summary>@p0..@p12 and @p25..@p27 the tokens, @p13..@p15 the revocations, @p16..@p24 the audit entries (the
-    /// last array: the revoked sequence an entry belongs to, or null for an issued token's entry,
-    /// which is always written). Answers (0, sequence, id) per inserted token and (1, sequence,
-    /// null) per token this batch revoked. The revocations' "sequence = ANY(...)" is redundant
-    /// with the join but lets the planner of the prepared (generic) statement, which cannot know
-    /// how many rows unnest gives, find the tokens by primary key instead of scanning the table.</summary>
-    private const string PostgresBatch =
-        "WITH t AS (INSERT INTO \"tokens\" (" + TokenColumns + ") SELECT * FROM unnest(@p0::uuid[], @p1::varchar[], @p2::varchar[], " +
-        "@p3::varchar[], @p4::varchar[], @p5::varchar[], @p6::varchar[], @p7::varchar[], @p8::varchar[], @p9::bigint[], @p10::bigint[], " +
-        "@p11::uuid[], @p12::bytea[], @p25::varchar[], @p26::uuid[], @p27::uuid[]) RETURNING \"sequence\", \"id\"), " +
+    /// <summary>The first parameter of the tokens' arrays in <see cref="PostgresBatch"/>: one array
+    /// per column of <see cref="TokenColumns.Inserted"/>, in its order, after the fixed ones.</summary>
+    private const int FirstTokenParameter = 12;
+
+    /// <summary>@p0..@p2 the revocations, @p3..@p11 the audit entries (the last array: the revoked
+    /// sequence an entry belongs to, or null for an issued token's entry, which is always written),
+    /// @p12 on the tokens. Answers (0, sequence, id) per inserted token and (1, sequence, null) per
+    /// token this batch revoked. The revocations' "sequence = ANY(...)" is redundant with the join
+    /// but lets the planner of the prepared (generic) statement, which cannot know how many rows
+    /// unnest gives, find the tokens by primary key instead of scanning the table. Built once.</summary>
+    internal static readonly string PostgresBatch =
+        "WITH t AS (INSERT INTO \"tokens\" (" + TokenColumns.InsertedList + ") SELECT * FROM unnest(" +
+        string.Join(", ", TokenColumns.Inserted.Select((c, i) => $"@p{FirstTokenParameter + i}::{c.PostgresType}[]")) + ") RETURNING \"sequence\", \"id\"), " +
         "r AS (UPDATE \"tokens\" SET \"status\" = '" + Revoked + "', \"revoked_at\" = v.at_ms, \"revoked_by\" = v.actor " +
-        "FROM unnest(@p13::bigint[], @p14::bigint[], @p15::varchar[]) AS v(seq, at_ms, actor) " +
-        "WHERE \"tokens\".\"sequence\" = v.seq AND \"tokens\".\"sequence\" = ANY(@p13::bigint[]) " +
+        "FROM unnest(@p0::bigint[], @p1::bigint[], @p2::varchar[]) AS v(seq, at_ms, actor) " +
+        "WHERE \"tokens\".\"sequence\" = v.seq AND \"tokens\".\"sequence\" = ANY(@p0::bigint[]) " +
         "AND \"tokens\".\"status\" <> '" + Revoked + "' RETURNING \"tokens\".\"sequence\"), " +
         "a AS (INSERT INTO \"audit_events\" (" + AuditColumns + ") SELECT x.occurred_at, x.action, x.actor_org, x.actor_credential, " +
-        "x.target_org, x.target_token, x.count, x.detail FROM unnest(@p16::bigint[], @p17::varchar[], @p18::varchar[], @p19::varchar[], " +
-        "@p20::varchar[], @p21::uuid[], @p22::integer[], @p23::varchar[], @p24::bigint[]) " +
+        "x.target_org, x.target_token, x.count, x.detail FROM unnest(@p3::bigint[], @p4::varchar[], @p5::varchar[], @p6::varchar[], " +
+        "@p7::varchar[], @p8::uuid[], @p9::integer[], @p10::varchar[], @p11::bigint[]) " +
         "AS x(occurred_at, action, actor_org, actor_credential, target_org, target_token, count, detail, revoked_seq) " +
         "WHERE x.revoked_seq IS NULL OR x.revoked_seq IN (SELECT \"sequence\" FROM r)) " +
         "SELECT 0, \"sequence\", \"id\" FROM t UNION ALL SELECT 1, \"sequence\", NULL FROM r";
+
+    /// <summary>SQLite's insert of one token, @p0 on in <see cref="TokenColumns.Inserted"/>'s order. Built once.</summary>
+    internal static readonly string SqliteInsertToken =
+        "INSERT INTO \"tokens\" (" + TokenColumns.InsertedList + ") VALUES (" +
+        string.Join(", ", TokenColumns.Inserted.Select((_, i) => $"@p{i}")) + ") RETURNING \"sequence\"";
 
     private DbCommand? _batch;
     private DbCommand? _insertToken;
@@ -78,24 +82,19 @@ internal sealed class TokenBatchSql(DbConnection connection, int timeoutSeconds,
         var tokens = issued.ConvertAll(i => i.Token);
         var audits = issued.Where(i => i.Audit is not null).Select(i => (Audit: i.Audit!, Revoked: (long?)null)).ToList();
         audits.AddRange(revocations.Select(r => (r.Audit, Revoked: (long?)r.Sequence)));
-        var command = _batch ??= Prepare(PostgresBatch, 28);
+        var command = _batch ??= Prepare(PostgresBatch, FirstTokenParameter + TokenColumns.Inserted.Length);
         Bind(command, null,
-            tokens.ConvertAll(t => t.Id).ToArray(), tokens.ConvertAll(t => t.Status!).ToArray(),
-            tokens.ConvertAll(t => t.Format.ToString()).ToArray(), tokens.ConvertAll(t => t.OrganisationId).ToArray(),
-            tokens.ConvertAll(t => t.RequestingOrganisationId).ToArray(), tokens.ConvertAll(t => t.ClientId).ToArray(),
-            tokens.ConvertAll(t => t.ApiKeyId).ToArray(), tokens.ConvertAll(t => t.Subject).ToArray(),
-            tokens.ConvertAll(t => t.Scopes).ToArray(), tokens.ConvertAll(t => t.CreatedAt.ToUnixTimeMilliseconds()).ToArray(),
-            tokens.ConvertAll(t => t.ExpiresAt.ToUnixTimeMilliseconds()).ToArray(), tokens.ConvertAll(t => t.RenewedFromId).ToArray(),
-            tokens.ConvertAll(t => t.ReferenceHash).ToArray(),
             revocations.ConvertAll(r => r.Sequence).ToArray(), revocations.ConvertAll(r => r.At.ToUnixTimeMilliseconds()).ToArray(),
             revocations.ConvertAll(r => r.RevokedBy).ToArray(),
             audits.ConvertAll(a => a.Audit.OccurredAt.ToUnixTimeMilliseconds()).ToArray(), audits.ConvertAll(a => a.Audit.Action).ToArray(),
             audits.ConvertAll(a => a.Audit.ActorOrganisationId).ToArray(), audits.ConvertAll(a => a.Audit.ActorCredential).ToArray(),
             audits.ConvertAll(a => a.Audit.TargetOrganisationId).ToArray(), audits.ConvertAll(a => a.Audit.TargetTokenId).ToArray(),
             audits.ConvertAll(a => a.Audit.Count).ToArray(), audits.ConvertAll(a => a.Audit.Detail).ToArray(),
-            audits.ConvertAll(a => a.Revoked).ToArray(),
-            tokens.ConvertAll(t => t.Type).ToArray(), tokens.ConvertAll(t => t.ApplicationId).ToArray(),
-            tokens.ConvertAll(t => t.MintedById).ToArray());
+            audits.ConvertAll(a => a.Revoked).ToArray());
+        for (var i = 0; i < TokenColumns.Inserted.Length; i++)
+        {
+            command.Parameters[FirstTokenParameter + i].Value = TokenColumns.Inserted[i].Values!(tokens);
+        }
 
         var byId = tokens.ToDictionary(t => t.Id);
         var changed = new HashSet<long>();
@@ -119,8 +118,7 @@ internal sealed class TokenBatchSql(DbConnection connection, int timeoutSeconds,
     {
         var changed = new HashSet<long>();
         await using var transaction = await connection.BeginTransactionAsync();
-        var insertToken = _insertToken ??= Prepare(
-            $"INSERT INTO \"tokens\" ({TokenColumns}) VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9, @p10, @p11, @p12, @p13, @p14, @p15) RETURNING \"sequence\"", 16);
+        var insertToken = _insertToken ??= Prepare(SqliteInsertToken, TokenColumns.Inserted.Length);
         var insertAudit = _insertAudit ??= Prepare($"INSERT INTO \"audit_events\" ({AuditColumns}) VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7)", 8);
         var revoke = _revoke ??= Prepare(
             $"UPDATE \"tokens\" SET \"status\" = '{Revoked}', \"revoked_at\" = @p1, \"revoked_by\" = @p2 " +
@@ -128,10 +126,18 @@ internal sealed class TokenBatchSql(DbConnection connection, int timeoutSeconds,
 
         foreach (var (t, audit) in issued)
         {
-            Bind(insertToken, transaction, Guid(t.Id), t.Status, t.Format.ToString(), t.OrganisationId, t.RequestingOrganisationId,
-                t.ClientId, t.ApiKeyId, t.Subject, t.Scopes, t.CreatedAt.ToUnixTimeMilliseconds(), t.ExpiresAt.ToUnixTimeMilliseconds(),
-                t.RenewedFromId is { } renewed ? Guid(renewed) : null, t.ReferenceHash, t.Type, t.ApplicationId is { } application ? Guid(application) : null,
-                t.MintedById is { } minter ? Guid(minter) : null);
+            // GUIDs as upper-case text, as EF Core stores them on SQLite.
+            insertToken.Transaction = transaction;
+            for (var i = 0; i < TokenColumns.Inserted.Length; i++)
+            {
+                insertToken.Parameters[i].Value = TokenColumns.Inserted[i].Value!(t) switch
+                {
+                    null => DBNull.Value,
+                    Guid id => Guid(id),
+                    var value => value,
+                };
+            }
+
             t.Sequence = (long)(await insertToken.ExecuteScalarAsync())!;
             if (audit is not null)
             {

@@ -7,7 +7,8 @@ namespace AuthServer.Tokens.GroupRead;
 /// <summary>The group read on SQL Server, by EF Core's own translation on the lookup's dedicated
 /// context and connection: the same query as <see cref="TokenStore"/> (token and organisation
 /// watermark in one join), for every id of the batch in one statement and every reference hash in
-/// another (<c>IN</c> over the keys). No hand-written T-SQL.</summary>
+/// another (<c>IN</c> over the keys). No hand-written T-SQL: EF reads every column the model maps,
+/// so every column of Storage/TokenColumns.cs (TokenColumnMapTests check both).</summary>
 internal sealed class SqlServerTokenLookup(AuthServerDbContext db) : ITokenLookupBatch
 {
     public async Task<List<StoredToken>> FindAsync(IReadOnlyList<TokenKey> keys)

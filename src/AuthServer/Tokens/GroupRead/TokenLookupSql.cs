@@ -1,5 +1,6 @@
 using AuthServer.Lifecycle;
 using System.Data.Common;
+using AuthServer.Storage;
 using AuthServer.Storage.Entities;
 
 namespace AuthServer.Tokens.GroupRead;
@@ -31,10 +32,9 @@ internal interface ITokenLookupBatch : IAsyncDisposable
 /// which runs in-process, one prepared statement runs once per key.</summary>
 internal sealed class TokenLookupSql(DbConnection connection, int timeoutSeconds, bool postgres) : ITokenLookupBatch
 {
-    private const string Select = "SELECT t.\"sequence\", t.\"id\", t.\"status\", t.\"format\", t.\"organisation_id\", " +
-        "t.\"requesting_organisation_id\", t.\"client_id\", t.\"api_key_id\", t.\"subject\", t.\"scopes\", t.\"created_at\", " +
-        "t.\"expires_at\", t.\"revoked_at\", t.\"revoked_by\", t.\"renewed_at\", t.\"renewed_from_id\", t.\"reference_hash\", " +
-        "t.\"type\", t.\"application_id\", t.\"minted_by_id\", " +
+    /// <summary>Every column of <see cref="TokenColumns.All"/>, in its order, then the organisation's
+    /// watermark; <see cref="Materialise"/> reads them by position. Built once.</summary>
+    internal static readonly string Select = "SELECT " + string.Join(", ", TokenColumns.All.Select(c => $"t.\"{c.Name}\"")) + ", " +
         "o.\"revoked_before_sequence\", o.\"tokens_revoked_at\" " +
         "FROM \"tokens\" AS t INNER JOIN \"organisations\" AS o ON o.\"id\" = t.\"organisation_id\" WHERE ";
 
@@ -100,30 +100,15 @@ internal sealed class TokenLookupSql(DbConnection connection, int timeoutSeconds
 
     private static StoredToken Materialise(DbDataReader r)
     {
-        var token = new Token
+        var token = new Token();
+        var columns = TokenColumns.All;
+        for (var i = 0; i < columns.Length; i++)
         {
-            Sequence = r.GetInt64(0),
-            Id = r.GetGuid(1),
-            Status = r.GetString(2),
-            Format = Enum.Parse<TokenFormat>(r.GetString(3)),
-            OrganisationId = r.GetString(4),
-            RequestingOrganisationId = r.GetString(5),
-            ClientId = r.GetString(6),
-            ApiKeyId = r.IsDBNull(7) ? null : r.GetString(7),
-            Subject = r.GetString(8),
-            Scopes = r.GetString(9),
-            CreatedAt = Time(r.GetInt64(10)),
-            ExpiresAt = Time(r.GetInt64(11)),
-            RevokedAt = r.IsDBNull(12) ? null : Time(r.GetInt64(12)),
-            RevokedBy = r.IsDBNull(13) ? null : r.GetString(13),
-            RenewedAt = r.IsDBNull(14) ? null : Time(r.GetInt64(14)),
-            RenewedFromId = r.IsDBNull(15) ? null : r.GetGuid(15),
-            ReferenceHash = r.IsDBNull(16) ? null : (byte[])r.GetValue(16),
-        };
-        token.Type = r.IsDBNull(17) ? null : r.GetString(17);
-        token.ApplicationId = r.IsDBNull(18) ? null : r.GetGuid(18);
-        token.MintedById = r.IsDBNull(19) ? null : r.GetGuid(19);
-        return new StoredToken(token, r.GetInt64(20), r.IsDBNull(21) ? null : Time(r.GetInt64(21)));
+            columns[i].Read(token, r, i);
+        }
+
+        var watermark = columns.Length;
+        return new StoredToken(token, r.GetInt64(watermark), r.IsDBNull(watermark + 1) ? null : Time(r.GetInt64(watermark + 1)));
     }
 
     private static DateTimeOffset Time(long epochMilliseconds) => DateTimeOffset.FromUnixTimeMilliseconds(epochMilliseconds);
