@@ -1,3 +1,4 @@
+using AuthServer.Lifecycle;
 using System.Text.RegularExpressions;
 using AuthServer.Storage;
 using AuthServer.Storage.Entities;
