@@ -103,7 +103,8 @@ public abstract class AuthorizationCodeFlowTests(DatabaseProvider provider) : Se
         var admin = await Factory.ApiKeyAsync(merchant.Id);
         var revoked = await Http.PostAsync($"/organisations/{merchant.Id}/tokens/revoke-by-client", ManagementHttp.Basic(admin.Key), new { clientId, subject = userId });
         Assert.Equal(HttpStatusCode.OK, revoked.Status);
-        Assert.Equal(2, revoked.Data.GetProperty("revokedTokensCount").GetInt32()); // the access token and the refresh token
+        // The access token, the refresh token, and the code of the consent given again, never exchanged.
+        Assert.Equal(3, revoked.Data.GetProperty("revokedTokensCount").GetInt32());
         Assert.False(await Factory.IsActiveAsync(access3));
         Assert.Equal("invalid_grant", (await flow.RefreshAsync(clientId, refresh3)).Json.GetProperty("error").GetString());
         var askedAgain = await browser.GetAsync(UserGrantFlow.AuthorizeUrl(clientId, scope, UserGrantFlow.ChallengeOf(UserGrantFlow.NewVerifier())));
