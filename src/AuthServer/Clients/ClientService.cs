@@ -78,7 +78,7 @@ public sealed class ClientService(
             throw new RequestException($"Unknown scope(s): {string.Join(", ", unknown)}. Register them with 'scopes create' first.", "scopes");
         }
 
-        // Permissions/IssuancePolicy.cs: partner-only scopes are never for a merchant, not even in a registration.
+        // Lifecycle/IssuancePolicy.cs: partner-only scopes are never for a merchant, not even in a registration.
         if (organisation.Kind == OrganisationKind.Merchant && allowedScopes.FirstOrDefault(policy.IsPartnerOnly) is { } partnerOnly)
         {
             throw new RequestException($"'{partnerOnly}' can be granted only to partners and partner groups.", "scopes");

@@ -28,7 +28,7 @@ public sealed class ManagementCaller
     public StoredToken? Presented { get; init; }
 
     /// <summary>What this caller's credential holds when it asks for a token for <paramref name="target"/>
-    /// (Permissions/IssuancePolicy.cs decides with it). An API key may hand out every registered
+    /// (Lifecycle/IssuancePolicy.cs decides with it). An API key may hand out every registered
     /// scope and both management scopes. A bearer token holds its own scopes: its management
     /// scopes bound the new token's; for its own organisation it may hand out only its own business
     /// scopes (a management token has none: the management API accepts no other audience), and

@@ -95,7 +95,7 @@ public sealed class LifecycleWorld(AuthServerFactory factory, HttpClient http)
     {
         var access = (await factory.ResolveAsync(grant.Access))!.Token;
         var refresh = await factory.WithServicesAsync(s => s.GetRequiredService<AuthServerDbContext>().Tokens.AsNoTracking()
-            .Where(t => t.AuthorizationId == access.AuthorizationId && t.Type == TokenTypes.RefreshToken && t.Status == TokenStatuses.Valid)
+            .Where(t => t.Subject == grant.User.Id && t.ClientId == grant.ClientId && t.Type == TokenTypes.RefreshToken && t.Status == TokenStatuses.Valid)
             .Select(t => t.Id).SingleAsync());
         return (access.Id, refresh);
     }

@@ -46,7 +46,7 @@ public sealed class Token : OpenIddictEntityFrameworkCoreToken<Guid, Client, Aut
     public string? ApiKeyId { get; set; }
 
     /// <summary>The longest <see cref="Scopes"/> the column holds; requests are refused (400) beyond it
-    /// before anything reaches the writer (Permissions/IssuancePolicy.cs).</summary>
+    /// before anything reaches the writer (Lifecycle/IssuancePolicy.cs).</summary>
     public const int MaxScopesLength = 2000;
 
     /// <summary>Granted scopes, space separated.</summary>
