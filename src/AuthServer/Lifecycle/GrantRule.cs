@@ -2,26 +2,15 @@ using AuthServer.Storage.Entities;
 
 namespace AuthServer.Lifecycle;
 
-/// <summary>How a token, or a grant, is being ended.</summary>
+/// <summary>Who is ending a token of a grant.</summary>
 public enum Ending
 {
-    /// <summary>RFC 7009 revocation by the client the token was issued to.</summary>
+    /// <summary>The application the token was issued to, with RFC 7009.</summary>
     ClientRevocation,
 
-    /// <summary>An administrator or member ending one or selected tokens (management API, console).</summary>
-    Selected,
-
-    /// <summary>Revoke-all of an organisation (its watermark).</summary>
-    Organisation,
-
-    /// <summary>Every token of one client in an organisation, or of one person for one client.</summary>
-    ByClient,
-
-    /// <summary>The client is disabled.</summary>
-    ClientDisabled,
-
-    /// <summary>The person is disabled.</summary>
-    UserDisabled,
+    /// <summary>An administrator, a partner above the organisation, or the person, through the
+    /// management API or the console (revoke one, revoke selected).</summary>
+    Administrator,
 }
 
 /// <summary>A person's grant (OpenIddict's authorization: the remembered consent given on the
@@ -36,7 +25,8 @@ public enum Ending
 /// grant: the application would otherwise mint a new one with the refresh token at once; ended by
 /// the application itself (RFC 7009) it ends alone, as section 2.1 allows;</item>
 /// <item>revoke-all of an organisation, revoke-by-client (all, or one person's), disabling the
-/// client or the person end every grant they cover.</item>
+/// client or the person end every grant they cover (Tokens/TokenRevoker.cs, Clients/ClientService.cs,
+/// Users/UserService.cs).</item>
 /// </list>
 /// Refresh tokens rotate, but never past the grant's absolute lifetime
 /// (<c>AuthServer:UserGrants:RefreshTokenAbsoluteLifetimeSeconds</c>, 90 days by default).</summary>
@@ -46,10 +36,6 @@ public static class GrantRule
     public static bool EndsGrant(Token token, Ending how) =>
         token.AuthorizationId is not null
         && (token.Type != TokenTypes.AccessToken || how != Ending.ClientRevocation);
-
-    /// <summary>Whether this way of ending covers the remembered consents of the tokens it ends
-    /// (every way but an application revoking one of its own access tokens).</summary>
-    public static bool EndsConsents(Ending how) => how != Ending.ClientRevocation;
 
     /// <summary>The last moment a grant given at <paramref name="grantedAt"/> may still be refreshed.</summary>
     public static DateTimeOffset RefreshableUntil(DateTimeOffset grantedAt, int absoluteLifetimeSeconds) =>

@@ -23,14 +23,14 @@ public sealed record IssuingCredential(
 public sealed record IssuanceAsk(OrganisationKind TargetKind, IReadOnlyCollection<string> Scopes, int? LifetimeSeconds);
 
 /// <summary>The issuance decision: allowed, with the exact lifetime and latest expiry, or refused
-/// with each reason. <see cref="LifetimeTooLong"/> is a refusal for doors where the caller names
-/// the lifetime (POST /tokens) and is clamped to <see cref="LifetimeSeconds"/> where the caller
-/// cannot (renewal keeps the original's lifetime only as far as the renewing caller may give it).</summary>
+/// with each reason. <see cref="LifetimeSeconds"/> is the asked lifetime within
+/// <see cref="MaxLifetimeSeconds"/>: a door where the caller names the lifetime (POST /tokens)
+/// refuses an ask beyond the maximum; renewal keeps the original's lifetime only as far as the
+/// renewing caller may give it.</summary>
 public sealed record IssuanceDecision(
     string? Withdrawn,
     IReadOnlyList<ScopeRefusal> Refusals,
     int LifetimeSeconds,
-    bool LifetimeTooLong,
     int MaxLifetimeSeconds,
     DateTimeOffset? NotAfter,
     Guid? MinterId)
@@ -123,7 +123,6 @@ public sealed class IssuancePolicy(IOptions<AuthServerOptions> options)
             withdrawn,
             Check(credential, ask.TargetKind, ask.Scopes),
             Math.Clamp(requested, 1, Math.Max(1, max)),
-            requested > max,
             max,
             NotAfter(credential),
             credential.Minter?.Token.Id);

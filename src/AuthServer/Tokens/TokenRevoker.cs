@@ -24,7 +24,7 @@ public sealed class TokenRevoker(
 
     /// <summary>Revokes the token unless it already is (an administrator's revoke-one); returns whether this call revoked it.</summary>
     public Task<bool> RevokeAsync(StoredToken token, Actor actor, CancellationToken cancellationToken) =>
-        RevokeAsync(token, actor, Ending.Selected, cancellationToken);
+        RevokeAsync(token, actor, Ending.Administrator, cancellationToken);
 
     /// <summary>Revokes the token unless it already is, and what ends with it (Lifecycle/GrantRule.cs:
     /// its grant; Lifecycle/Lineage.cs: what it minted); returns whether this call revoked it.</summary>
@@ -114,7 +114,7 @@ public sealed class TokenRevoker(
             return false;
         }
 
-        await RevokeAsync(new StoredToken(minted, 0, null), actor, Ending.Selected, cancellationToken);
+        await RevokeAsync(new StoredToken(minted, 0, null), actor, Ending.Administrator, cancellationToken);
         return true;
     }
 
@@ -209,7 +209,7 @@ public sealed class TokenRevoker(
     public Task<int> RevokeSelectedAsync(string organisationId, IReadOnlyCollection<Guid> ids, Actor actor, CancellationToken cancellationToken)
     {
         var list = ids.Distinct().ToList();
-        // Any grant token selected ends its grant (Lifecycle/GrantRule.cs, Ending.Selected).
+        // Any grant token selected ends its grant (Lifecycle/GrantRule.cs, Ending.Administrator).
         return RevokeWhereAsync(organisationId, t => list.Contains(t.Id), "selected", AuditActions.TokensRevokedSelected, actor,
             string.Join(',', list), cancellationToken,
             a => a.OrganisationId == organisationId && db.Tokens.Any(t => list.Contains(t.Id) && t.OrganisationId == organisationId && t.AuthorizationId == a.Id));

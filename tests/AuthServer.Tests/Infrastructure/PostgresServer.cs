@@ -60,10 +60,12 @@ public sealed class PostgresServer : IAsyncDisposable
         // Every test database has a pool of its own. Npgsql keeps idle connections for 300 s by
         // default, so a full run used to pile up ~290 of the cluster's 300 slots and fail with
         // "too many clients". Idle connections now close within seconds, and factories clear
-        // their pool when disposed.
+        // their pool when disposed. Opening a connection waits up to 60 s (Npgsql's default is 15):
+        // on a 2-core machine running the whole suite a new backend can take longer than 15 s to
+        // start, and a test then failed on a connect timeout that says nothing about the server.
         return new NpgsqlConnectionStringBuilder(AdminConnectionString)
         {
-            Database = name, Pooling = true, MaxPoolSize = 50, ConnectionIdleLifetime = 4, ConnectionPruningInterval = 1,
+            Database = name, Pooling = true, MaxPoolSize = 50, ConnectionIdleLifetime = 4, ConnectionPruningInterval = 1, Timeout = 60,
         }.ToString();
     }
 
