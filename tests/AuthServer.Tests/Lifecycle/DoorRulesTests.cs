@@ -30,7 +30,7 @@ public abstract class DoorRulesTests(ProtocolFixture fixture)
         { "POST /tokens", "bearer", "scope not held" },
         { "POST /tokens", "bearer", "never outlives its minter" },
         { "POST /tokens", "bearer", "withdrawn credential" },
-        { "POST /tokens", "bearer", "a refresh token is no bearer" },
+        { "POST /tokens", "bearer", "a refresh token is no bearer" }, // hole (it authenticated, then 403)
         { "POST /organisations/{id}/tokens", "partner bearer", "scope not held" },
         { "POST /organisations/{id}/tokens", "partner API key", "bankadmin never for a merchant" },
         { "renew", "bearer", "scope not held" }, // hole
