@@ -506,9 +506,11 @@ bench_provider() {
   es=$(cli clients create --organisation "$partner" --scopes payments --algorithm ES256)
   ref=$(cli clients create --organisation "$partner" --scopes payments --token-format reference)
   # Since issue 14 an introspecting client learns only tokens of the audiences it is registered
-  # for; the previous build has no such rule (nor the option).
+  # for; a previous build from before it (39dc607) has no such rule, nor the option: asked of its help.
   local intro_audience=(--audience https://payments.bench)
-  [ "$build" = previous ] && intro_audience=()
+  local create_help
+  create_help=$(dotnet "$server_dll" clients create --help 2>/dev/null || true)
+  [[ $create_help == *--audience* ]] || intro_audience=()
   intro=$(cli clients create --organisation "$partner" --scopes payments --introspection "${intro_audience[@]}")
   bulk_client=$(cli clients create --organisation "$merchant" --scopes payments --token-format reference | json_field clientId)
   key=$(cli api-keys create --organisation "$merchant" --name bench | json_field apiKey)
