@@ -90,9 +90,10 @@ public abstract class PruningPropertyTests(DatabaseProvider provider) : ServerTe
         Assert.True(survivors.Count < tokens.Count / 2, "the clock moved far enough that most tokens became prunable");
     }
 
-    /// <summary>The activeness rule of StoredToken, restated.</summary>
+    /// <summary>The status rule every door asks (Lifecycle/TokenStatus.cs): pruning, whose SQL is
+    /// written for its index ranges, must never delete a token that rule calls active.</summary>
     private static bool IsValid(Token t, OrgState org, DateTimeOffset now) =>
-        t.Status == TokenStatuses.Valid && t.Sequence > org.Watermark && t.ExpiresAt > now;
+        AuthServer.Lifecycle.TokenRules.Active(t, org.Watermark, now);
 
     /// <summary>The pruning rule, restated independently of the SQL.</summary>
     private static bool IsPrunable(Token t, OrgState org, DateTimeOffset cutoff) =>
