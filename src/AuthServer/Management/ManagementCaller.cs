@@ -47,7 +47,9 @@ public sealed class ManagementCaller
         IReadOnlySet<string>? business = target.Id == Organisation.Id ? policy.BusinessScopesOf(held)
             : token.ApiKeyId is not null ? null
             : policy.BusinessScopesOf(held.Concat(ScopeService.Split(Client.Scopes)));
-        return new IssuingCredential(business, policy.ManagementScopesOf(held), Client.AccessTokenLifetimeSeconds, presented);
+        // A token of a disabled client is a withdrawn credential: it issues and renews nothing.
+        return new IssuingCredential(business, policy.ManagementScopesOf(held), Client.AccessTokenLifetimeSeconds, presented,
+            Client.DisabledAt is null ? null : "The presented token's client is disabled.");
     }
 
     /// <summary>The caller of this request, set by the authentication handler (Access/) that

@@ -30,6 +30,7 @@ public abstract class DoorRulesTests(ProtocolFixture fixture)
         { "POST /tokens", "bearer", "scope not held" },
         { "POST /tokens", "bearer", "never outlives its minter" },
         { "POST /tokens", "bearer", "withdrawn credential" },
+        { "POST /tokens", "bearer of a disabled client", "withdrawn credential" },
         { "POST /tokens", "bearer", "a refresh token is no bearer" }, // hole (it authenticated, then 403)
         { "POST /organisations/{id}/tokens", "partner bearer", "scope not held" },
         { "POST /organisations/{id}/tokens", "partner API key", "bankadmin never for a merchant" },
@@ -54,6 +55,7 @@ public abstract class DoorRulesTests(ProtocolFixture fixture)
             ("token endpoint", _, _) => TokenEndpointAsync(rule),
             ("POST /tokens", "API key", _) => ApiKeyIssuanceAsync(rule),
             ("POST /tokens", "bearer", _) => BearerIssuanceAsync(rule),
+            ("POST /tokens", "bearer of a disabled client", _) => DisabledClientBearerAsync(),
             ("POST /organisations/{id}/tokens", _, _) => PartnerIssuanceAsync(caller),
             ("renew", "bearer", _) => BearerRenewalAsync(rule),
             ("renew", "partner bearer", _) => PartnerBearerRenewalAsync(),
@@ -155,6 +157,17 @@ public abstract class DoorRulesTests(ProtocolFixture fixture)
 
                 break;
         }
+    }
+
+    /// <summary>A management token of a client that is then disabled mints nothing.</summary>
+    private async Task DisabledClientBearerAsync()
+    {
+        var merchant = await Factory.PartyAsync();
+        var (client, _, bearer) = await World.ClientTokenAsync(merchant.Id, ["admin"]);
+        Assert.Equal(HttpStatusCode.Created, (await Http.PostAsync("/tokens", ManagementHttp.Bearer(bearer), new { scopes = new[] { "admin" }, expiresIn = 60 })).Status);
+        await Factory.WithServicesAsync(s => s.GetRequiredService<AuthServer.Clients.ClientService>().SetDisabledAsync(client.Client.ClientId!, true, CancellationToken.None));
+        var refused = await Http.PostAsync("/tokens", ManagementHttp.Bearer(bearer), new { scopes = new[] { "admin" }, expiresIn = 60 });
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.Status);
     }
 
     private async Task PartnerIssuanceAsync(string caller)
