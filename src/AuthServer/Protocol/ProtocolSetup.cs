@@ -151,8 +151,10 @@ public static class ProtocolSetup
             .AddEventHandler(RejectMalformedAuthorization<ExtractIntrospectionRequestContext>.Descriptor)
             .AddEventHandler(RequireClientAuthentication.Descriptor);
 
-        // Errors and statuses: no error_uri, 403 and 429 where RFC 6749 has no code, brute-force throttling.
-        server.AddEventHandler(OmitErrorUri.Descriptor)
+        // Errors and statuses: no error_uri (on every endpoint: rejections and challenges), 403 and
+        // 429 where RFC 6749 has no code, brute-force throttling.
+        server.AddEventHandler(OmitErrorUri<ProcessErrorContext>.Descriptor(OpenIddictServerHandlers.AttachCustomErrorParameters.Descriptor.Order + 500))
+            .AddEventHandler(OmitErrorUri<ProcessChallengeContext>.Descriptor(OpenIddictServerHandlers.AttachCustomChallengeParameters.Descriptor.Order + 500))
             .AddEventHandler(ThrottleFailedAuthentication.Descriptor)
             .AddEventHandler(ApplyProtocolStatus<ApplyTokenResponseContext>.Descriptor)
             .AddEventHandler(ApplyProtocolStatus<ApplyRevocationResponseContext>.Descriptor)
