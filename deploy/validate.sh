@@ -46,7 +46,7 @@ ensure_debian_pkg() {
 
 # ---------------------------------------------------------------- files exist
 for f in "$DOCKERFILE" "$COMPOSE_FILE" deploy/nginx/nginx.conf "$README" deploy/.yamllint \
-         "$K8S_DIR"/{namespace,secret.example,configmap,migrate-job,deployment,service,hpa,pdb,ingress,kustomization}.yaml \
+         "$K8S_DIR"/{namespace,secret.example,configmap,migrate-job,deployment,service,hpa,pdb,ingress,networkpolicy,kustomization}.yaml \
          deploy/prometheus/{prometheus,alerts}.yml deploy/prometheus/check-live.sh deploy/grafana/authserver.json; do
   check "file exists: $f" test -s "$f"
 done
@@ -174,12 +174,20 @@ check "nginx.conf: /metrics, /metrics/, /METRICS and /Metrics/x are not served t
   [[ -n "$re" ]] || exit 1
   for p in /metrics /metrics/ /METRICS /Metrics/ /mEtRiCs/x; do printf "%s\n" "$p" | grep -Eiq "$re" || exit 1; done
   ! printf "/metricsx\n" | grep -Eiq "$re"' _ deploy/nginx/nginx.conf
-# Kubernetes: forwarded headers are trusted only from named networks, never from any peer.
-check "k8s configmap: X-Forwarded-For trusted only from KnownNetworks that are not 0.0.0.0/0 or ::/0" bash -c '
-  grep -qE "AuthServer__ForwardedHeaders__Enabled: \"true\"" "$1" || exit 0
-  nets=$(sed -nE "s/^[[:space:]]*AuthServer__ForwardedHeaders__KnownNetworks__[0-9]+: \"([^\"]*)\".*/\1/p" "$1")
-  [[ -n "$nets" ]] || exit 1
-  ! grep -qE "^(0\.0\.0\.0/0|::/0)$" <<<"$nets"' _ "$K8S_DIR/configmap.yaml"
+# Kubernetes: forwarded headers are trusted only from the ingress controller's addresses, never
+# from any peer nor from the whole pod network: every KnownNetworks entry is a valid CIDR no
+# broader than a /24 (IPv6: /64).
+check "k8s configmap: X-Forwarded-For trusted only from narrow KnownNetworks (CIDRs of at most /24, IPv6 /64; not the pod network, not any peer)" python3 -c '
+import ipaddress, re, sys
+text = open(sys.argv[1]).read()
+if not re.search(r"^\s*AuthServer__ForwardedHeaders__Enabled: \"true\"", text, re.M):
+    sys.exit(0)
+nets = re.findall(r"^\s*AuthServer__ForwardedHeaders__KnownNetworks__[0-9]+: \"([^\"]*)\"", text, re.M)
+assert nets, "forwarded headers are on without KnownNetworks: any peer would be trusted"
+for value in nets:
+    net = ipaddress.ip_network(value, strict=True)
+    assert net.prefixlen >= (24 if net.version == 4 else 64), f"{value} is broader than the ingress controller needs"
+' "$K8S_DIR/configmap.yaml"
 check "nginx.conf: round-robin upstream node-a:8080 + node-b:8080" \
   bash -c 'grep -qE "server[[:space:]]+node-a:8080" "$1" && grep -qE "server[[:space:]]+node-b:8080" "$1"' _ deploy/nginx/nginx.conf
 check "nginx.conf: sets X-Forwarded-For and X-Forwarded-Proto" \
@@ -265,7 +273,7 @@ for path in sorted(glob.glob(os.path.join(k8s_dir, "*.yaml"))):
 
 kust = docs["Kustomization"][0]
 listed = set(kust.get("resources", []))
-for f in ["namespace.yaml", "configmap.yaml", "migrate-job.yaml", "deployment.yaml", "service.yaml", "hpa.yaml", "pdb.yaml", "ingress.yaml"]:
+for f in ["namespace.yaml", "configmap.yaml", "migrate-job.yaml", "deployment.yaml", "service.yaml", "hpa.yaml", "pdb.yaml", "ingress.yaml", "networkpolicy.yaml"]:
     check(f in listed, f"kustomization.yaml lists {f}")
 check("secret.example.yaml" not in listed, "kustomization.yaml does not apply secret.example.yaml placeholders")
 
@@ -352,6 +360,37 @@ check(all(p in paths for p in ("/connect", "/.well-known")), "Ingress: routes /c
 pdb = docs["PodDisruptionBudget"][0]
 check(pdb["spec"].get("minAvailable") == 2, "PDB: minAvailable 2")
 check(all(labels.get(k) == v for k, v in pdb["spec"]["selector"]["matchLabels"].items()), "PDB: selector matches Deployment pods")
+
+# NetworkPolicy: default deny; client traffic only from the ingress controller; egress only DNS and PostgreSQL.
+policies = docs.get("NetworkPolicy", [])
+def selects(policy, pod_labels):
+    match = policy["spec"]["podSelector"].get("matchLabels") or {}
+    return all(pod_labels.get(k) == v for k, v in match.items())
+check(any(p["spec"]["podSelector"] == {} and set(p["spec"].get("policyTypes", [])) == {"Ingress", "Egress"}
+          and not p["spec"].get("ingress") and not p["spec"].get("egress") for p in policies),
+      "NetworkPolicy: default deny of ingress and egress for every pod of the namespace")
+peers = [peer for p in policies for rule in p["spec"].get("ingress", []) for peer in rule.get("from", [])]
+egress_peers = [peer for p in policies for rule in p["spec"].get("egress", []) for peer in rule.get("to", [])]
+check(all(rule.get("from") and rule.get("ports") for p in policies for rule in p["spec"].get("ingress", [])),
+      "NetworkPolicy: every ingress rule names its sources and ports (none allows everything)")
+check(all(rule.get("to") and rule.get("ports") for p in policies for rule in p["spec"].get("egress", [])),
+      "NetworkPolicy: every egress rule names its destinations and ports (none allows everything)")
+check(all((peer.get("podSelector") or {}).get("matchLabels") or "ipBlock" in peer for peer in peers + egress_peers),
+      "NetworkPolicy: every peer is named pods (matchLabels) or an ipBlock, never a whole namespace")
+check(not any(peer.get("ipBlock", {}).get("cidr") in ("0.0.0.0/0", "::/0") for peer in peers + egress_peers),
+      "NetworkPolicy: no ipBlock 0.0.0.0/0 or ::/0")
+check(all(port.get("port") in (8080, "http") for p in policies for rule in p["spec"].get("ingress", []) for port in rule["ports"])
+      and all(selects(p, labels) for p in policies if p["spec"].get("ingress")),
+      "NetworkPolicy: ingress only to the server pods, only on 8080")
+ingress_controller = [p for p in policies if selects(p, labels) and any(
+    (peer.get("namespaceSelector") or {}).get("matchLabels", {}).get("kubernetes.io/metadata.name") == "ingress-nginx"
+    and (peer.get("podSelector") or {}).get("matchLabels", {}).get("app.kubernetes.io/component") == "controller"
+    for rule in p["spec"].get("ingress", []) for peer in rule.get("from", []))]
+check(ingress_controller, "NetworkPolicy: the ingress controller's pods (namespace ingress-nginx) reach the server pods")
+check(all(port.get("port") in (53, 5432) for p in policies for rule in p["spec"].get("egress", []) for port in rule["ports"])
+      and {5432, 53} <= {port.get("port") for p in policies for rule in p["spec"].get("egress", []) for port in rule["ports"]}
+      and any(selects(p, labels) and selects(p, job["spec"]["template"]["metadata"]["labels"]) for p in policies if p["spec"].get("egress")),
+      "NetworkPolicy: the server pods and the migrate Job reach DNS (53) and PostgreSQL (5432), nothing else")
 
 for ok, desc in results:
     print(("PASS  " if ok else "FAIL  ") + desc)

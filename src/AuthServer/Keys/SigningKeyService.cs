@@ -41,7 +41,9 @@ public sealed class SigningKeyService(
     }
 
     /// <summary>Adds a key that is published now and signs after the activation delay; the key
-    /// it replaces stays published until the last token it can have signed has expired.</summary>
+    /// it replaces stays published until the last token it can have signed has expired: access
+    /// tokens, and also the authorization codes and refresh tokens OpenIddict makes, which the
+    /// ring's key signs too (Protocol/Handlers/TokenSigning.cs), so a rotation ends no grant.</summary>
     public async Task<SigningKey> RotateAsync(string algorithm, CancellationToken cancellationToken)
     {
         if (!SigningKeyFactory.Algorithms.Contains(algorithm))
@@ -56,7 +58,7 @@ public sealed class SigningKeyService(
         foreach (var old in replaced)
         {
             old.RetiredAt = activatesAt;
-            old.PublishedUntil = activatesAt.AddSeconds(options.Value.MaxAccessTokenLifetimeSeconds);
+            old.PublishedUntil = activatesAt.AddSeconds(LongestTokenLifetimeSeconds(options.Value));
         }
 
         var key = SigningKeyFactory.Create(algorithm, options.Value.Keys.RsaKeySize, protector, now, activatesAt);
@@ -108,6 +110,13 @@ public sealed class SigningKeyService(
         logger.LogWarning("Signing key {Kid} revoked; {Algorithm} now signs with {Replacement}", kid, key.Algorithm, replacement?.Id ?? "another current key");
         return replacement;
     }
+
+    /// <summary>The longest a token signed by a ring key can live: an access token, a refresh token
+    /// (each rotation is a new token, signed by the key active then) or an authorization code, as
+    /// ProtocolSetup bounds OpenIddict's lifetimes.</summary>
+    private static int LongestTokenLifetimeSeconds(AuthServerOptions options) => Math.Max(
+        options.MaxAccessTokenLifetimeSeconds,
+        Math.Max(Math.Max(60, options.UserGrants.RefreshTokenLifetimeSeconds), Math.Clamp(options.UserGrants.AuthorizationCodeLifetimeSeconds, 1, 600)));
 
     public Task<List<SigningKey>> ListAsync(CancellationToken cancellationToken)
     {

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using AuthServer.Clients;
 using AuthServer.Configuration;
 using AuthServer.Keys;
@@ -22,6 +23,9 @@ namespace AuthServer.Protocol;
 /// built-in handler (docs/architecture.md lists them and why).</summary>
 public static class ProtocolSetup
 {
+    /// <summary>The HKDF purpose of OpenIddict's token encryption key (codes and refresh tokens).</summary>
+    public const string TokenEncryptionKeyPurpose = "AuthServer OpenIddict token encryption";
+
     public static IHostApplicationBuilder AddProtocol(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -147,14 +151,19 @@ public static class ProtocolSetup
             .AddEventHandler(RejectMalformedAuthorization<ExtractIntrospectionRequestContext>.Descriptor)
             .AddEventHandler(RequireClientAuthentication.Descriptor);
 
-        // Errors and statuses: no error_uri, 403 and 429 where RFC 6749 has no code, brute-force throttling.
-        server.AddEventHandler(OmitErrorUri.Descriptor)
+        // Errors and statuses: no error_uri (on every endpoint: rejections and challenges), 403 and
+        // 429 where RFC 6749 has no code, brute-force throttling.
+        server.AddEventHandler(OmitErrorUri<ProcessErrorContext>.Descriptor(OpenIddictServerHandlers.AttachCustomErrorParameters.Descriptor.Order + 500))
+            .AddEventHandler(OmitErrorUri<ProcessChallengeContext>.Descriptor(OpenIddictServerHandlers.AttachCustomChallengeParameters.Descriptor.Order + 500))
             .AddEventHandler(ThrottleFailedAuthentication.Descriptor)
             .AddEventHandler(ApplyProtocolStatus<ApplyTokenResponseContext>.Descriptor)
             .AddEventHandler(ApplyProtocolStatus<ApplyRevocationResponseContext>.Descriptor)
             .AddEventHandler(ApplyProtocolStatus<ApplyIntrospectionResponseContext>.Descriptor)
             // RFC 7662 section 4: introspection responses must not be cached either.
             .AddEventHandler(AspNetCoreHandlers.AttachCacheControlHeader<ApplyIntrospectionResponseContext>.Descriptor);
+
+        // Every token OpenIddict makes (access, code, refresh) is signed with the key ring as it is now.
+        server.AddEventHandler(SignWithKeyRing.Descriptor);
 
         // client_credentials with organisation_id, and the token row stored by the group commit.
         server.AddEventHandler(ValidateClientCredentialsRequest.Descriptor)
@@ -198,10 +207,14 @@ public static class ProtocolSetup
             .AddEventHandler(PublishKeyRing.Descriptor);
     }
 
-    /// <summary>OpenIddict's options from ours: the issuer, the clock, the signing keys published
-    /// when the options are built (OpenIddict requires one; our handlers read the ring afresh on
-    /// every request) and the encryption key every node derives from the key-protection key.</summary>
-    private sealed class ServerOptionsFromConfiguration(IOptions<AuthServerOptions> options, TimeProvider time, KeyRing keys, KeyProtector protector)
+    /// <summary>OpenIddict's options from ours: the issuer, the clock, a placeholder signing key
+    /// (OpenIddict requires one) and the encryption key every node derives from the key-protection
+    /// key. The ring's keys are not put here: options are built once per process, so keys read now
+    /// would stay after `keys revoke` withdrew them and never include a key rotated in later. Our
+    /// handlers read the ring afresh instead: SignWithKeyRing signs every token, UseKeyRingForValidation
+    /// verifies, PublishKeyRing publishes (OpenIddict's own uses of these credentials are replaced,
+    /// or cleared as DescribeServer clears the identity-token algorithms).</summary>
+    private sealed class ServerOptionsFromConfiguration(IOptions<AuthServerOptions> options, TimeProvider time, KeyProtector protector)
         : IConfigureOptions<OpenIddictServerOptions>
     {
         public void Configure(OpenIddictServerOptions server)
@@ -213,13 +226,17 @@ public static class ProtocolSetup
             server.AuthorizationCodeLifetime = TimeSpan.FromSeconds(Math.Clamp(grants.AuthorizationCodeLifetimeSeconds, 1, 600));
             server.RefreshTokenLifetime = TimeSpan.FromSeconds(Math.Max(60, grants.RefreshTokenLifetimeSeconds));
             server.RefreshTokenReuseLeeway = TimeSpan.FromSeconds(Math.Clamp(grants.RefreshTokenReuseLeewaySeconds, 0, 30));
-            foreach (var key in keys.GetPublishedKeysAsync(CancellationToken.None).GetAwaiter().GetResult())
-            {
-                server.SigningCredentials.Add(key.Signing);
-            }
+            // Fail closed: should anything ever sign with this key, its private half exists only in
+            // this process's memory and no node publishes or accepts it, so the token is refused.
+            server.SigningCredentials.Add(new SigningCredentials(
+                new ECDsaSecurityKey(ECDsa.Create(ECCurve.NamedCurves.nistP256)) { KeyId = "authserver-unused-placeholder" },
+                SecurityAlgorithms.EcdsaSha256));
 
+            // Fixed for the process, and rightly so: only these nodes read codes and refresh tokens,
+            // nothing about it is published, and it changes only with the key-protection key, which
+            // no ring change (rotate, revoke) touches.
             server.EncryptionCredentials.Add(new EncryptingCredentials(
-                new SymmetricSecurityKey(protector.DeriveKey("AuthServer OpenIddict token encryption", 32)) { KeyId = "authserver-enc" },
+                new SymmetricSecurityKey(protector.DeriveKey(TokenEncryptionKeyPurpose, 32)) { KeyId = "authserver-enc" },
                 SecurityAlgorithms.Aes256KW, SecurityAlgorithms.Aes256CbcHmacSha512));
         }
     }

@@ -1,9 +1,6 @@
-using AuthServer.Configuration;
-using AuthServer.Keys;
 using AuthServer.Storage.Entities;
 using AuthServer.Tokens;
 using Microsoft.AspNetCore;
-using Microsoft.Extensions.Options;
 using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
@@ -12,9 +9,10 @@ namespace AuthServer.Protocol.Handlers;
 
 /// <summary>Before OpenIddict makes an access token: it must not store it (we do, in one batched
 /// INSERT with the group commit, instead of its INSERT plus, for reference tokens, an UPDATE with
-/// the payload), it signs with the key ring's active key of the client's algorithm (RS256 or
-/// ES256), and the client's format decides between an RFC 9068 JWT and a reference handle.</summary>
-public sealed class PrepareAccessToken(KeyRing keys, IOptions<AuthServerOptions> options) : IOpenIddictServerHandler<GenerateTokenContext>
+/// the payload), and the client's format decides between an RFC 9068 JWT and a reference handle.
+/// The signing key (the ring's active key of the client's algorithm) is chosen for every token
+/// type by <see cref="SignWithKeyRing"/>, which runs just before.</summary>
+public sealed class PrepareAccessToken : IOpenIddictServerHandler<GenerateTokenContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<GenerateTokenContext>()
         .UseSingletonHandler<PrepareAccessToken>()
@@ -22,19 +20,17 @@ public sealed class PrepareAccessToken(KeyRing keys, IOptions<AuthServerOptions>
         .SetType(OpenIddictServerHandlerType.Custom)
         .Build();
 
-    public async ValueTask HandleAsync(GenerateTokenContext context)
+    public ValueTask HandleAsync(GenerateTokenContext context)
     {
-        if (context.TokenType != TokenTypeIdentifiers.AccessToken || ProtocolState.Of(context.Transaction) is not { Issued: { } token, Client: { } client })
+        if (context.TokenType != TokenTypeIdentifiers.AccessToken || ProtocolState.Of(context.Transaction) is not { Issued: { } token, Client: not null })
         {
-            return;
+            return ValueTask.CompletedTask;
         }
 
         context.CreateTokenEntry = false;
         context.PersistTokenPayload = false;
         context.IsReferenceToken = token.Format == TokenFormat.Reference;
-        // Activation delay: the ring signs only with keys every node has published for a while.
-        var key = await keys.GetSigningKeyAsync(client.SigningAlgorithm ?? options.Value.DefaultSigningAlgorithm, context.CancellationToken);
-        context.SigningCredentials = key.Signing;
+        return ValueTask.CompletedTask;
     }
 }
 

@@ -6,19 +6,25 @@ using static OpenIddict.Server.OpenIddictServerEvents;
 
 namespace AuthServer.Protocol.Handlers;
 
-/// <summary>OpenIddict links every error it raises to its own documentation (error_uri); our
-/// errors describe themselves, and a client should not be sent to a third party's site.</summary>
-public sealed class OmitErrorUri : IOpenIddictServerHandler<ProcessErrorContext>
+/// <summary>OpenIddict links the errors it makes to its own documentation (error_uri): every
+/// rejection, on every endpoint (ProcessErrorContext), and the default error of a challenge
+/// (ProcessChallengeContext: the consent page's Deny and prompt=none refusals), which the
+/// authorization endpoint sends back to the client's redirect URI, where a person's browser lands.
+/// Our errors describe themselves, and neither a client nor a person should be sent to a third
+/// party's site. One handler, registered on both events after OpenIddict (and any handler of ours)
+/// has filled in the response and before an endpoint writes it (JSON body, WWW-Authenticate,
+/// redirect query or form_post), so no endpoint and no response mode can carry it.</summary>
+public sealed class OmitErrorUri<TContext> : IOpenIddictServerHandler<TContext> where TContext : BaseContext
 {
-    public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessErrorContext>()
-        .UseSingletonHandler<OmitErrorUri>()
-        .SetOrder(int.MinValue + 50_000)
+    public static OpenIddictServerHandlerDescriptor Descriptor(int order) => OpenIddictServerHandlerDescriptor.CreateBuilder<TContext>()
+        .UseSingletonHandler<OmitErrorUri<TContext>>()
+        .SetOrder(order)
         .SetType(OpenIddictServerHandlerType.Custom)
         .Build();
 
-    public ValueTask HandleAsync(ProcessErrorContext context)
+    public ValueTask HandleAsync(TContext context)
     {
-        context.ErrorUri = null;
+        context.Transaction.Response?.RemoveParameter(OpenIddict.Abstractions.OpenIddictConstants.Parameters.ErrorUri);
         return ValueTask.CompletedTask;
     }
 }
