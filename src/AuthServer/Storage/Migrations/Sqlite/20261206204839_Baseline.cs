@@ -32,6 +32,20 @@ namespace AuthServer.Storage.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "data_protection_keys",
+                columns: table => new
+                {
+                    id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    friendly_name = table.Column<string>(type: "TEXT", maxLength: 100, nullable: true),
+                    xml = table.Column<string>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_data_protection_keys", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "organisations",
                 columns: table => new
                 {
@@ -146,8 +160,12 @@ namespace AuthServer.Storage.Migrations.Sqlite
                     token_format = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
                     signing_algorithm = table.Column<string>(type: "TEXT", maxLength: 16, nullable: true),
                     can_introspect = table.Column<bool>(type: "INTEGER", nullable: false),
+                    introspection_audiences = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true),
                     access_token_lifetime_seconds = table.Column<int>(type: "INTEGER", nullable: true),
                     created_at = table.Column<long>(type: "INTEGER", nullable: false),
+                    disabled_at = table.Column<long>(type: "INTEGER", nullable: true),
+                    previous_client_secret = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    previous_secret_expires_at = table.Column<long>(type: "INTEGER", nullable: true),
                     application_type = table.Column<string>(type: "TEXT", maxLength: 50, nullable: true),
                     client_id = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
                     client_secret = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
@@ -176,10 +194,47 @@ namespace AuthServer.Storage.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "users",
+                columns: table => new
+                {
+                    id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    organisation_id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    role = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    disabled_at = table.Column<long>(type: "INTEGER", nullable: true),
+                    must_change_password = table.Column<bool>(type: "INTEGER", nullable: false),
+                    created_at = table.Column<long>(type: "INTEGER", nullable: false),
+                    user_name = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
+                    normalized_user_name = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
+                    email = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
+                    normalized_email = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
+                    email_confirmed = table.Column<bool>(type: "INTEGER", nullable: false),
+                    password_hash = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
+                    security_stamp = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    concurrency_stamp = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    phone_number = table.Column<string>(type: "TEXT", nullable: true),
+                    phone_number_confirmed = table.Column<bool>(type: "INTEGER", nullable: false),
+                    two_factor_enabled = table.Column<bool>(type: "INTEGER", nullable: false),
+                    lockout_end = table.Column<long>(type: "INTEGER", nullable: true),
+                    lockout_enabled = table.Column<bool>(type: "INTEGER", nullable: false),
+                    access_failed_count = table.Column<int>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_users", x => x.id);
+                    table.ForeignKey(
+                        name: "fk_users_organisation_id",
+                        column: x => x.organisation_id,
+                        principalTable: "organisations",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "authorizations",
                 columns: table => new
                 {
                     id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    organisation_id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: true),
                     application_id = table.Column<Guid>(type: "TEXT", nullable: true),
                     concurrency_token = table.Column<string>(type: "TEXT", maxLength: 50, nullable: true),
                     creation_date = table.Column<DateTime>(type: "TEXT", nullable: true),
@@ -200,6 +255,67 @@ namespace AuthServer.Storage.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "user_claims",
+                columns: table => new
+                {
+                    id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    user_id = table.Column<string>(type: "TEXT", nullable: false),
+                    claim_type = table.Column<string>(type: "TEXT", nullable: true),
+                    claim_value = table.Column<string>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_user_claims", x => x.id);
+                    table.ForeignKey(
+                        name: "fk_user_claims_user_id",
+                        column: x => x.user_id,
+                        principalTable: "users",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "user_logins",
+                columns: table => new
+                {
+                    login_provider = table.Column<string>(type: "TEXT", nullable: false),
+                    provider_key = table.Column<string>(type: "TEXT", nullable: false),
+                    provider_display_name = table.Column<string>(type: "TEXT", nullable: true),
+                    user_id = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_user_logins", x => new { x.login_provider, x.provider_key });
+                    table.ForeignKey(
+                        name: "fk_user_logins_user_id",
+                        column: x => x.user_id,
+                        principalTable: "users",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "user_tokens",
+                columns: table => new
+                {
+                    user_id = table.Column<string>(type: "TEXT", nullable: false),
+                    login_provider = table.Column<string>(type: "TEXT", nullable: false),
+                    name = table.Column<string>(type: "TEXT", nullable: false),
+                    value = table.Column<string>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_user_tokens", x => new { x.user_id, x.login_provider, x.name });
+                    table.ForeignKey(
+                        name: "fk_user_tokens_user_id",
+                        column: x => x.user_id,
+                        principalTable: "users",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "tokens",
                 columns: table => new
                 {
@@ -210,6 +326,7 @@ namespace AuthServer.Storage.Migrations.Sqlite
                     requesting_organisation_id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
                     client_id = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
                     application_id = table.Column<Guid>(type: "TEXT", nullable: true),
+                    authorization_id = table.Column<Guid>(type: "TEXT", nullable: true),
                     api_key_id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: true),
                     scopes = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: false),
                     created_at = table.Column<long>(type: "INTEGER", nullable: false),
@@ -218,7 +335,7 @@ namespace AuthServer.Storage.Migrations.Sqlite
                     revoked_by = table.Column<string>(type: "TEXT", maxLength: 100, nullable: true),
                     renewed_at = table.Column<long>(type: "INTEGER", nullable: true),
                     renewed_from_id = table.Column<Guid>(type: "TEXT", nullable: true),
-                    authorization_id = table.Column<Guid>(type: "TEXT", nullable: true),
+                    minted_by_id = table.Column<Guid>(type: "TEXT", nullable: true),
                     concurrency_token = table.Column<string>(type: "TEXT", maxLength: 50, nullable: true),
                     id = table.Column<Guid>(type: "TEXT", nullable: false),
                     payload = table.Column<string>(type: "TEXT", nullable: true),
@@ -276,6 +393,11 @@ namespace AuthServer.Storage.Migrations.Sqlite
                 columns: new[] { "application_id", "status", "subject", "type" });
 
             migrationBuilder.CreateIndex(
+                name: "ix_authorizations_organisation_id_subject",
+                table: "authorizations",
+                columns: new[] { "organisation_id", "subject" });
+
+            migrationBuilder.CreateIndex(
                 name: "ix_clients_client_id",
                 table: "clients",
                 column: "client_id",
@@ -326,6 +448,12 @@ namespace AuthServer.Storage.Migrations.Sqlite
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "ix_tokens_minted_by_id",
+                table: "tokens",
+                column: "minted_by_id",
+                filter: "minted_by_id IS NOT NULL");
+
+            migrationBuilder.CreateIndex(
                 name: "ix_tokens_organisation_id_client_id_subject",
                 table: "tokens",
                 columns: new[] { "organisation_id", "client_id", "subject" });
@@ -346,6 +474,32 @@ namespace AuthServer.Storage.Migrations.Sqlite
                 table: "tokens",
                 column: "revoked_at",
                 filter: "revoked_at IS NOT NULL");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_user_claims_user_id",
+                table: "user_claims",
+                column: "user_id");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_user_logins_user_id",
+                table: "user_logins",
+                column: "user_id");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_users_normalized_email",
+                table: "users",
+                column: "normalized_email");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_users_normalized_user_name",
+                table: "users",
+                column: "normalized_user_name",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "ix_users_organisation_id_email",
+                table: "users",
+                columns: new[] { "organisation_id", "email" });
         }
 
         /// <inheritdoc />
@@ -356,6 +510,9 @@ namespace AuthServer.Storage.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "audit_events");
+
+            migrationBuilder.DropTable(
+                name: "data_protection_keys");
 
             migrationBuilder.DropTable(
                 name: "prune_runs");
@@ -370,7 +527,19 @@ namespace AuthServer.Storage.Migrations.Sqlite
                 name: "tokens");
 
             migrationBuilder.DropTable(
+                name: "user_claims");
+
+            migrationBuilder.DropTable(
+                name: "user_logins");
+
+            migrationBuilder.DropTable(
+                name: "user_tokens");
+
+            migrationBuilder.DropTable(
                 name: "authorizations");
+
+            migrationBuilder.DropTable(
+                name: "users");
 
             migrationBuilder.DropTable(
                 name: "clients");

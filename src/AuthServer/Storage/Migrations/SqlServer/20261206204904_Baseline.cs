@@ -32,6 +32,20 @@ namespace AuthServer.Storage.Migrations.SqlServer
                 });
 
             migrationBuilder.CreateTable(
+                name: "data_protection_keys",
+                columns: table => new
+                {
+                    id = table.Column<int>(type: "int", nullable: false)
+                        .Annotation("SqlServer:Identity", "1, 1"),
+                    friendly_name = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: true, collation: "Latin1_General_100_BIN2"),
+                    xml = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_data_protection_keys", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "organisations",
                 columns: table => new
                 {
@@ -146,8 +160,12 @@ namespace AuthServer.Storage.Migrations.SqlServer
                     token_format = table.Column<string>(type: "nvarchar(16)", maxLength: 16, nullable: false, collation: "Latin1_General_100_BIN2"),
                     signing_algorithm = table.Column<string>(type: "nvarchar(16)", maxLength: 16, nullable: true, collation: "Latin1_General_100_BIN2"),
                     can_introspect = table.Column<bool>(type: "bit", nullable: false),
+                    introspection_audiences = table.Column<string>(type: "nvarchar(2000)", maxLength: 2000, nullable: true, collation: "Latin1_General_100_BIN2"),
                     access_token_lifetime_seconds = table.Column<int>(type: "int", nullable: true),
                     created_at = table.Column<long>(type: "bigint", nullable: false),
+                    disabled_at = table.Column<long>(type: "bigint", nullable: true),
+                    previous_client_secret = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: true, collation: "Latin1_General_100_BIN2"),
+                    previous_secret_expires_at = table.Column<long>(type: "bigint", nullable: true),
                     application_type = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: true, collation: "Latin1_General_100_BIN2"),
                     client_id = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false, collation: "Latin1_General_100_BIN2"),
                     client_secret = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: true, collation: "Latin1_General_100_BIN2"),
@@ -176,10 +194,47 @@ namespace AuthServer.Storage.Migrations.SqlServer
                 });
 
             migrationBuilder.CreateTable(
+                name: "users",
+                columns: table => new
+                {
+                    id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false, collation: "Latin1_General_100_BIN2"),
+                    organisation_id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false, collation: "Latin1_General_100_BIN2"),
+                    role = table.Column<string>(type: "nvarchar(16)", maxLength: 16, nullable: false, collation: "Latin1_General_100_BIN2"),
+                    disabled_at = table.Column<long>(type: "bigint", nullable: true),
+                    must_change_password = table.Column<bool>(type: "bit", nullable: false),
+                    created_at = table.Column<long>(type: "bigint", nullable: false),
+                    user_name = table.Column<string>(type: "nvarchar(256)", maxLength: 256, nullable: true, collation: "Latin1_General_100_BIN2"),
+                    normalized_user_name = table.Column<string>(type: "nvarchar(256)", maxLength: 256, nullable: true, collation: "Latin1_General_100_BIN2"),
+                    email = table.Column<string>(type: "nvarchar(256)", maxLength: 256, nullable: true, collation: "Latin1_General_100_BIN2"),
+                    normalized_email = table.Column<string>(type: "nvarchar(256)", maxLength: 256, nullable: true, collation: "Latin1_General_100_BIN2"),
+                    email_confirmed = table.Column<bool>(type: "bit", nullable: false),
+                    password_hash = table.Column<string>(type: "nvarchar(256)", maxLength: 256, nullable: true, collation: "Latin1_General_100_BIN2"),
+                    security_stamp = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: true, collation: "Latin1_General_100_BIN2"),
+                    concurrency_stamp = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: true, collation: "Latin1_General_100_BIN2"),
+                    phone_number = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
+                    phone_number_confirmed = table.Column<bool>(type: "bit", nullable: false),
+                    two_factor_enabled = table.Column<bool>(type: "bit", nullable: false),
+                    lockout_end = table.Column<long>(type: "bigint", nullable: true),
+                    lockout_enabled = table.Column<bool>(type: "bit", nullable: false),
+                    access_failed_count = table.Column<int>(type: "int", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_users", x => x.id);
+                    table.ForeignKey(
+                        name: "fk_users_organisation_id",
+                        column: x => x.organisation_id,
+                        principalTable: "organisations",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "authorizations",
                 columns: table => new
                 {
                     id = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
+                    organisation_id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: true, collation: "Latin1_General_100_BIN2"),
                     application_id = table.Column<Guid>(type: "uniqueidentifier", nullable: true),
                     concurrency_token = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: true, collation: "Latin1_General_100_BIN2"),
                     creation_date = table.Column<DateTime>(type: "datetime2", nullable: true),
@@ -200,6 +255,67 @@ namespace AuthServer.Storage.Migrations.SqlServer
                 });
 
             migrationBuilder.CreateTable(
+                name: "user_claims",
+                columns: table => new
+                {
+                    id = table.Column<int>(type: "int", nullable: false)
+                        .Annotation("SqlServer:Identity", "1, 1"),
+                    user_id = table.Column<string>(type: "nvarchar(32)", nullable: false, collation: "Latin1_General_100_BIN2"),
+                    claim_type = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
+                    claim_value = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_user_claims", x => x.id);
+                    table.ForeignKey(
+                        name: "fk_user_claims_user_id",
+                        column: x => x.user_id,
+                        principalTable: "users",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "user_logins",
+                columns: table => new
+                {
+                    login_provider = table.Column<string>(type: "nvarchar(450)", nullable: false, collation: "Latin1_General_100_BIN2"),
+                    provider_key = table.Column<string>(type: "nvarchar(450)", nullable: false, collation: "Latin1_General_100_BIN2"),
+                    provider_display_name = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
+                    user_id = table.Column<string>(type: "nvarchar(32)", nullable: false, collation: "Latin1_General_100_BIN2")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_user_logins", x => new { x.login_provider, x.provider_key });
+                    table.ForeignKey(
+                        name: "fk_user_logins_user_id",
+                        column: x => x.user_id,
+                        principalTable: "users",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "user_tokens",
+                columns: table => new
+                {
+                    user_id = table.Column<string>(type: "nvarchar(32)", nullable: false, collation: "Latin1_General_100_BIN2"),
+                    login_provider = table.Column<string>(type: "nvarchar(450)", nullable: false, collation: "Latin1_General_100_BIN2"),
+                    name = table.Column<string>(type: "nvarchar(450)", nullable: false, collation: "Latin1_General_100_BIN2"),
+                    value = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_user_tokens", x => new { x.user_id, x.login_provider, x.name });
+                    table.ForeignKey(
+                        name: "fk_user_tokens_user_id",
+                        column: x => x.user_id,
+                        principalTable: "users",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "tokens",
                 columns: table => new
                 {
@@ -210,6 +326,7 @@ namespace AuthServer.Storage.Migrations.SqlServer
                     requesting_organisation_id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false, collation: "Latin1_General_100_BIN2"),
                     client_id = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false, collation: "Latin1_General_100_BIN2"),
                     application_id = table.Column<Guid>(type: "uniqueidentifier", nullable: true),
+                    authorization_id = table.Column<Guid>(type: "uniqueidentifier", nullable: true),
                     api_key_id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: true, collation: "Latin1_General_100_BIN2"),
                     scopes = table.Column<string>(type: "nvarchar(2000)", maxLength: 2000, nullable: false, collation: "Latin1_General_100_BIN2"),
                     created_at = table.Column<long>(type: "bigint", nullable: false),
@@ -218,7 +335,7 @@ namespace AuthServer.Storage.Migrations.SqlServer
                     revoked_by = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: true, collation: "Latin1_General_100_BIN2"),
                     renewed_at = table.Column<long>(type: "bigint", nullable: true),
                     renewed_from_id = table.Column<Guid>(type: "uniqueidentifier", nullable: true),
-                    authorization_id = table.Column<Guid>(type: "uniqueidentifier", nullable: true),
+                    minted_by_id = table.Column<Guid>(type: "uniqueidentifier", nullable: true),
                     concurrency_token = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: true, collation: "Latin1_General_100_BIN2"),
                     id = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
                     payload = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
@@ -276,6 +393,11 @@ namespace AuthServer.Storage.Migrations.SqlServer
                 columns: new[] { "application_id", "status", "subject", "type" });
 
             migrationBuilder.CreateIndex(
+                name: "ix_authorizations_organisation_id_subject",
+                table: "authorizations",
+                columns: new[] { "organisation_id", "subject" });
+
+            migrationBuilder.CreateIndex(
                 name: "ix_clients_client_id",
                 table: "clients",
                 column: "client_id",
@@ -326,6 +448,12 @@ namespace AuthServer.Storage.Migrations.SqlServer
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "ix_tokens_minted_by_id",
+                table: "tokens",
+                column: "minted_by_id",
+                filter: "minted_by_id IS NOT NULL");
+
+            migrationBuilder.CreateIndex(
                 name: "ix_tokens_organisation_id_client_id_subject",
                 table: "tokens",
                 columns: new[] { "organisation_id", "client_id", "subject" });
@@ -347,6 +475,33 @@ namespace AuthServer.Storage.Migrations.SqlServer
                 table: "tokens",
                 column: "revoked_at",
                 filter: "revoked_at IS NOT NULL");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_user_claims_user_id",
+                table: "user_claims",
+                column: "user_id");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_user_logins_user_id",
+                table: "user_logins",
+                column: "user_id");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_users_normalized_email",
+                table: "users",
+                column: "normalized_email");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_users_normalized_user_name",
+                table: "users",
+                column: "normalized_user_name",
+                unique: true,
+                filter: "[normalized_user_name] IS NOT NULL");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_users_organisation_id_email",
+                table: "users",
+                columns: new[] { "organisation_id", "email" });
         }
 
         /// <inheritdoc />
@@ -357,6 +512,9 @@ namespace AuthServer.Storage.Migrations.SqlServer
 
             migrationBuilder.DropTable(
                 name: "audit_events");
+
+            migrationBuilder.DropTable(
+                name: "data_protection_keys");
 
             migrationBuilder.DropTable(
                 name: "prune_runs");
@@ -371,7 +529,19 @@ namespace AuthServer.Storage.Migrations.SqlServer
                 name: "tokens");
 
             migrationBuilder.DropTable(
+                name: "user_claims");
+
+            migrationBuilder.DropTable(
+                name: "user_logins");
+
+            migrationBuilder.DropTable(
+                name: "user_tokens");
+
+            migrationBuilder.DropTable(
                 name: "authorizations");
+
+            migrationBuilder.DropTable(
+                name: "users");
 
             migrationBuilder.DropTable(
                 name: "clients");

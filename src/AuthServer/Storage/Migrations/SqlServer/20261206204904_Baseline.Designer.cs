@@ -12,8 +12,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace AuthServer.Storage.Migrations.SqlServer
 {
     [DbContext(typeof(SqlServerAuthServerDbContext))]
-    [Migration("20261129173358_People")]
-    partial class People
+    [Migration("20261206204904_Baseline")]
+    partial class Baseline
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -164,6 +164,12 @@ namespace AuthServer.Storage.Migrations.SqlServer
                         .HasColumnType("datetime2")
                         .HasColumnName("creation_date");
 
+                    b.Property<string>("OrganisationId")
+                        .HasMaxLength(32)
+                        .HasColumnType("nvarchar(32)")
+                        .HasColumnName("organisation_id")
+                        .UseCollation("Latin1_General_100_BIN2");
+
                     b.Property<string>("Properties")
                         .HasColumnType("nvarchar(max)")
                         .HasColumnName("properties")
@@ -194,6 +200,9 @@ namespace AuthServer.Storage.Migrations.SqlServer
 
                     b.HasKey("Id")
                         .HasName("pk_authorizations");
+
+                    b.HasIndex("OrganisationId", "Subject")
+                        .HasDatabaseName("ix_authorizations_organisation_id_subject");
 
                     b.HasIndex("ApplicationId", "Status", "Subject", "Type")
                         .HasDatabaseName("ix_authorizations_application_id_status_subject_type");
@@ -257,6 +266,10 @@ namespace AuthServer.Storage.Migrations.SqlServer
                         .HasColumnType("bigint")
                         .HasColumnName("created_at");
 
+                    b.Property<long?>("DisabledAt")
+                        .HasColumnType("bigint")
+                        .HasColumnName("disabled_at");
+
                     b.Property<string>("DisplayName")
                         .HasMaxLength(200)
                         .HasColumnType("nvarchar(200)")
@@ -273,6 +286,12 @@ namespace AuthServer.Storage.Migrations.SqlServer
                         .HasMaxLength(200)
                         .HasColumnType("nvarchar(200)")
                         .HasColumnName("grant_types")
+                        .UseCollation("Latin1_General_100_BIN2");
+
+                    b.Property<string>("IntrospectionAudiences")
+                        .HasMaxLength(2000)
+                        .HasColumnType("nvarchar(2000)")
+                        .HasColumnName("introspection_audiences")
                         .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("JsonWebKeySet")
@@ -296,6 +315,16 @@ namespace AuthServer.Storage.Migrations.SqlServer
                         .HasColumnType("nvarchar(max)")
                         .HasColumnName("post_logout_redirect_uris")
                         .UseCollation("Latin1_General_100_BIN2");
+
+                    b.Property<string>("PreviousClientSecret")
+                        .HasMaxLength(64)
+                        .HasColumnType("nvarchar(64)")
+                        .HasColumnName("previous_client_secret")
+                        .UseCollation("Latin1_General_100_BIN2");
+
+                    b.Property<long?>("PreviousSecretExpiresAt")
+                        .HasColumnType("bigint")
+                        .HasColumnName("previous_secret_expires_at");
 
                     b.Property<string>("Properties")
                         .HasColumnType("nvarchar(max)")
@@ -634,6 +663,10 @@ namespace AuthServer.Storage.Migrations.SqlServer
                         .HasColumnType("uniqueidentifier")
                         .HasColumnName("id");
 
+                    b.Property<Guid?>("MintedById")
+                        .HasColumnType("uniqueidentifier")
+                        .HasColumnName("minted_by_id");
+
                     b.Property<string>("OrganisationId")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -725,6 +758,10 @@ namespace AuthServer.Storage.Migrations.SqlServer
                     b.HasIndex("Id")
                         .IsUnique()
                         .HasDatabaseName("ix_tokens_id");
+
+                    b.HasIndex("MintedById")
+                        .HasDatabaseName("ix_tokens_minted_by_id")
+                        .HasFilter("minted_by_id IS NOT NULL");
 
                     b.HasIndex("ReferenceId")
                         .IsUnique()

@@ -33,6 +33,20 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                 });
 
             migrationBuilder.CreateTable(
+                name: "data_protection_keys",
+                columns: table => new
+                {
+                    id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    friendly_name = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    xml = table.Column<string>(type: "text", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_data_protection_keys", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "organisations",
                 columns: table => new
                 {
@@ -147,8 +161,12 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                     token_format = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
                     signing_algorithm = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: true),
                     can_introspect = table.Column<bool>(type: "boolean", nullable: false),
+                    introspection_audiences = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
                     access_token_lifetime_seconds = table.Column<int>(type: "integer", nullable: true),
                     created_at = table.Column<long>(type: "bigint", nullable: false),
+                    disabled_at = table.Column<long>(type: "bigint", nullable: true),
+                    previous_client_secret = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    previous_secret_expires_at = table.Column<long>(type: "bigint", nullable: true),
                     application_type = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: true),
                     client_id = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
                     client_secret = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
@@ -177,10 +195,47 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                 });
 
             migrationBuilder.CreateTable(
+                name: "users",
+                columns: table => new
+                {
+                    id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    organisation_id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    role = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    disabled_at = table.Column<long>(type: "bigint", nullable: true),
+                    must_change_password = table.Column<bool>(type: "boolean", nullable: false),
+                    created_at = table.Column<long>(type: "bigint", nullable: false),
+                    user_name = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    normalized_user_name = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    email = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    normalized_email = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    email_confirmed = table.Column<bool>(type: "boolean", nullable: false),
+                    password_hash = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    security_stamp = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    concurrency_stamp = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    phone_number = table.Column<string>(type: "text", nullable: true),
+                    phone_number_confirmed = table.Column<bool>(type: "boolean", nullable: false),
+                    two_factor_enabled = table.Column<bool>(type: "boolean", nullable: false),
+                    lockout_end = table.Column<long>(type: "bigint", nullable: true),
+                    lockout_enabled = table.Column<bool>(type: "boolean", nullable: false),
+                    access_failed_count = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_users", x => x.id);
+                    table.ForeignKey(
+                        name: "fk_users_organisation_id",
+                        column: x => x.organisation_id,
+                        principalTable: "organisations",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "authorizations",
                 columns: table => new
                 {
                     id = table.Column<Guid>(type: "uuid", nullable: false),
+                    organisation_id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
                     application_id = table.Column<Guid>(type: "uuid", nullable: true),
                     concurrency_token = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: true),
                     creation_date = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
@@ -201,6 +256,67 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                 });
 
             migrationBuilder.CreateTable(
+                name: "user_claims",
+                columns: table => new
+                {
+                    id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    user_id = table.Column<string>(type: "character varying(32)", nullable: false),
+                    claim_type = table.Column<string>(type: "text", nullable: true),
+                    claim_value = table.Column<string>(type: "text", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_user_claims", x => x.id);
+                    table.ForeignKey(
+                        name: "fk_user_claims_user_id",
+                        column: x => x.user_id,
+                        principalTable: "users",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "user_logins",
+                columns: table => new
+                {
+                    login_provider = table.Column<string>(type: "text", nullable: false),
+                    provider_key = table.Column<string>(type: "text", nullable: false),
+                    provider_display_name = table.Column<string>(type: "text", nullable: true),
+                    user_id = table.Column<string>(type: "character varying(32)", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_user_logins", x => new { x.login_provider, x.provider_key });
+                    table.ForeignKey(
+                        name: "fk_user_logins_user_id",
+                        column: x => x.user_id,
+                        principalTable: "users",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "user_tokens",
+                columns: table => new
+                {
+                    user_id = table.Column<string>(type: "character varying(32)", nullable: false),
+                    login_provider = table.Column<string>(type: "text", nullable: false),
+                    name = table.Column<string>(type: "text", nullable: false),
+                    value = table.Column<string>(type: "text", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_user_tokens", x => new { x.user_id, x.login_provider, x.name });
+                    table.ForeignKey(
+                        name: "fk_user_tokens_user_id",
+                        column: x => x.user_id,
+                        principalTable: "users",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "tokens",
                 columns: table => new
                 {
@@ -211,6 +327,7 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                     requesting_organisation_id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
                     client_id = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
                     application_id = table.Column<Guid>(type: "uuid", nullable: true),
+                    authorization_id = table.Column<Guid>(type: "uuid", nullable: true),
                     api_key_id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
                     scopes = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: false),
                     created_at = table.Column<long>(type: "bigint", nullable: false),
@@ -219,7 +336,7 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                     revoked_by = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
                     renewed_at = table.Column<long>(type: "bigint", nullable: true),
                     renewed_from_id = table.Column<Guid>(type: "uuid", nullable: true),
-                    authorization_id = table.Column<Guid>(type: "uuid", nullable: true),
+                    minted_by_id = table.Column<Guid>(type: "uuid", nullable: true),
                     concurrency_token = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: true),
                     id = table.Column<Guid>(type: "uuid", nullable: false),
                     payload = table.Column<string>(type: "text", nullable: true),
@@ -277,6 +394,11 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                 columns: new[] { "application_id", "status", "subject", "type" });
 
             migrationBuilder.CreateIndex(
+                name: "ix_authorizations_organisation_id_subject",
+                table: "authorizations",
+                columns: new[] { "organisation_id", "subject" });
+
+            migrationBuilder.CreateIndex(
                 name: "ix_clients_client_id",
                 table: "clients",
                 column: "client_id",
@@ -327,6 +449,12 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "ix_tokens_minted_by_id",
+                table: "tokens",
+                column: "minted_by_id",
+                filter: "minted_by_id IS NOT NULL");
+
+            migrationBuilder.CreateIndex(
                 name: "ix_tokens_organisation_id_client_id_subject",
                 table: "tokens",
                 columns: new[] { "organisation_id", "client_id", "subject" });
@@ -347,6 +475,32 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                 table: "tokens",
                 column: "revoked_at",
                 filter: "revoked_at IS NOT NULL");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_user_claims_user_id",
+                table: "user_claims",
+                column: "user_id");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_user_logins_user_id",
+                table: "user_logins",
+                column: "user_id");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_users_normalized_email",
+                table: "users",
+                column: "normalized_email");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_users_normalized_user_name",
+                table: "users",
+                column: "normalized_user_name",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "ix_users_organisation_id_email",
+                table: "users",
+                columns: new[] { "organisation_id", "email" });
         }
 
         /// <inheritdoc />
@@ -357,6 +511,9 @@ namespace AuthServer.Storage.Migrations.PostgreSql
 
             migrationBuilder.DropTable(
                 name: "audit_events");
+
+            migrationBuilder.DropTable(
+                name: "data_protection_keys");
 
             migrationBuilder.DropTable(
                 name: "prune_runs");
@@ -371,7 +528,19 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                 name: "tokens");
 
             migrationBuilder.DropTable(
+                name: "user_claims");
+
+            migrationBuilder.DropTable(
+                name: "user_logins");
+
+            migrationBuilder.DropTable(
+                name: "user_tokens");
+
+            migrationBuilder.DropTable(
                 name: "authorizations");
+
+            migrationBuilder.DropTable(
+                name: "users");
 
             migrationBuilder.DropTable(
                 name: "clients");
