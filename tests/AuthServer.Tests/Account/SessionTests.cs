@@ -85,6 +85,9 @@ public abstract class SessionTests(DatabaseProvider provider) : ServerTest(provi
         Assert.StartsWith("/account/login?returnUrl=", toSignIn.Location, StringComparison.Ordinal);
         // The account page sends to the change-password page.
         Assert.Equal("/account/password", (await browser.GetAsync("/account")).Location);
+        // Signing in again from the sign-in page the console sent to leads back to the change.
+        var again = await browser.SignInAsync("ada@shop.test", created.GeneratedPassword!, "/console");
+        Assert.Equal("/account/password?returnUrl=%2Fconsole", again.Location);
         Assert.Equal(0, await Factory.WithServicesAsync(s => s.GetRequiredService<AuthServerDbContext>().Authorizations.CountAsync(TestContext.Current.CancellationToken)));
 
         // Changing it opens everything, and goes on where the person was going.
