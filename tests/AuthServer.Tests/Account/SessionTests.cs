@@ -145,6 +145,24 @@ public abstract class SessionTests(DatabaseProvider provider) : ServerTest(provi
     }
 
     [Fact]
+    public async Task A_session_ends_a_day_after_sign_in_however_active()
+    {
+        var organisation = await Factory.OrganisationAsync();
+        await Factory.WithServicesAsync(s => s.GetRequiredService<UserService>()
+            .CreateAsync(organisation.Id, "ada@shop.test", UserRoles.Member, Password, Actor.ForOperator(organisation.Id), CancellationToken.None));
+        using var browser = new Browser(Factory);
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.SignInAsync("ada@shop.test", Password)).Status);
+        for (var i = 0; i < 3; i++)
+        {
+            Factory.Time.Advance(TimeSpan.FromHours(7));
+            Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/account")).Status);
+        }
+
+        Factory.Time.Advance(TimeSpan.FromHours(3) + TimeSpan.FromMinutes(1));
+        Assert.Equal("/account/login", (await browser.GetAsync("/account")).Location);
+    }
+
+    [Fact]
     public async Task Changing_the_password_ends_every_other_session_and_every_grant()
     {
         var world = await WorldAsync();
