@@ -53,10 +53,15 @@ public static class AccountPages
         return Page(context, "Sign in", body, status);
     }
 
-    public static IResult ChangePassword(HttpContext context, IAntiforgery antiforgery, string? returnUrl, string? error, int status = StatusCodes.Status200OK)
+    /// <summary>The change-password page; <paramref name="forced"/> when the password was generated
+    /// (the session reaches nothing else until it is changed), with a sign-out form either way.</summary>
+    public static IResult ChangePassword(HttpContext context, IAntiforgery antiforgery, string? returnUrl, bool forced, string? error, int status = StatusCodes.Status200OK)
     {
+        var intro = forced
+            ? "<p>Your password was generated for you. Choose your own to continue.</p>"
+            : "<p>Changing your password signs you out everywhere else and ends the access you gave applications.</p>";
         var body = $"""
-            <p>Your password was generated for you. Choose your own to continue.</p>
+            {intro}
             {ErrorLine(error)}
             <form method="post" action="{AccountPaths.Password}">
             {Token(context, antiforgery)}
@@ -65,6 +70,7 @@ public static class AccountPages
             <label for="password">New password</label><input id="password" name="password" type="password" autocomplete="new-password" required>
             <button type="submit">Change password</button>
             </form>
+            {SignOutForm(context, antiforgery)}
             """;
         return Page(context, "Change your password", body, status);
     }

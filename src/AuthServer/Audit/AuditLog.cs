@@ -36,6 +36,7 @@ public static class AuditActions
     public const string UserCreated = "user.created";
     public const string UserDisabled = "user.disabled";
     public const string UserPasswordReset = "user.password_reset";
+    public const string UserPasswordChanged = "user.password_changed";
 }
 
 /// <summary>Records issuances and revocations. Entries are added to the caller's unit of work,

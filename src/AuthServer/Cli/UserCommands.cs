@@ -23,7 +23,7 @@ internal static class UserCommands
         CommandLine.Command("create", "Creates a user.", CreateAsync, Organisation, Email, Role, PasswordStdin),
         CommandLine.Command("list", "Lists an organisation's users.", ListAsync, Organisation),
         CommandLine.Command("disable", "Disables a user: ends their sessions, revokes every token and grant of theirs.", DisableAsync, Id),
-        CommandLine.Command("reset-password", "Gives the user a new generated password, shown once; clears the lockout.", ResetPasswordAsync, Id),
+        CommandLine.Command("reset-password", "Gives the user a new generated password, shown once and to be replaced at the next sign-in; ends their sessions and grants.", ResetPasswordAsync, Id),
     };
 
     private static async Task<object> CreateAsync(ParseResult args, IServiceProvider services, CancellationToken cancellationToken)

@@ -131,9 +131,10 @@ public sealed class TracingOptions
     public double SampleRatio { get; set; } = DefaultSampleRatio;
 }
 
-/// <summary>Limits on failed client and API-key authentications, per node.</summary>
+/// <summary>Limits on failed client, API-key and people's password authentications, per node.</summary>
 public sealed class RateLimitingOptions
 {
+    /// <summary>Every limit below; off only for load tests.</summary>
     public bool Enabled { get; set; } = true;
 
     /// <summary>Failed authentications per client_id (or API key) per window. Default 10.</summary>
@@ -144,4 +145,16 @@ public sealed class RateLimitingOptions
 
     /// <summary>The fixed window. Default one minute.</summary>
     public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Failed password checks (sign-in, change of password) for one email address from
+    /// one source address per <see cref="SignInWindow"/>. Default 5. Never per account alone: a
+    /// stranger's failures must not lock the owner out from elsewhere.</summary>
+    public int SignInFailuresPerAccount { get; set; } = 5;
+
+    /// <summary>Failed password checks from one source address, whatever the email, per
+    /// <see cref="SignInWindow"/>: bounds the password hashing an address can cause. Default 30.</summary>
+    public int SignInFailuresPerAddress { get; set; } = 30;
+
+    /// <summary>The fixed window of the two sign-in limits. Default 15 minutes.</summary>
+    public TimeSpan SignInWindow { get; set; } = TimeSpan.FromMinutes(15);
 }

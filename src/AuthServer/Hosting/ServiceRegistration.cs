@@ -48,6 +48,9 @@ public static class ServiceRegistration
                 "AuthServer:RateLimiting:FailuresPerCredential and FailuresPerAddress must be positive.")
             .Validate(o => o.RateLimiting.Window >= TimeSpan.FromSeconds(1) && o.RateLimiting.Window <= TimeSpan.FromDays(1),
                 "AuthServer:RateLimiting:Window must lie in 00:00:01..1.00:00:00.")
+            .Validate(o => o.RateLimiting.SignInFailuresPerAccount > 0 && o.RateLimiting.SignInFailuresPerAddress >= o.RateLimiting.SignInFailuresPerAccount
+                    && o.RateLimiting.SignInWindow >= TimeSpan.FromSeconds(1) && o.RateLimiting.SignInWindow <= TimeSpan.FromDays(1),
+                "AuthServer:RateLimiting: SignInFailuresPerAccount must be positive, SignInFailuresPerAddress at least SignInFailuresPerAccount, SignInWindow in 00:00:01..1.00:00:00.")
             .Validate(o => o.TokenWriter.MaxBatchSize is >= 1 and <= 1000 && o.TokenWriter.MaxWaitMilliseconds is >= 0 and <= 100
                     && o.TokenWriter.QueueCapacity >= o.TokenWriter.MaxBatchSize && o.TokenWriter.QueueCapacity <= 100_000
                     && o.TokenWriter.ConcurrentBatches is >= 0 and <= 8,

@@ -6,10 +6,10 @@ namespace AuthServer.Users;
 
 public static class UserRegistration
 {
-    /// <summary>The password policy and the lockout: the one place for both.</summary>
+    /// <summary>The password policy. Failed sign-ins are throttled per email at a source address
+    /// and per source address (Security/FailedAuthenticationLimiter.cs, AuthServer:RateLimiting:SignIn*),
+    /// not by Identity's account lockout, which would let anyone lock anyone out.</summary>
     public const int MinimumPasswordLength = 12;
-    public const int MaxFailedSignIns = 5;
-    public static readonly TimeSpan LockoutDuration = TimeSpan.FromMinutes(15);
 
     /// <summary>Identity's user manager on our DbContext. The policy follows NIST SP 800-63B:
     /// length (12 or more), no composition rules; unique email addresses (the sign-in name).</summary>
@@ -25,9 +25,10 @@ public static class UserRegistration
                 o.Password.RequiredUniqueChars = 1;
                 o.User.RequireUniqueEmail = true;
                 o.User.AllowedUserNameCharacters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._@+";
-                o.Lockout.AllowedForNewUsers = true;
-                o.Lockout.MaxFailedAccessAttempts = MaxFailedSignIns;
-                o.Lockout.DefaultLockoutTimeSpan = LockoutDuration;
+                // No account lockout: five wrong passwords from a stranger would lock the owner out
+                // everywhere (NIST SP 800-63B section 5.2.2). Nothing calls AccessFailedAsync; new users
+                // are not lockout-enabled either. A lockout end an operator sets (users disable) still refuses.
+                o.Lockout.AllowedForNewUsers = false;
                 o.Stores.SchemaVersion = IdentitySchemaVersions.Version1; // the version design time builds: AuthServerDbContext
             })
             // No token providers (email confirmation, reset links): operators reset passwords with

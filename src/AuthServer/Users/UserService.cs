@@ -1,9 +1,11 @@
+using AuthServer.Account;
 using AuthServer.Audit;
 using AuthServer.Configuration;
 using AuthServer.Organisations;
 using AuthServer.Security;
 using AuthServer.Storage;
 using AuthServer.Storage.Entities;
+using AuthServer.Tokens;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 
@@ -17,7 +19,9 @@ public sealed class UserService(
     UserManager<User> users,
     OrganisationService organisations,
     AuditLog audit,
-    TimeProvider time)
+    TimeProvider time,
+    SessionStore sessions,
+    TokenRevoker revoker)
 {
     public sealed record Created(User User, string? GeneratedPassword);
 
@@ -59,8 +63,8 @@ public sealed class UserService(
             : null;
     }
 
-    /// <summary>Disables the user (no sign-in, existing sessions end at their next check) and
-    /// revokes every token and grant they hold; returns how many tokens were still valid.</summary>
+    /// <summary>Disables the user (no sign-in, every session ends at its next request on every
+    /// node) and revokes every token and grant they hold; returns how many tokens were still valid.</summary>
     public async Task<int> DisableAsync(string id, Actor actor, CancellationToken cancellationToken)
     {
         var user = await FindAsync(id, cancellationToken) ?? throw new RequestException($"Unknown user '{id}'.", "id");
@@ -70,6 +74,7 @@ public sealed class UserService(
         user.LockoutEnabled = true;
         user.LockoutEnd = DateTimeOffset.MaxValue;
         Check(await users.UpdateSecurityStampAsync(user));
+        await sessions.EndAllAsync(user.Id, cancellationToken);
         var count = await RevokeTokensAsync(user.Id, actor, now, cancellationToken);
         audit.Add(AuditActions.UserDisabled, actor, user.OrganisationId, count: count, detail: $"user={user.Id}");
         await db.SaveChangesAsync(cancellationToken);
@@ -77,8 +82,10 @@ public sealed class UserService(
         return count;
     }
 
-    /// <summary>A new generated password, shown once; the lockout is cleared and every session
-    /// of the user ends (new security stamp).</summary>
+    /// <summary>A new generated password, shown once, that must be replaced at the next sign-in;
+    /// any old lockout is cleared, every session of the user ends (new security stamp, and the
+    /// server-side sessions), and so does every grant they gave (consent and its tokens): whoever
+    /// knew the old password may have used it.</summary>
     public async Task<(User User, string Password)> ResetPasswordAsync(string id, Actor actor, CancellationToken cancellationToken)
     {
         var user = await FindAsync(id, cancellationToken) ?? throw new RequestException($"Unknown user '{id}'.", "id");
@@ -93,7 +100,9 @@ public sealed class UserService(
         }
 
         Check(await users.UpdateAsync(user));
-        audit.Add(AuditActions.UserPasswordReset, actor, user.OrganisationId, detail: $"user={user.Id}");
+        await sessions.EndAllAsync(user.Id, cancellationToken);
+        var revoked = await revoker.RevokeGrantsAsync(db.Authorizations.Where(a => a.Subject == user.Id), actor, cancellationToken);
+        audit.Add(AuditActions.UserPasswordReset, actor, user.OrganisationId, count: revoked, detail: $"user={user.Id}");
         await db.SaveChangesAsync(cancellationToken);
         return (user, password);
     }

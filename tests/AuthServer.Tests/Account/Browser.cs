@@ -5,15 +5,41 @@ using AuthServer.Tests.Infrastructure;
 namespace AuthServer.Tests.Account;
 
 /// <summary>What a person's browser does, by plain HTTP: keeps cookies, reads a page's form, posts
-/// it back with its hidden fields (antiforgery token included), follows no redirect by itself.</summary>
-public sealed partial class Browser(AuthServerFactory factory, CookieContainer? cookies = null) : IDisposable
+/// it back with its hidden fields (antiforgery token included), follows no redirect by itself.
+/// With an <paramref name="address"/> its requests come from that network address; with a
+/// <paramref name="baseAddress"/> (https://…) it talks to the server over that scheme.</summary>
+public sealed partial class Browser(AuthServerFactory factory, CookieContainer? cookies = null, string? address = null, Uri? baseAddress = null) : IDisposable
 {
     /// <summary>The browser's cookie jar; another Browser given the same jar is the same browser talking to another node.</summary>
     public CookieContainer Cookies { get; } = cookies ?? new CookieContainer();
 
-    public HttpClient Http => _http ??= factory.CreateDefaultClient(new Microsoft.AspNetCore.Mvc.Testing.Handlers.CookieContainerHandler(Cookies));
+    public HttpClient Http => _http ??= CreateClient();
 
     private HttpClient? _http;
+
+    private HttpClient CreateClient()
+    {
+        var handler = new Microsoft.AspNetCore.Mvc.Testing.Handlers.CookieContainerHandler(Cookies);
+        var client = baseAddress is null ? factory.CreateDefaultClient(handler) : factory.CreateDefaultClient(baseAddress, handler);
+        if (address is not null)
+        {
+            client.DefaultRequestHeaders.Add(AuthServerFactory.RemoteAddressHeader, address);
+        }
+
+        return client;
+    }
+
+    /// <summary>A copy of every cookie this browser holds, as an attacker who stole them would have it.</summary>
+    public CookieContainer CopyOfCookies()
+    {
+        var copy = new CookieContainer();
+        foreach (Cookie cookie in Cookies.GetAllCookies())
+        {
+            copy.Add(new Cookie(cookie.Name, cookie.Value, cookie.Path, cookie.Domain) { Secure = cookie.Secure, HttpOnly = cookie.HttpOnly, Expires = cookie.Expires });
+        }
+
+        return copy;
+    }
 
     public sealed record Page(HttpResponseMessage Response, string Html)
     {

@@ -13,7 +13,13 @@ public abstract class ServerTest(DatabaseProvider provider, IReadOnlyDictionary<
     public virtual async ValueTask InitializeAsync()
     {
         Factory = await AuthServerFactory.CreateAsync(provider, settings);
+        Factory.TestServices = ConfigureTestServices;
         Http = Factory.CreateClient();
+    }
+
+    /// <summary>More services for this class's servers (before the first request).</summary>
+    protected virtual void ConfigureTestServices(Microsoft.Extensions.DependencyInjection.IServiceCollection services)
+    {
     }
 
     public virtual async ValueTask DisposeAsync()
