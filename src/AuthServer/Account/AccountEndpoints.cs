@@ -1,8 +1,7 @@
 using AuthServer.Audit;
 using AuthServer.Security;
-using AuthServer.Storage;
 using AuthServer.Storage.Entities;
-using AuthServer.Tokens;
+using AuthServer.Users;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
@@ -142,9 +141,7 @@ public static class AccountEndpoints
         UserManager<User> users,
         FailedAuthenticationLimiter limiter,
         SessionStore sessions,
-        TokenRevoker revoker,
-        AuthServerDbContext db,
-        AuditLog audit)
+        UserService userService)
     {
         var principal = await SessionValidation.AuthenticateAsync(context, allowPasswordChange: true);
         if (principal is null)
@@ -192,11 +189,7 @@ public static class AccountEndpoints
         await users.UpdateAsync(user);
         // The stamp changed; every session of the person ends (this one too: a new one for this
         // browser below), and every grant they gave (consent and its tokens), as after a reset.
-        await sessions.EndAllAsync(user.Id, context.RequestAborted);
-        var actor = Actor.ForUser(user);
-        var revoked = await revoker.RevokeGrantsAsync(db.Authorizations.Where(a => a.Subject == user.Id), actor, context.RequestAborted);
-        audit.Add(AuditActions.UserPasswordChanged, actor, user.OrganisationId, count: revoked, detail: $"user={user.Id}");
-        await db.SaveChangesAsync(context.RequestAborted);
+        await userService.PasswordReplacedAsync(user, Actor.ForUser(user), AuditActions.UserPasswordChanged, context.RequestAborted);
         await context.SignInAsync(AccountRegistration.Scheme, SessionValidation.PrincipalFor(user, await sessions.StartAsync(user, context.RequestAborted)));
         return Results.Redirect(returnUrl);
     }

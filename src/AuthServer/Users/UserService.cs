@@ -100,11 +100,20 @@ public sealed class UserService(
         }
 
         Check(await users.UpdateAsync(user));
+        await PasswordReplacedAsync(user, actor, AuditActions.UserPasswordReset, cancellationToken);
+        return (user, password);
+    }
+
+    /// <summary>After a password change (the account page) or reset (the CLI): whoever knew the old
+    /// password may have used it, so every session of the person ends and every grant they gave
+    /// (consent and its tokens, Lifecycle/GrantRule.cs), audited as <paramref name="action"/> with
+    /// the count of tokens revoked.</summary>
+    public async Task PasswordReplacedAsync(User user, Actor actor, string action, CancellationToken cancellationToken)
+    {
         await sessions.EndAllAsync(user.Id, cancellationToken);
         var revoked = await revoker.RevokeGrantsAsync(db.Authorizations.Where(a => a.Subject == user.Id), actor, cancellationToken);
-        audit.Add(AuditActions.UserPasswordReset, actor, user.OrganisationId, count: revoked, detail: $"user={user.Id}");
+        audit.Add(action, actor, user.OrganisationId, count: revoked, detail: $"user={user.Id}");
         await db.SaveChangesAsync(cancellationToken);
-        return (user, password);
     }
 
     /// <summary>Every still-valid token row of the user (access tokens, OpenIddict's codes and
