@@ -189,7 +189,7 @@ END {
   }
 }' "$facts" "$results"
 echo
-echo "Throughput and p99 of each cell (wrk, closed loop); a cell with errors fails and shows no result as fine."
+echo "Throughput and p99 of each cell (wrk, closed loop); a cell with errors (non-2xx, socket errors, timeouts) fails: they are never throughput."
 echo "this / oidc-provider = this build's throughput over the peer's, against issue 28's bound (issuance ≥ 1.5×, introspection ≥ 3×)."
 echo "How it is measured (seeding, warm-ups, the reference set-up and the peer's: what each shares with AuthServer's cells and"
 echo "what differs): [bench/method.md]($method_link). Pruning under load, the CPU split and p50 of every cell, and per-cell notes:"
