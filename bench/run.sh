@@ -3,7 +3,9 @@
 # Builds Release, starts the real server against SQLite and against a throwaway PostgreSQL
 # cluster (durable: fsync and synchronous_commit on), drives it with wrk from a separate
 # process, and prints one Markdown table, also written to docs/benchmarks.md (--quick: a short
-# smoke run with tiny seeds that writes to .artifacts/bench/benchmarks.md instead).
+# smoke run with tiny seeds that writes to .artifacts/bench/benchmarks.md instead), with the
+# verbose sections (pruning under load, the CPU split per cell, per-cell notes) in a companion file
+# beside it, <report without .md>-details.md (docs/benchmarks-details.md), linked from the report.
 # Seeds through the CLI (organisations, scopes, clients, API keys) and bench/AuthServer.Bench
 # (token rows). Stops everything it started. Installs wrk/PostgreSQL/curl from Debian if missing.
 # For working on the tool: BENCH_PROVIDERS="postgresql" runs one database only, BENCH_KEEP=1
@@ -21,6 +23,12 @@
 # AuthServer on each database; BENCH_OPENIDDICT=0 leaves it out, BENCH_OPENIDDICT_ONLY=1 runs only
 # it (no AuthServer build or cells; writes to .artifacts/bench/benchmarks-openiddict.md),
 # BENCH_OPENIDDICT_CONNECTIONS="16 64" measures it at 64 connections too (default 16).
+# The peer (bench/oidc-provider.sh, issue 28): oidc-provider (npm, bench/peers/oidc-provider, in
+# memory, one node process; npm ci when its node_modules is missing), measured once after
+# AuthServer on every database (it has none) in the cells token_es256, token_reference, introspect
+# and revoke, shown in both databases' rows; BENCH_OIDC_PROVIDER=0 leaves it out,
+# BENCH_OIDC_PROVIDER_ONLY=1 runs only it (no AuthServer build or cells, no PostgreSQL; writes to
+# .artifacts/bench/benchmarks-oidc-provider.md).
 # The previous build, side by side: the build before the OpenIddict change (commit 39dc607;
 # BENCH_PREVIOUS_REF=<commit> chooses another) gets a git worktree of its own under
 # .artifacts/bench/previous (reused when it is at that commit), is built in Release there (its own
@@ -52,6 +60,13 @@ openiddict_only=${BENCH_OPENIDDICT_ONLY:-0}
 openiddict=${BENCH_OPENIDDICT:-1}
 [ "$prune_only" = 1 ] && openiddict=0
 [ "$openiddict_only" = 1 ] && openiddict=1
+oidc_provider_only=${BENCH_OIDC_PROVIDER_ONLY:-0}
+oidc_provider=${BENCH_OIDC_PROVIDER:-1}
+{ [ "$prune_only" = 1 ] || [ "$openiddict_only" = 1 ]; } && oidc_provider=0
+if [ "$oidc_provider_only" = 1 ]; then oidc_provider=1; openiddict=0; fi
+# Whether this run measures AuthServer (this build, and the previous one if asked).
+authserver=1
+{ [ "$openiddict_only" = 1 ] || [ "$oidc_provider_only" = 1 ]; } && authserver=0
 if [ "$quick" = 1 ]; then
   duration=2; warmup=1; first_warmup=2; bulk_tokens=20000; sample=50; pool_rate=30000; introspect_pool=2000; prune_idle=2
   output=${BENCH_OUTPUT:-$root/.artifacts/bench/benchmarks.md}
@@ -77,7 +92,10 @@ previous_ref=${BENCH_PREVIOUS_REF:-39dc607}
 previous_dir=$(realpath -m "$root/.artifacts/bench/previous")
 [ "$prune_only" = 1 ] && output=${BENCH_OUTPUT:-$root/.artifacts/bench/benchmarks-prune.md}
 [ "$openiddict_only" = 1 ] && output=${BENCH_OUTPUT:-$root/.artifacts/bench/benchmarks-openiddict.md}
-{ [ "$prune_only" = 1 ] || [ "$openiddict_only" = 1 ]; } && previous=0
+[ "$oidc_provider_only" = 1 ] && output=${BENCH_OUTPUT:-$root/.artifacts/bench/benchmarks-oidc-provider.md}
+# The companion file of the verbose sections, beside the report.
+details_output=${output%.md}-details.md
+{ [ "$prune_only" = 1 ] || [ "$authserver" = 0 ]; } && previous=0
 wrk_threads=2
 connections=(16 64)
 # Revocation needs a distinct token per request: pool_rate (requests/s) x seconds per cell.
@@ -92,7 +110,11 @@ die() { log "FAILED: $*"; exit 1; }
 need=()
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
 command -v curl >/dev/null 2>&1 || need+=(curl)
-ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+[ "$oidc_provider_only" = 1 ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+if [ "$oidc_provider" = 1 ]; then
+  command -v node >/dev/null 2>&1 || need+=(nodejs)
+  command -v npm >/dev/null 2>&1 || need+=(npm)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]} from Debian's packages"
   sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
@@ -101,7 +123,7 @@ if [ ${#need[@]} -gt 0 ]; then
   # Debian starts a cluster of its own on install; this command uses its own throwaway one.
   command -v pg_ctlcluster >/dev/null 2>&1 && { $sudo_cmd service postgresql stop >/dev/null 2>&1 || true; }
 fi
-pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1) || true
 
 work=$(mktemp -d /tmp/authserver-bench.XXXXXX)
 chmod 755 "$work"
@@ -147,11 +169,13 @@ json_field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\)\"\{0,1\}[,}].*/\1/p"; }
 
 # The reference row's functions (default OpenIddict 7.8; they use the helpers above and below).
 source "$root/bench/openiddict-default.sh"
+# The peer's (oidc-provider, in memory).
+source "$root/bench/oidc-provider.sh"
 
 # ---------------------------------------------------------------- build
 log "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-if [ "$openiddict_only" != 1 ]; then
+if [ "$authserver" = 1 ]; then
   log "building Release"
   dotnet build "$root/src/AuthServer/AuthServer.csproj" -c Release -nologo -v q >"$work/build.log" 2>&1 || { cat "$work/build.log"; die "server build"; }
   dotnet build "$root/bench/AuthServer.Bench/AuthServer.Bench.csproj" -c Release -nologo -v q >>"$work/build.log" 2>&1 || { cat "$work/build.log"; die "helper build"; }
@@ -190,29 +214,33 @@ previous_server_dll="$previous_dir/src/AuthServer/bin/Release/net10.0/AuthServer
 previous_helper_dll="$previous_dir/bench/AuthServer.Bench/bin/Release/net10.0/AuthServer.Bench.dll"
 
 # ---------------------------------------------------------------- PostgreSQL
-log "starting a throwaway PostgreSQL cluster"
-mkdir -p "$work/pg"
-[ "$(id -u)" -eq 0 ] && chown postgres "$work/pg"
-pg_port=$(free_port)
-as_postgres "$pgbin/initdb" -D "$pgdata" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$work/initdb.log" 2>&1 || { cat "$work/initdb.log"; die "initdb"; }
-# Durable defaults (fsync, synchronous_commit, full_page_writes on): every token is committed
-# before it is returned. Larger shared_buffers/max_wal_size, as a production server would have:
-# shared_buffers holds the whole database (about 1 GB with its 2.4 million tokens), as
-# deploy/README.md advises; with 512 MB the pages a pruning run dirtied went to the kernel, whose
-# write-back bursts of 100+ MB coincided with 100-200 ms stalls of the issuance commits.
-# Autovacuum runs are logged (log_autovacuum_min_duration=0: a line each, no other effect), so that
-# the pruning cell can tell whether one ran during its window.
-# Plus the settings AuthServer deploys with (deploy/postgresql/authserver.conf), as -c options.
-deploy_pg_opts=$(awk '/^[[:space:]]*[a-z_]+[[:space:]]*=/ { split($0, kv, "="); gsub(/[[:space:]]/, "", kv[1]); gsub(/^[[:space:]]+|[[:space:]]+$/, "", kv[2]); printf " -c %s=%s", kv[1], kv[2] }' "$root/deploy/postgresql/authserver.conf")
-pg_opts="-p $pg_port -c listen_addresses=127.0.0.1 -k $work/pg -c max_connections=300 -c shared_buffers=2GB -c max_wal_size=4GB -c log_autovacuum_min_duration=0$deploy_pg_opts ${BENCH_PG_OPTS:-}"
-as_postgres "$pgbin/pg_ctl" start -D "$pgdata" -w -t 60 -l "$work/pg/server.log" -o "$pg_opts" >/dev/null || { cat "$work/pg/server.log"; die "pg_ctl start"; }
-pg_started=1
-pg_pid=$(head -1 "$pgdata/postmaster.pid")
-pg_version=$(as_postgres "$pgbin/postgres" --version | awk '{print $3}')
+# Not started when only the peer is measured (BENCH_OIDC_PROVIDER_ONLY: it has no database).
+start_postgresql() {
+  log "starting a throwaway PostgreSQL cluster"
+  mkdir -p "$work/pg"
+  [ "$(id -u)" -eq 0 ] && chown postgres "$work/pg"
+  pg_port=$(free_port)
+  as_postgres "$pgbin/initdb" -D "$pgdata" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$work/initdb.log" 2>&1 || { cat "$work/initdb.log"; die "initdb"; }
+  # Durable defaults (fsync, synchronous_commit, full_page_writes on): every token is committed
+  # before it is returned. Larger shared_buffers/max_wal_size, as a production server would have:
+  # shared_buffers holds the whole database (about 1 GB with its 2.4 million tokens), as
+  # deploy/README.md advises; with 512 MB the pages a pruning run dirtied went to the kernel, whose
+  # write-back bursts of 100+ MB coincided with 100-200 ms stalls of the issuance commits.
+  # Autovacuum runs are logged (log_autovacuum_min_duration=0: a line each, no other effect), so that
+  # the pruning cell can tell whether one ran during its window.
+  # Plus the settings AuthServer deploys with (deploy/postgresql/authserver.conf), as -c options.
+  deploy_pg_opts=$(awk '/^[[:space:]]*[a-z_]+[[:space:]]*=/ { split($0, kv, "="); gsub(/[[:space:]]/, "", kv[1]); gsub(/^[[:space:]]+|[[:space:]]+$/, "", kv[2]); printf " -c %s=%s", kv[1], kv[2] }' "$root/deploy/postgresql/authserver.conf")
+  pg_opts="-p $pg_port -c listen_addresses=127.0.0.1 -k $work/pg -c max_connections=300 -c shared_buffers=2GB -c max_wal_size=4GB -c log_autovacuum_min_duration=0$deploy_pg_opts ${BENCH_PG_OPTS:-}"
+  as_postgres "$pgbin/pg_ctl" start -D "$pgdata" -w -t 60 -l "$work/pg/server.log" -o "$pg_opts" >/dev/null || { cat "$work/pg/server.log"; die "pg_ctl start"; }
+  pg_started=1
+  pg_pid=$(head -1 "$pgdata/postmaster.pid")
+  pg_version=$(as_postgres "$pgbin/postgres" --version | awk '{print $3}')
+}
+if [ "$oidc_provider_only" != 1 ]; then start_postgresql; else pg_pid="" pg_port="" pg_version="(not used in this run)"; fi
 
 # ---------------------------------------------------------------- CPU accounting
 ticks_of() { local t=0 p; for p in "$@"; do [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
-pg_ticks() { ticks_of "$pg_pid" $(pgrep -P "$pg_pid" || true); }
+pg_ticks() { if [ -n "$pg_pid" ]; then ticks_of "$pg_pid" $(pgrep -P "$pg_pid" || true); else echo 0; fi; }
 machine_ticks() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 hz=$(getconf CLK_TCK)
 
@@ -225,6 +253,8 @@ facts="$work/facts.tsv"       # provider key value
 prefix=""
 fact() { printf '%s\t%s%s\t%s\n' "$1" "$prefix" "$2" "$3" >>"$facts"; }
 [ "$previous" = 1 ] && fact run previous_build "$previous_title"
+# The peer's npm packages (npm ci when missing), before any cell.
+if [ "$oidc_provider" = 1 ]; then oidc_provider_install || true; fi
 
 # write_counters PROVIDER: "changes committed, commits, full-page images": the server's group-commit
 # histogram (authserver_token_writer_batch_size in /metrics: changes per commit, both builds; blank
@@ -272,7 +302,8 @@ run_wrk() {
     printf "%s\t%s\t%s\t%.0f\t%.2f\t%.2f\t%d\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%s\t%s\n", provider, cell, conns, v["requests"] / secs,
       v["p50_us"] / 1000, v["p99_us"] / 1000, errors, v["wrapped"], server, pg, w, other, per_commit, fpi
   }' >>"$results"
-  log "  $cell c=$conns: $(tail -1 "$results" | awk -F'\t' '{printf "%s req/s p50 %s ms p99 %s ms errors %s wrapped %s", $4, $5, $6, $7, $8}')"
+  log "  $cell c=$conns: $(tail -1 "$results" | awk -F'\t' '{printf "%s req/s p50 %s ms p99 %s ms errors %s wrapped %s", $4, $5, $6, $7, $8
+    if ($7 > 0 || $8 > 0) printf " — FAILED: errors are not throughput"}')"
 }
 
 basic() { printf 'Basic %s' "$(printf '%s:%s' "$1" "$2" | base64 -w0)"; }
@@ -522,6 +553,10 @@ bench_provider() {
   intro_auth=$(basic "$(json_field clientId <<<"$intro")" "$(json_field clientSecret <<<"$intro")")
   local intro_plain
   intro_plain="$(json_field clientId <<<"$intro"):$(json_field clientSecret <<<"$intro")"
+  # The peer registers the same clients (bench/oidc-provider.sh): this build's, from its last database.
+  if [ "$build" = current ]; then
+    oidc_provider_clients="$(json_field clientId <<<"$es"):$(json_field clientSecret <<<"$es") $ref_id:$(json_field clientSecret <<<"$ref") $intro_plain"
+  fi
 
   local expired=0 revoke_seed=$revoke_pool introspect_seed=$introspect_pool
   [ "$provider" = postgresql ] && expired=$bulk_tokens
@@ -653,8 +688,10 @@ bench_provider() {
   prefix="" server_dll=$current_server_dll helper_dll=$current_helper_dll pg_database=authserver_bench
 }
 
-for provider in ${BENCH_PROVIDERS:-sqlite postgresql}; do
-  if [ "$openiddict_only" != 1 ]; then
+providers=${BENCH_PROVIDERS:-sqlite postgresql}
+[ "$oidc_provider_only" = 1 ] && providers=""
+for provider in $providers; do
+  if [ "$authserver" = 1 ]; then
     # The previous build first, then this one, each alone on the machine and the database.
     if [ "$previous" = 1 ]; then bench_provider "$provider" previous; fi
     bench_provider "$provider"
@@ -662,12 +699,16 @@ for provider in ${BENCH_PROVIDERS:-sqlite postgresql}; do
   # After AuthServer's server has stopped, so that the two never share the machine.
   if [ "$openiddict" = 1 ]; then openiddict_default_cells "$provider" || true; fi
 done
+# The peer, once (in memory: no database), after everything else, alone on the machine.
+if [ "$oidc_provider" = 1 ]; then oidc_provider_cells || true; fi
 
 # ---------------------------------------------------------------- report
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 total=$(($(date +%s) - run_started))
 mkdir -p "$(dirname "$output")"
-bash "$root/bench/report.sh" "$results" "$facts" "$quick" "$load_before" "$load_after" "$total" "$bulk_tokens" "$pg_version" "$duration" "$prune_idle" >"$work/report.md"
+bash "$root/bench/report.sh" "$results" "$facts" "$quick" "$load_before" "$load_after" "$total" "$bulk_tokens" "$pg_version" "$duration" "$prune_idle" \
+  "$work/details.md" "$output" >"$work/report.md"
 cp "$work/report.md" "$output"
+cp "$work/details.md" "$details_output"
 cat "$work/report.md"
-log "written to ${output#"$root"/}; total ${total} s"
+log "written to ${output#"$root"/} ($(wc -c <"$output") bytes) and ${details_output#"$root"/}; total ${total} s"
