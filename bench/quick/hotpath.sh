@@ -85,6 +85,22 @@ cpu_snapshot() { # mid-run CPU split (% of one core) between this server, this w
   pidstat -u -h -p "$server_pid,${wrk_pid:-$server_pid}${pg_pids:+,$pg_pids}" 2 1 2>/dev/null |
     awk '!/^#/ && $3 ~ /^[0-9]+$/ {c=$NF; if (c ~ /postgres|postmaster/) c="postgres"; cpu[c]+=$(NF-2)} END {for (p in cpu) printf "  cpu%% %s=%.0f", p, cpu[p]; print ""}'
 }
+# The server's own runtime counters, read from /metrics (OpenTelemetry's runtime instrumentation,
+# the same counters dotnet-counters shows as System.Runtime): bytes allocated by every thread of
+# the process and its CPU time (user + system), as "bytes seconds". Read before and after a wrk
+# run and divided by the requests wrk completed, they give the allocation and the server CPU per
+# request (issue 28's targets), background work included (group commit, caches, the scrape itself).
+runtime_totals() {
+  curl -s "http://127.0.0.1:$port/metrics" | awk '
+    /^dotnet_gc_heap_total_allocated_bytes_total/ {a=$2}
+    /^dotnet_process_cpu_time_seconds_total/ {c+=$2}
+    END {printf "%s %s\n", a, c}'
+}
+per_request() { # "bytes seconds" before, after; requests from $work/wrk.out
+  local requests; requests=$(awk '/requests in/ {print $1}' "$work/wrk.out")
+  awk -v b="$1" -v a="$2" -v n="$requests" 'BEGIN {split(b, x, " "); split(a, y, " ");
+    if (n > 0 && y[1] != "") printf "  per request: %.1f KB allocated, %.3f ms server CPU (%d requests)\n", (y[1]-x[1])/n/1024, (y[2]-x[2])*1000/n, n}'
+}
 run() { # label, lua, env...
   local label=$1 lua=$2; shift 2
   cpu_snapshot > "$work/cpu" & local cpu_pid=$!
@@ -92,10 +108,21 @@ run() { # label, lua, env...
     # Read it with: perf report -i /tmp/authserver-hotpath-perf.data --no-children --sort dso,sym
     (sleep 1; perf record -F 999 -g -p "$server_pid" -o /tmp/authserver-hotpath-perf.data -- sleep 5 >/dev/null 2>&1) &
   fi
+  if [[ -n "${ALLOC_TRACE:-}" && ! -f /tmp/authserver-hotpath-alloc.nettrace && "$label" == *"${ALLOC_TRACE_LABEL:-}"* ]]; then
+    # ALLOC_TRACE=1: 5 s of the runtime's allocation sampling (an AllocationTick event with its
+    # stack per ~100 KB allocated) during the first measured run, or the first whose label contains
+    # ALLOC_TRACE_LABEL; needs dotnet-trace (dotnet tool install -g dotnet-trace). Summarised by
+    # bench/quick/AllocSummary into /tmp/authserver-hotpath-alloc.txt after the runs.
+    (sleep 2; dotnet-trace collect -p "$server_pid" --profile gc-verbose --duration 00:00:00:05 \
+       -o /tmp/authserver-hotpath-alloc.nettrace >/dev/null 2>&1) &
+  fi
+  local before; before=$(runtime_totals)
   env "$@" wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$here/$lua" "http://127.0.0.1:$port" >"$work/wrk.out"
+  local after; after=$(runtime_totals)
   wait "$cpu_pid" || true
   awk -v l="$label" '/Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} /Non-2xx/ {bad=$NF}
     END {printf "%-22s %9s req/s  p50 %-8s p99 %-8s non-2xx %s\n", l, rps, p50, p99, (bad==""?0:bad)}' "$work/wrk.out"
+  per_request "$before" "$after"
   cat "$work/cpu"
 }
 # Warm-up (JIT, pools, caches), not reported.
@@ -107,6 +134,11 @@ last=${formats[-1]}
 run "introspect $last" tokens.lua AUTH="$(basic introspector)" TOKENS="$work/tokens-$last" PATHNAME=/connect/introspect
 echo "  sample answer: $(curl -s -H "Authorization: Basic $(basic introspector)" --data-urlencode "token=$(head -1 "$work/tokens-$last.1")" "http://127.0.0.1:$port/connect/introspect" | cut -c1-60)"
 run "revoke $last" tokens.lua AUTH="$(basic "$last")" TOKENS="$work/tokens-$last" PATHNAME=/connect/revoke
+if [[ -n "${ALLOC_TRACE:-}" && -f /tmp/authserver-hotpath-alloc.nettrace ]]; then
+  # Where the sampled allocations come from (bench/quick/AllocSummary), by type and by frame.
+  dotnet run -c Release --project "$here/AllocSummary" -- /tmp/authserver-hotpath-alloc.nettrace "${ALLOC_FRAMES:-40}" \
+    >/tmp/authserver-hotpath-alloc.txt 2>&1 && echo "allocation summary: /tmp/authserver-hotpath-alloc.txt"
+fi
 echo "tokens saved: $(cat "$work"/tokens-* | wc -l); server VmHWM: $(awk '/VmHWM/ {print $2/1024 " MB"}' /proc/$server_pid/status)"
 grep -ci -E 'fail|exception' "$work/server.log" | sed 's/^/server log errors: /' || true
 # METRICS=1: the server's group-commit histograms after the runs.

@@ -162,6 +162,14 @@ public static class ProtocolSetup
             // RFC 7662 section 4: introspection responses must not be cached either.
             .AddEventHandler(AspNetCoreHandlers.AttachCacheControlHeader<ApplyIntrospectionResponseContext>.Descriptor);
 
+        // The hot endpoints' JSON answers, written from a per-thread buffer (JsonResponse.cs).
+        server.RemoveEventHandler(AspNetCoreHandlers.ProcessJsonResponse<ApplyTokenResponseContext>.Descriptor)
+            .RemoveEventHandler(AspNetCoreHandlers.ProcessJsonResponse<ApplyIntrospectionResponseContext>.Descriptor)
+            .RemoveEventHandler(AspNetCoreHandlers.ProcessJsonResponse<ApplyRevocationResponseContext>.Descriptor)
+            .AddEventHandler(WriteJsonResponse<ApplyTokenResponseContext>.Descriptor)
+            .AddEventHandler(WriteJsonResponse<ApplyIntrospectionResponseContext>.Descriptor)
+            .AddEventHandler(WriteJsonResponse<ApplyRevocationResponseContext>.Descriptor);
+
         // Every token OpenIddict makes (access, code, refresh) is signed with the key ring as it is now.
         server.AddEventHandler(SignWithKeyRing.Descriptor);
 

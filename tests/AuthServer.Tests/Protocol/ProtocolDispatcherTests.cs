@@ -50,6 +50,71 @@ public sealed class ProtocolDispatcherTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Every_scoped_handler_of_every_event_is_made_for_each_use_with_the_dependencies_the_scope_would_give()
+    {
+        var options = _factory.Services.GetRequiredService<IOptionsMonitor<OpenIddictServerOptions>>().CurrentValue;
+        var plans = _factory.Services.GetRequiredService<ProtocolDispatchPlans>();
+        using var scope = _factory.Services.CreateScope();
+        var made = 0;
+        var kept = new List<string>();
+        foreach (var step in Steps(plans, options))
+        {
+            var (serviceType, handler, again, fromScope) = step(scope.ServiceProvider);
+            if (fromScope is null)
+            {
+                continue; // a singleton
+            }
+
+            Assert.Equal(fromScope.GetType(), handler.GetType());
+            if (ReferenceEquals(handler, again))
+            {
+                // One the plan leaves to the scope (it needs disposing, or its constructor is not one the plan makes).
+                Assert.Same(fromScope, handler);
+                kept.Add(serviceType.Name);
+                continue;
+            }
+
+            made++;
+            // The same dependencies as the container's own instance (scoped ones: the scope's).
+            foreach (var field in handler.GetType().GetFields(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public))
+            {
+                var mine = field.GetValue(handler);
+                var theirs = field.GetValue(fromScope);
+                Assert.True(ReferenceEquals(mine, theirs) || Equals(mine, theirs), $"{serviceType}.{field.Name} differs from the scope's");
+            }
+        }
+
+        Assert.True(made > 10 && made > kept.Count, $"{made} scoped handlers made by the plan; left to the scope: {string.Join(", ", kept)}");
+    }
+
+    [Fact]
+    public void The_client_credentials_destination_is_the_one_OpenIddict_writes()
+    {
+        var claim = new System.Security.Claims.Claim("organisation_id", "o1");
+        OpenIddict.Abstractions.OpenIddictExtensions.SetDestinations(claim, OpenIddict.Abstractions.OpenIddictConstants.Destinations.AccessToken);
+        Assert.Equal(AuthServer.Protocol.Handlers.HandleClientCredentialsRequest.AccessTokenOnly,
+            claim.Properties[OpenIddict.Abstractions.OpenIddictConstants.Properties.Destinations]);
+
+        var ours = new System.Security.Claims.Claim("organisation_id", "o1");
+        ours.Properties[OpenIddict.Abstractions.OpenIddictConstants.Properties.Destinations] = AuthServer.Protocol.Handlers.HandleClientCredentialsRequest.AccessTokenOnly;
+        Assert.True(OpenIddict.Abstractions.OpenIddictExtensions.HasDestination(ours, OpenIddict.Abstractions.OpenIddictConstants.Destinations.AccessToken));
+    }
+
+    /// <summary>For every event type: each step, as (service type, handler made twice, the scope's own instance or null for singletons).</summary>
+    private static IEnumerable<Func<IServiceProvider, (Type, object, object, object?)>> Steps(ProtocolDispatchPlans plans, OpenIddictServerOptions options)
+    {
+        var method = typeof(ProtocolDispatcherTests).GetMethod(nameof(StepsOf), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!;
+        return options.Handlers.Select(d => d.ContextType).Distinct()
+            .SelectMany(type => (IEnumerable<Func<IServiceProvider, (Type, object, object, object?)>>)method.MakeGenericMethod(type).Invoke(null, [plans, options])!);
+    }
+
+    private static IEnumerable<Func<IServiceProvider, (Type, object, object, object?)>> StepsOf<TContext>(ProtocolDispatchPlans plans, OpenIddictServerOptions options)
+        where TContext : BaseContext =>
+        plans.For<TContext>().Zip(options.Handlers.Where(d => d.ContextType == typeof(TContext))).Select(pair =>
+            new Func<IServiceProvider, (Type, object, object, object?)>(services => (pair.First.ServiceType, pair.First.Handler(services), pair.First.Handler(services),
+                pair.Second.ServiceDescriptor.Lifetime == Microsoft.Extensions.DependencyInjection.ServiceLifetime.Scoped ? services.GetRequiredService(pair.First.ServiceType) : null)));
+
+    [Fact]
     public void Rebuilt_options_get_a_new_plan()
     {
         var plans = _factory.Services.GetRequiredService<ProtocolDispatchPlans>();
