@@ -162,6 +162,10 @@ public static class ProtocolSetup
             // RFC 7662 section 4: introspection responses must not be cached either.
             .AddEventHandler(AspNetCoreHandlers.AttachCacheControlHeader<ApplyIntrospectionResponseContext>.Descriptor);
 
+        // The endpoint from the request path by string comparison (EndpointInference.cs).
+        server.RemoveEventHandler(OpenIddictServerHandlers.InferEndpointType.Descriptor)
+            .AddEventHandler(InferEndpointFromPath.Descriptor);
+
         // The hot endpoints' JSON answers, written from a per-thread buffer (JsonResponse.cs).
         server.RemoveEventHandler(AspNetCoreHandlers.ProcessJsonResponse<ApplyTokenResponseContext>.Descriptor)
             .RemoveEventHandler(AspNetCoreHandlers.ProcessJsonResponse<ApplyIntrospectionResponseContext>.Descriptor)
