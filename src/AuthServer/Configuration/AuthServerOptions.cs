@@ -66,7 +66,7 @@ public sealed class AuthServerOptions
     public UserGrantOptions UserGrants { get; set; } = new();
 }
 
-/// <summary>The authorization code flow for people (Consent/, Protocol/Handlers/UserGrants.cs).</summary>
+/// <summary>The authorization code flow for people (Consent/, Protocol/TokenEndpoint/PersonGrants.cs).</summary>
 public sealed class UserGrantOptions
 {
     /// <summary>How long an authorization code may wait for its exchange. Default 60 s (RFC 9700

@@ -5,7 +5,6 @@ using AuthServer.Audit;
 using AuthServer.Organisations;
 using AuthServer.Lifecycle;
 using AuthServer.Protocol;
-using AuthServer.Protocol.Handlers;
 using AuthServer.Storage;
 using AuthServer.Storage.Entities;
 using AuthServer.Tokens;

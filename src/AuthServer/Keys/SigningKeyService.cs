@@ -43,7 +43,7 @@ public sealed class SigningKeyService(
     /// <summary>Adds a key that is published now and signs after the activation delay; the key
     /// it replaces stays published until the last token it can have signed has expired: access
     /// tokens, and also the authorization codes and refresh tokens OpenIddict makes, which the
-    /// ring's key signs too (Protocol/Handlers/TokenSigning.cs), so a rotation ends no grant.</summary>
+    /// ring's key signs too (Protocol/AllEndpoints/TokenSigning.cs), so a rotation ends no grant.</summary>
     public async Task<SigningKey> RotateAsync(string algorithm, CancellationToken cancellationToken)
     {
         if (!SigningKeyFactory.Algorithms.Contains(algorithm))

@@ -42,10 +42,10 @@ public sealed record IssuanceDecision(
 public sealed record ScopeRefusal(string Scope, string Message);
 
 /// <summary>THE rule of what a caller may issue, for every door: /connect/token's
-/// client_credentials (Protocol/Handlers/ClientCredentialsGrant.cs), the management API's POST
+/// client_credentials (Protocol/TokenEndpoint/ClientCredentialsGrant.cs), the management API's POST
 /// /tokens (Management/TokenIssuanceEndpoints.cs) and renewal (Lifecycle/RenewalRule.cs: the
 /// renewing caller asks for the original's scopes and lifetime), and the lifetime of a person's
-/// grant tokens (Protocol/Handlers/UserGrants.cs).
+/// grant tokens (Protocol/TokenEndpoint/PersonGrants.cs).
 /// <list type="bullet">
 /// <item>business scopes: only those the credential may hand out (a client's registered scopes; an
 /// API key any registered scope; a bearer token its own, or, acting with partner rights on a

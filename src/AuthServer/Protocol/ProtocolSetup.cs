@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using AuthServer.Clients;
 using AuthServer.Configuration;
 using AuthServer.Keys;
-using AuthServer.Protocol.Handlers;
 using AuthServer.Storage;
 using AuthServer.Storage.Entities;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -19,7 +18,7 @@ namespace AuthServer.Protocol;
 /// <summary>The OAuth 2.0 protocol is OpenIddict's: request extraction and validation, client
 /// authentication, token creation, error and response writing on /connect/token, /connect/revoke,
 /// /connect/introspect, both metadata documents and the JWK Set. What OpenIddict does not know is
-/// added by the handlers in Protocol/Handlers, each at a documented extension point relative to a
+/// added by the handlers in each endpoint's folder of Protocol/ (TokenEndpoint/, IntrospectionEndpoint/, …, listed in its *Handlers.cs), each at a documented extension point relative to a
 /// built-in handler (docs/architecture.md lists them and why).</summary>
 public static class ProtocolSetup
 {
@@ -132,91 +131,13 @@ public static class ProtocolSetup
 
     private static Uri Relative(string path) => new(path.TrimStart('/'), UriKind.Relative);
 
+    /// <summary>Each endpoint's handlers (its folder's *Handlers.cs), in the order they run.</summary>
     private static void AddHandlers(OpenIddictServerBuilder server)
     {
-        // Requests: our strict form reader on the form endpoints, GET only on the documents.
-        server.RemoveEventHandler(AspNetCoreHandlers.ExtractPostRequest<ExtractTokenRequestContext>.Descriptor)
-            .RemoveEventHandler(AspNetCoreHandlers.ExtractPostRequest<ExtractRevocationRequestContext>.Descriptor)
-            .RemoveEventHandler(AspNetCoreHandlers.ExtractGetOrPostRequest<ExtractIntrospectionRequestContext>.Descriptor)
-            .AddEventHandler(StrictFormExtraction<ExtractTokenRequestContext>.Descriptor(AspNetCoreHandlers.ExtractPostRequest<ExtractTokenRequestContext>.Descriptor.Order))
-            .AddEventHandler(StrictFormExtraction<ExtractRevocationRequestContext>.Descriptor(AspNetCoreHandlers.ExtractPostRequest<ExtractRevocationRequestContext>.Descriptor.Order))
-            .AddEventHandler(StrictFormExtraction<ExtractIntrospectionRequestContext>.Descriptor(AspNetCoreHandlers.ExtractGetOrPostRequest<ExtractIntrospectionRequestContext>.Descriptor.Order))
-            .AddEventHandler(RejectUnreadableAuthorizationForm.Descriptor)
-            .AddEventHandler(RequireGet<ExtractConfigurationRequestContext>.Descriptor(AspNetCoreHandlers.ExtractGetRequest<ExtractConfigurationRequestContext>.Descriptor.Order - 500))
-            .AddEventHandler(RequireGet<ExtractJsonWebKeySetRequestContext>.Descriptor(AspNetCoreHandlers.ExtractGetRequest<ExtractJsonWebKeySetRequestContext>.Descriptor.Order - 500));
-
-        // Client authentication is invalid_client whenever it is missing or malformed (RFC 6749 section 5.2).
-        server.AddEventHandler(RejectMalformedAuthorization<ExtractTokenRequestContext>.Descriptor)
-            .AddEventHandler(RejectMalformedAuthorization<ExtractRevocationRequestContext>.Descriptor)
-            .AddEventHandler(RejectMalformedAuthorization<ExtractIntrospectionRequestContext>.Descriptor)
-            .AddEventHandler(RequireClientAuthentication.Descriptor);
-
-        // Errors and statuses: no error_uri (on every endpoint: rejections and challenges), 403 and
-        // 429 where RFC 6749 has no code, brute-force throttling.
-        server.AddEventHandler(OmitErrorUri<ProcessErrorContext>.Descriptor(OpenIddictServerHandlers.AttachCustomErrorParameters.Descriptor.Order + 500))
-            .AddEventHandler(OmitErrorUri<ProcessChallengeContext>.Descriptor(OpenIddictServerHandlers.AttachCustomChallengeParameters.Descriptor.Order + 500))
-            .AddEventHandler(ThrottleFailedAuthentication.Descriptor)
-            .AddEventHandler(ApplyProtocolStatus<ApplyTokenResponseContext>.Descriptor)
-            .AddEventHandler(ApplyProtocolStatus<ApplyRevocationResponseContext>.Descriptor)
-            .AddEventHandler(ApplyProtocolStatus<ApplyIntrospectionResponseContext>.Descriptor)
-            // RFC 7662 section 4: introspection responses must not be cached either.
-            .AddEventHandler(AspNetCoreHandlers.AttachCacheControlHeader<ApplyIntrospectionResponseContext>.Descriptor);
-
-        // The endpoint from the request path by string comparison (EndpointInference.cs).
-        server.RemoveEventHandler(OpenIddictServerHandlers.InferEndpointType.Descriptor)
-            .AddEventHandler(InferEndpointFromPath.Descriptor);
-
-        // The hot endpoints' JSON answers, written from a per-thread buffer (JsonResponse.cs).
-        server.RemoveEventHandler(AspNetCoreHandlers.ProcessJsonResponse<ApplyTokenResponseContext>.Descriptor)
-            .RemoveEventHandler(AspNetCoreHandlers.ProcessJsonResponse<ApplyIntrospectionResponseContext>.Descriptor)
-            .RemoveEventHandler(AspNetCoreHandlers.ProcessJsonResponse<ApplyRevocationResponseContext>.Descriptor)
-            .AddEventHandler(WriteJsonResponse<ApplyTokenResponseContext>.Descriptor)
-            .AddEventHandler(WriteJsonResponse<ApplyIntrospectionResponseContext>.Descriptor)
-            .AddEventHandler(WriteJsonResponse<ApplyRevocationResponseContext>.Descriptor);
-
-        // Every token OpenIddict makes (access, code, refresh) is signed with the key ring as it is now.
-        server.AddEventHandler(SignWithKeyRing.Descriptor);
-
-        // client_credentials with organisation_id, and the token row stored by the group commit.
-        server.AddEventHandler(ValidateClientCredentialsRequest.Descriptor)
-            .AddEventHandler(HandleClientCredentialsRequest.Descriptor)
-            .AddEventHandler(PrepareAccessToken.Descriptor)
-            .AddEventHandler(ShapeAccessTokenClaims.Descriptor)
-            .AddEventHandler(StoreAccessToken.ReferenceDescriptor)
-            .AddEventHandler(StoreAccessToken.JwtDescriptor)
-            .AddEventHandler(DescribeIssuedToken.Descriptor);
-
-        // A person's grants: the authorization request's client and scopes, then at the token
-        // endpoint the access token of the code and refresh grants, stored like every other.
-        server.AddEventHandler(ValidateUserAuthorizationRequest.Descriptor)
-            .AddEventHandler(HandleUserGrantRequest.Descriptor);
-
-        // Presented tokens: keys from the ring, reference handles by hash, the stored row decides.
-        // OpenIddict's own resolver stays for its rows (codes, refresh tokens).
-        server.RemoveEventHandler(Protection.ValidateReferenceTokenIdentifier.Descriptor)
-            .AddEventHandler(ResolveReferenceAccessToken.Descriptor)
-            .AddEventHandler(ResolveGrantToken.Descriptor)
-            .AddEventHandler(UseKeyRingForValidation.Descriptor)
-            .AddEventHandler(CheckStoredAccessToken.Descriptor);
-
-        // Introspection: the right to introspect, and the stored token's description. Any client
-        // with the right may introspect any token (OpenIddict limits it to the token's audiences
-        // and presenters, which are resource identifiers here, not clients).
-        server.RemoveEventHandler(Introspection.ValidateAuthorizedParty.Descriptor)
-            .AddEventHandler(RequireIntrospectionRight.Descriptor)
-            .AddEventHandler(RequireIntendedIntrospector.Descriptor)
-            .AddEventHandler(DescribeIntrospectedToken.Descriptor)
-            .AddEventHandler(CountInactiveIntrospection.Descriptor);
-
-        // Revocation through the group commit, with its audit entry.
-        server.RemoveEventHandler(Revocation.RevokeToken.Descriptor)
-            .AddEventHandler(RevokeAccessToken.Descriptor);
-
-        // Metadata and keys.
-        server.RemoveEventHandler(Discovery.AttachSigningKeys.Descriptor)
-            .AddEventHandler(DescribeServer.Descriptor)
-            .AddEventHandler(OmitAuthorizationRequestMetadata.Descriptor)
-            .AddEventHandler(PublishKeyRing.Descriptor);
+        foreach (var endpoint in EndpointHandlers.All)
+        {
+            endpoint.Register(server);
+        }
     }
 
     /// <summary>OpenIddict's options from ours: the issuer, the clock, a placeholder signing key

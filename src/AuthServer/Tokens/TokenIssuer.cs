@@ -34,7 +34,7 @@ public sealed record IssueRequest(
 public sealed record IssuedToken(Token Token, string AccessToken);
 
 /// <summary>The one place a token row is made and stored, for both doors: OpenIddict's token
-/// endpoint (Protocol/Handlers/AccessTokenStorage.cs: OpenIddict signs, we store) and the
+/// endpoint (Protocol/TokenEndpoint/AccessTokenStorage.cs: OpenIddict signs, we store) and the
 /// management API (<see cref="IssueAsync"/>: we sign with IdentityModel's JsonWebTokenHandler, the
 /// library OpenIddict itself uses). Every token is stored, with its audit entry, before it is
 /// returned.</summary>

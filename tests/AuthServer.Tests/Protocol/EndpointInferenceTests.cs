@@ -1,5 +1,5 @@
 using AuthServer.Protocol;
-using AuthServer.Protocol.Handlers;
+using AuthServer.Protocol.AllEndpoints;
 using AuthServer.Storage;
 using AuthServer.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,7 +10,7 @@ using static OpenIddict.Server.OpenIddictServerEvents;
 
 namespace AuthServer.Tests.Protocol;
 
-/// <summary>Our endpoint inference (Protocol/Handlers/EndpointInference.cs) decides as OpenIddict's
+/// <summary>Our endpoint inference (Protocol/AllEndpoints/EndpointInference.cs) decides as OpenIddict's
 /// own InferEndpointType on every endpoint path, its variants of case and trailing slash, and
 /// paths that are not endpoints; and it is the one in the pipeline. Provider-independent: SQLite only.</summary>
 public sealed class EndpointInferenceTests : IAsyncLifetime

@@ -6,7 +6,7 @@ using AuthServer.Storage.Entities;
 namespace AuthServer.Tests.Protocol;
 
 /// <summary>The token, introspection and revocation endpoints write their JSON answers themselves
-/// (Protocol/Handlers/JsonResponse.cs, from a per-thread buffer): what a client reads is what
+/// (Protocol/AllEndpoints/JsonResponse.cs, from a per-thread buffer): what a client reads is what
 /// OpenIddict's writer gave, success or error, and concurrent answers never mix. The writer does
 /// not depend on the database, so this runs on SQLite only.</summary>
 public sealed class JsonResponseTests(SqliteProtocolFixture fixture) : ProtocolTestBase(fixture), IClassFixture<SqliteProtocolFixture>

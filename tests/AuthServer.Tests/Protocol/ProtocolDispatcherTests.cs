@@ -92,11 +92,11 @@ public sealed class ProtocolDispatcherTests : IAsyncLifetime
     {
         var claim = new System.Security.Claims.Claim("organisation_id", "o1");
         OpenIddict.Abstractions.OpenIddictExtensions.SetDestinations(claim, OpenIddict.Abstractions.OpenIddictConstants.Destinations.AccessToken);
-        Assert.Equal(AuthServer.Protocol.Handlers.HandleClientCredentialsRequest.AccessTokenOnly,
+        Assert.Equal(AuthServer.Protocol.TokenEndpoint.HandleClientCredentialsRequest.AccessTokenOnly,
             claim.Properties[OpenIddict.Abstractions.OpenIddictConstants.Properties.Destinations]);
 
         var ours = new System.Security.Claims.Claim("organisation_id", "o1");
-        ours.Properties[OpenIddict.Abstractions.OpenIddictConstants.Properties.Destinations] = AuthServer.Protocol.Handlers.HandleClientCredentialsRequest.AccessTokenOnly;
+        ours.Properties[OpenIddict.Abstractions.OpenIddictConstants.Properties.Destinations] = AuthServer.Protocol.TokenEndpoint.HandleClientCredentialsRequest.AccessTokenOnly;
         Assert.True(OpenIddict.Abstractions.OpenIddictExtensions.HasDestination(ours, OpenIddict.Abstractions.OpenIddictConstants.Destinations.AccessToken));
     }
 

@@ -12,7 +12,7 @@ namespace AuthServer.Tests.Security;
 
 /// <summary>Issue 14, items 2 and 5: the management API accepts only tokens whose only audience is
 /// its own (Management/ManagementCaller.cs); an introspecting client learns active:true only for
-/// tokens meant for it (Protocol/Handlers/Introspection.cs, RequireIntendedIntrospector).</summary>
+/// tokens meant for it (Protocol/IntrospectionEndpoint/Introspection.cs, RequireIntendedIntrospector).</summary>
 public abstract class AudienceTests(DatabaseProvider provider) : ServerTest(provider)
 {
     private const string ManagementAudience = "https://auth.test/management";

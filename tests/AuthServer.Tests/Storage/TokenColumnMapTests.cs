@@ -25,7 +25,7 @@ public abstract class TokenColumnMapTests(DatabaseProvider provider)
     internal static readonly Dictionary<string, string> Untouched = new()
     {
         // OpenIddict stores it for its own rows (authorization codes, refresh tokens); access tokens
-        // are stored without it (Protocol/Handlers/AccessTokenStorage.cs: PersistTokenPayload = false).
+        // are stored without it (Protocol/TokenEndpoint/AccessTokenStorage.cs: PersistTokenPayload = false).
         ["payload"] = "OpenIddict's serialized token, for its own rows only",
         // Extra properties of OpenIddict's own rows, written and read by its EF store.
         ["properties"] = "OpenIddict's JSON properties, for its own rows only",

@@ -33,7 +33,7 @@ public sealed class Client : OpenIddictEntityFrameworkCoreApplication<Guid, Auth
 
     /// <summary>The audiences (space separated) whose tokens this client may introspect: it learns
     /// active:true only for a token with one of them, or one issued to itself
-    /// (Protocol/Handlers/Introspection.cs).</summary>
+    /// (Protocol/IntrospectionEndpoint/Introspection.cs).</summary>
     public string? IntrospectionAudiences { get; set; }
 
     /// <summary>Access token lifetime; null means the server default. Bounded by the server maximum.</summary>

@@ -4,7 +4,7 @@ using OpenIddict.Server;
 using OpenIddict.Server.AspNetCore;
 using static OpenIddict.Server.OpenIddictServerEvents;
 
-namespace AuthServer.Protocol.Handlers;
+namespace AuthServer.Protocol.AllEndpoints;
 
 /// <summary>OpenIddict links the errors it makes to its own documentation (error_uri): every
 /// rejection, on every endpoint (ProcessErrorContext), and the default error of a challenge
@@ -62,32 +62,6 @@ public sealed class ApplyProtocolStatus<TContext>(FailedAuthenticationLimiter li
         else if (state.StatusCode is { } status)
         {
             http.Response.StatusCode = status;
-        }
-
-        return ValueTask.CompletedTask;
-    }
-}
-
-/// <summary>Refuses, before its secret is checked, a client_id or address that has failed to
-/// authenticate too often (429, so a correct guess looks like a wrong one).</summary>
-public sealed class ThrottleFailedAuthentication(FailedAuthenticationLimiter limiter) : IOpenIddictServerHandler<ProcessAuthenticationContext>
-{
-    public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessAuthenticationContext>()
-        .AddFilter<OpenIddictServerAspNetCoreHandlerFilters.RequireHttpRequest>()
-        .UseSingletonHandler<ThrottleFailedAuthentication>()
-        .SetOrder(OpenIddictServerHandlers.ValidateClientId.Descriptor.Order - 500)
-        .SetType(OpenIddictServerHandlerType.Custom)
-        .Build();
-
-    public ValueTask HandleAsync(ProcessAuthenticationContext context)
-    {
-        var http = context.Transaction.GetHttpRequest()!.HttpContext;
-        var clientId = context.ClientId is { Length: <= 256 } id ? id : null;
-        if (limiter.RetryAfter(FailedAuthenticationLimiter.ForClient(http, clientId)) is { } retryAfter)
-        {
-            ProtocolState.Of(context.Transaction).RetryAfter = retryAfter;
-            var error = OAuthError.TooManyFailures(retryAfter);
-            context.Reject(error.Error, error.Description);
         }
 
         return ValueTask.CompletedTask;

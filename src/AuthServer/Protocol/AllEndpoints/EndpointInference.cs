@@ -2,7 +2,7 @@ using Microsoft.AspNetCore;
 using OpenIddict.Server;
 using static OpenIddict.Server.OpenIddictServerEvents;
 
-namespace AuthServer.Protocol.Handlers;
+namespace AuthServer.Protocol.AllEndpoints;
 
 /// <summary>Which endpoint a request is for, decided from its path as OpenIddict's own
 /// <c>InferEndpointType</c> decides it for endpoints given as relative URIs (all of ours,
@@ -61,7 +61,7 @@ public sealed class InferEndpointFromPath : IOpenIddictServerHandler<ProcessRequ
             // closed rather than guess at host and port.
             if (candidate.IsAbsoluteUri)
             {
-                throw new InvalidOperationException($"Endpoint URIs must be relative here (Protocol/Handlers/EndpointInference.cs): {candidate}.");
+                throw new InvalidOperationException($"Endpoint URIs must be relative here (Protocol/AllEndpoints/EndpointInference.cs): {candidate}.");
             }
 
             var expected = candidate.OriginalString.AsSpan().TrimStart('/');

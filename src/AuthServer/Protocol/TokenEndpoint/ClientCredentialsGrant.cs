@@ -15,7 +15,7 @@ using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
 
-namespace AuthServer.Protocol.Handlers;
+namespace AuthServer.Protocol.TokenEndpoint;
 
 /// <summary>What an authenticated client may have on client_credentials (RFC 6749 section 4.4),
 /// decided from the client's registration, after OpenIddict has authenticated it:

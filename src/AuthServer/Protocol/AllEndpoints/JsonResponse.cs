@@ -6,7 +6,7 @@ using OpenIddict.Server;
 using OpenIddict.Server.AspNetCore;
 using static OpenIddict.Server.OpenIddictServerEvents;
 
-namespace AuthServer.Protocol.Handlers;
+namespace AuthServer.Protocol.AllEndpoints;
 
 /// <summary>Writes the JSON answer of the token, introspection and revocation endpoints as
 /// OpenIddict's own <c>ProcessJsonResponse</c> does (compact, relaxed escaping, Content-Length,

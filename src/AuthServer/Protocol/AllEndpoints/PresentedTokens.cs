@@ -10,7 +10,7 @@ using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
 
-namespace AuthServer.Protocol.Handlers;
+namespace AuthServer.Protocol.AllEndpoints;
 
 /// <summary>Validates JWTs against the key ring as it is now, not as it was when OpenIddict's
 /// options were built: a key rotated in on another node verifies here as soon as this node's ring

@@ -7,7 +7,7 @@ using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
 
-namespace AuthServer.Protocol.Handlers;
+namespace AuthServer.Protocol.IntrospectionEndpoint;
 
 /// <summary>Only clients registered for introspection may introspect. A client that authenticated
 /// but lacks the right gets 403 unauthorized_client (RFC 7662 section 2.3 uses 403 for it), not

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 using OpenIddict.Server;
 using static OpenIddict.Server.OpenIddictServerEvents;
 
-namespace AuthServer.Protocol.Handlers;
+namespace AuthServer.Protocol.AllEndpoints;
 
 /// <summary>Every token OpenIddict signs (access tokens, authorization codes, refresh tokens, and
 /// identity tokens, though none are issued here) is signed with the key ring's active key as the

@@ -13,65 +13,7 @@ using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
 
-namespace AuthServer.Protocol.Handlers;
-
-/// <summary>What a client may ask a person for: its registered business scopes (never the
-/// management scopes, which only API keys and client_credentials carry), and offline_access (a
-/// refresh token) when it is registered for the refresh_token grant. An omitted scope means its
-/// business scopes. The one place this rule lives: the authorization endpoint, the consent page
-/// and the token endpoint ask it.</summary>
-public static class UserGrantRules
-{
-    public const string AuthorizationCodeGrant = GrantTypes.AuthorizationCode;
-    public const string RefreshTokenGrant = GrantTypes.RefreshToken;
-
-    public static bool MayUse(Client client, string grant) =>
-        client.DisabledAt is null && ScopeService.Split(client.GrantTypes).Contains(grant, StringComparer.Ordinal);
-
-    /// <summary>The scopes to grant, or null when any requested scope is not the client's to ask for.</summary>
-    public static IReadOnlyList<string>? Scopes(Client client, IEnumerable<string> requested, IssuancePolicy policy)
-    {
-        var business = policy.BusinessScopesOf(ScopeService.Split(client.Scopes));
-        var list = requested.Distinct(StringComparer.Ordinal).ToList();
-        if (list.Count == 0)
-        {
-            return [.. business.Order(StringComparer.Ordinal)];
-        }
-
-        var offline = MayUse(client, RefreshTokenGrant);
-        return list.All(s => business.Contains(s) || (offline && s == OpenIddictConstants.Scopes.OfflineAccess)) ? list : null;
-    }
-}
-
-/// <summary>An authorization request (RFC 6749 section 4.1.1), after OpenIddict has checked the
-/// client, the exact redirect URI, the response type and PKCE (S256 only, always required): the
-/// client must be registered for the authorization code grant, and ask only for its scopes.
-/// Runs after the redirect URI is known to be the client's, so these errors go back to it with
-/// the state.</summary>
-public sealed class ValidateUserAuthorizationRequest(IOpenIddictApplicationManager applications, IssuancePolicy policy)
-    : IOpenIddictServerHandler<ValidateAuthorizationRequestContext>
-{
-    public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateAuthorizationRequestContext>()
-        .UseScopedHandler<ValidateUserAuthorizationRequest>()
-        .SetOrder(int.MaxValue - 100_000)
-        .SetType(OpenIddictServerHandlerType.Custom)
-        .Build();
-
-    public async ValueTask HandleAsync(ValidateAuthorizationRequestContext context)
-    {
-        var client = await applications.FindByClientIdAsync(context.ClientId!, context.CancellationToken) as Client;
-        if (client is null || !UserGrantRules.MayUse(client, UserGrantRules.AuthorizationCodeGrant))
-        {
-            context.Reject(Errors.UnauthorizedClient, "The client may not use the authorization code grant.");
-            return;
-        }
-
-        if (UserGrantRules.Scopes(client, context.Request.GetScopes(), policy) is null)
-        {
-            context.Reject(Errors.InvalidScope, "The requested scope exceeds what the client may ask for.");
-        }
-    }
-}
+namespace AuthServer.Protocol.TokenEndpoint;
 
 /// <summary>The token endpoint's authorization_code and refresh_token grants: OpenIddict has
 /// validated and redeemed the code (PKCE verifier, redirect URI, single use) or the refresh token

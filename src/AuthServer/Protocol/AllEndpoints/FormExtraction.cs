@@ -6,7 +6,7 @@ using OpenIddict.Server;
 using OpenIddict.Server.AspNetCore;
 using static OpenIddict.Server.OpenIddictServerEvents;
 
-namespace AuthServer.Protocol.Handlers;
+namespace AuthServer.Protocol.AllEndpoints;
 
 /// <summary>Replaces OpenIddict's form extraction on the token, revocation and introspection
 /// endpoints with our strict reader (Protocol/OAuthForm.cs). OpenIddict reads forms with ASP.NET
@@ -72,50 +72,5 @@ public sealed class StrictFormExtraction<TContext>(IOptions<AuthServerOptions> o
         // RFC 6749 section 3.1: a parameter sent without a value is treated as omitted.
         context.Transaction.Request = new OpenIddictRequest(form.Parameters.Where(p => p.Value.Length > 0)
             .Select(p => new KeyValuePair<string, string?>(p.Key, p.Value)));
-    }
-}
-
-/// <summary>The authorization endpoint takes GET and POST (the consent form posts the request
-/// back), read by OpenIddict's own extraction; a POST body ASP.NET Core's form reader cannot read
-/// (too long a key or value, bad encoding, a truncated upload) is refused here as invalid_request,
-/// a 400, where it would otherwise throw (FuzzTests).</summary>
-public sealed class RejectUnreadableAuthorizationForm : IOpenIddictServerHandler<ExtractAuthorizationRequestContext>
-{
-    public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ExtractAuthorizationRequestContext>()
-        .AddFilter<OpenIddictServerAspNetCoreHandlerFilters.RequireHttpRequest>()
-        .UseSingletonHandler<RejectUnreadableAuthorizationForm>()
-        .SetOrder(OpenIddictServerAspNetCoreHandlers.ExtractGetOrPostRequest<ExtractAuthorizationRequestContext>.Descriptor.Order - 500)
-        .SetType(OpenIddictServerHandlerType.Custom)
-        .Build();
-
-    public async ValueTask HandleAsync(ExtractAuthorizationRequestContext context)
-    {
-        var request = context.Transaction.GetHttpRequest() ?? throw new InvalidOperationException("No HTTP request.");
-        if (!HttpMethods.IsPost(request.Method) || string.IsNullOrEmpty(request.ContentType))
-        {
-            return;
-        }
-
-        try
-        {
-            // A Content-Type ASP.NET Core cannot parse (two media types, say) that OpenIddict would
-            // still take for a form is refused too.
-            if (!request.HasFormContentType)
-            {
-                if (request.ContentType.Contains("x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
-                {
-                    context.Reject(OpenIddictConstants.Errors.InvalidRequest, "The request body is not a readable form.");
-                }
-
-                return;
-            }
-
-            await request.ReadFormAsync(request.HttpContext.RequestAborted);
-        }
-        catch (Exception exception) when (exception is InvalidDataException or BadHttpRequestException or IOException or FormatException
-            or System.Text.DecoderFallbackException or ArgumentException or InvalidOperationException)
-        {
-            context.Reject(OpenIddictConstants.Errors.InvalidRequest, "The request body is not a readable form.");
-        }
     }
 }

@@ -6,7 +6,7 @@ using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using static OpenIddict.Server.OpenIddictServerEvents;
 
-namespace AuthServer.Protocol.Handlers;
+namespace AuthServer.Protocol.RevocationEndpoint;
 
 /// <summary>RFC 7009: revokes the presented access or refresh token (a refresh token with its whole grant, section 2.1) when the calling client is the one it was
 /// issued to, in place of OpenIddict's RevokeToken (a read and a full-row UPDATE per token): the

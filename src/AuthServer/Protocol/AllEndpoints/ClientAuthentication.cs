@@ -5,8 +5,9 @@ using OpenIddict.Server;
 using OpenIddict.Server.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
+using AuthServer.Security;
 
-namespace AuthServer.Protocol.Handlers;
+namespace AuthServer.Protocol.AllEndpoints;
 
 /// <summary>An Authorization header that is not well-formed client_secret_basic (another scheme,
 /// bad base64, no colon) is invalid_client, 401 with a Basic challenge: RFC 6749 section 5.2 names
@@ -58,49 +59,26 @@ public sealed class RejectMalformedAuthorization<TContext> : IOpenIddictServerHa
     }
 }
 
-/// <summary>A token request without client authentication is invalid_client (401), as RFC 6749
-/// section 5.2 says ("no client authentication included"); OpenIddict answers invalid_request
-/// for a missing client_id or secret. Only the grants of a person (authorization_code,
-/// refresh_token) may come from a public client, with its client_id alone (section 3.2.1);
-/// OpenIddict then refuses a confidential client without its secret.</summary>
-public sealed class RequireClientAuthentication : IOpenIddictServerHandler<ValidateTokenRequestContext>
+/// <summary>Refuses, before its secret is checked, a client_id or address that has failed to
+/// authenticate too often (429, so a correct guess looks like a wrong one).</summary>
+public sealed class ThrottleFailedAuthentication(FailedAuthenticationLimiter limiter) : IOpenIddictServerHandler<ProcessAuthenticationContext>
 {
-    public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenRequestContext>()
-        .UseSingletonHandler<RequireClientAuthentication>()
-        .SetOrder(OpenIddictServerHandlers.Exchange.ValidateClientIdParameter.Descriptor.Order - 500)
+    public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessAuthenticationContext>()
+        .AddFilter<OpenIddictServerAspNetCoreHandlerFilters.RequireHttpRequest>()
+        .UseSingletonHandler<ThrottleFailedAuthentication>()
+        .SetOrder(OpenIddictServerHandlers.ValidateClientId.Descriptor.Order - 500)
         .SetType(OpenIddictServerHandlerType.Custom)
         .Build();
 
-    public ValueTask HandleAsync(ValidateTokenRequestContext context)
+    public ValueTask HandleAsync(ProcessAuthenticationContext context)
     {
-        if (string.IsNullOrEmpty(context.Request.ClientId)
-            || (string.IsNullOrEmpty(context.Request.ClientSecret) && !context.Request.IsAuthorizationCodeGrantType() && !context.Request.IsRefreshTokenGrantType()))
+        var http = context.Transaction.GetHttpRequest()!.HttpContext;
+        var clientId = context.ClientId is { Length: <= 256 } id ? id : null;
+        if (limiter.RetryAfter(FailedAuthenticationLimiter.ForClient(http, clientId)) is { } retryAfter)
         {
-            context.Reject(Errors.InvalidClient, "Client authentication is required.");
-        }
-
-        return ValueTask.CompletedTask;
-    }
-}
-
-/// <summary>The token response states the granted scope and the exact lifetime, always: OpenIddict
-/// leaves scope out when it equals the request (RFC 6749 section 5.1 allows either) and derives
-/// expires_in from the clock after signing (3599 for an hour); clients that log or cache by these
-/// fields see the same values every time.</summary>
-public sealed class DescribeIssuedToken : IOpenIddictServerHandler<ApplyTokenResponseContext>
-{
-    public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ApplyTokenResponseContext>()
-        .UseSingletonHandler<DescribeIssuedToken>()
-        .SetOrder(int.MinValue + 50_000)
-        .SetType(OpenIddictServerHandlerType.Custom)
-        .Build();
-
-    public ValueTask HandleAsync(ApplyTokenResponseContext context)
-    {
-        if (ProtocolState.Of(context.Transaction).Issued is { Sequence: > 0 } token && context.Response.AccessToken is not null)
-        {
-            context.Response.Scope = token.Scopes;
-            context.Response.ExpiresIn = (long)(token.ExpiresAt - token.CreatedAt).TotalSeconds;
+            ProtocolState.Of(context.Transaction).RetryAfter = retryAfter;
+            var error = OAuthError.TooManyFailures(retryAfter);
+            context.Reject(error.Error, error.Description);
         }
 
         return ValueTask.CompletedTask;

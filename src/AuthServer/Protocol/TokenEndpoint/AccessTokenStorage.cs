@@ -5,7 +5,7 @@ using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
 
-namespace AuthServer.Protocol.Handlers;
+namespace AuthServer.Protocol.TokenEndpoint;
 
 /// <summary>Before OpenIddict makes an access token: it must not store it (we do, in one batched
 /// INSERT with the group commit, instead of its INSERT plus, for reference tokens, an UPDATE with
@@ -74,49 +74,67 @@ public sealed class ShapeAccessTokenClaims : IOpenIddictServerHandler<GenerateTo
     }
 }
 
-/// <summary>Stores the token row, through the group commit, before OpenIddict returns the token:
-/// a returned token always exists. A reference token gets its 256-bit handle here, and only the
+/// <summary>Stores a reference token's row, through the group commit, before OpenIddict returns
+/// it: a returned token always exists. The token gets its 256-bit handle here, and only the
 /// handle's SHA-256 is stored (OpenIddict would store the whole JWT as the payload, which could be
-/// presented as a bearer token); the handle is set before OpenIddict would sign a JWT, so a
+/// presented as a bearer token). The handle is set before OpenIddict would sign a JWT, so a
 /// reference token costs no signature.</summary>
-public sealed class StoreAccessToken(TokenIssuer issuer) : IOpenIddictServerHandler<GenerateTokenContext>
+public sealed class StoreReferenceAccessToken(TokenIssuer issuer) : IOpenIddictServerHandler<GenerateTokenContext>
 {
-    public static OpenIddictServerHandlerDescriptor ReferenceDescriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<GenerateTokenContext>()
-        .UseScopedHandler<StoreAccessToken>()
+    public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<GenerateTokenContext>()
+        .UseScopedHandler<StoreReferenceAccessToken>()
         .SetOrder(OpenIddictServerHandlers.Protection.GenerateIdentityModelToken.Descriptor.Order - 500)
         .SetType(OpenIddictServerHandlerType.Custom)
         .Build();
 
-    public static OpenIddictServerHandlerDescriptor JwtDescriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<GenerateTokenContext>()
-        .UseScopedHandler<StoreAccessToken>()
+    public async ValueTask HandleAsync(GenerateTokenContext context)
+    {
+        if (AccessTokenRow.Unstored(context) is not ({ Format: TokenFormat.Reference } token, { } issue, var state))
+        {
+            return;
+        }
+
+        context.Token = state.ReferenceHandle = TokenIssuer.AttachReferenceHandle(token);
+        await issuer.StoreAsync(token, issue, context.CancellationToken);
+    }
+}
+
+/// <summary>Stores a JWT access token's row, through the group commit, once OpenIddict has signed
+/// it and before it is returned: a returned token always exists. A reference token, stored
+/// before signing, keeps its handle whatever ran in between.</summary>
+public sealed class StoreJwtAccessToken(TokenIssuer issuer) : IOpenIddictServerHandler<GenerateTokenContext>
+{
+    public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<GenerateTokenContext>()
+        .UseScopedHandler<StoreJwtAccessToken>()
         .SetOrder(OpenIddictServerHandlers.Protection.GenerateIdentityModelToken.Descriptor.Order + 500)
         .SetType(OpenIddictServerHandlerType.Custom)
         .Build();
 
     public async ValueTask HandleAsync(GenerateTokenContext context)
     {
-        var state = ProtocolState.Of(context.Transaction);
-        if (context.TokenType != TokenTypeIdentifiers.AccessToken || state is not { Issued: { } token, Issue: { } issue })
+        if (context.TokenType == TokenTypeIdentifiers.AccessToken && ProtocolState.Of(context.Transaction) is { ReferenceHandle: { } handle })
         {
+            context.Token = handle;
             return;
         }
 
-        if (token.Sequence != 0)
+        if (AccessTokenRow.Unstored(context) is not ({ Format: TokenFormat.Jwt } token, { } issue, _) || string.IsNullOrEmpty(context.Token))
         {
-            // Already stored: keep the reference handle, whatever ran in between.
-            context.Token = state.ReferenceHandle ?? context.Token;
             return;
-        }
-
-        if (token.Format == TokenFormat.Reference)
-        {
-            context.Token = state.ReferenceHandle = TokenIssuer.AttachReferenceHandle(token);
-        }
-        else if (string.IsNullOrEmpty(context.Token))
-        {
-            return; // the JWT is signed after the reference step; store it then
         }
 
         await issuer.StoreAsync(token, issue, context.CancellationToken);
+    }
+}
+
+/// <summary>The access token row this request issues, while it is not yet stored.</summary>
+internal static class AccessTokenRow
+{
+    public static (Token? Token, IssueRequest? Issue, ProtocolState State) Unstored(GenerateTokenContext context)
+    {
+        var state = ProtocolState.Of(context.Transaction);
+        return context.TokenType == TokenTypeIdentifiers.AccessToken && state is { Issued: { Sequence: 0 } token, Issue: { } issue }
+            ? (token, issue, state)
+            : (null, null, state);
     }
 }

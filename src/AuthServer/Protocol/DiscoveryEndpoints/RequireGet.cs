@@ -3,7 +3,7 @@ using OpenIddict.Server;
 using OpenIddict.Server.AspNetCore;
 using static OpenIddict.Server.OpenIddictServerEvents;
 
-namespace AuthServer.Protocol.Handlers;
+namespace AuthServer.Protocol.DiscoveryEndpoints;
 
 /// <summary>Metadata and the JWK Set are read with GET (RFC 8414 section 3.1, RFC 7517): any other
 /// method is 405 with Allow: GET (RFC 9110 section 15.5.6), where OpenIddict would answer 400.</summary>
