@@ -15,7 +15,7 @@ public sealed class AuthServerMetrics
         PruningRuns = Meter.CreateCounter<long>("authserver.pruning.runs", "{run}",
             "Pruning runs, by outcome: completed, failed, cancelled, or skipped (another node has the slot).");
         PruningDeleted = Meter.CreateCounter<long>("authserver.pruning.deleted", "{record}",
-            "Records deleted by pruning, by kind: tokens, audit_events, signing_keys.");
+            "Records deleted by pruning, by kind: tokens, authorizations, audit_events, signing_keys.");
         PruningErrors = Meter.CreateCounter<long>("authserver.pruning.errors", "{error}",
             "Pruning batches that failed; the run goes on with the other kinds and fails at the end.");
         PruningDuration = Meter.CreateHistogram<double>("authserver.pruning.duration", "s",
