@@ -206,7 +206,8 @@ public sealed class TokenRevoker(
     /// <summary>Inside revoke-all's transaction: every grant of the organisation ends (its
     /// remembered consent included), by the (organisation_id, subject) index. Their tokens stored up
     /// to the watermark are revoked by it already and are not touched (there may be millions); those
-    /// stored since, found by the (organisation_id, status, sequence) index, are revoked one by one.
+    /// stored since (an index range above the watermark: the primary key, or the (organisation_id,
+    /// status, sequence) index) are revoked one by one.
     /// Returns how many of those it revoked.</summary>
     private async Task<int> EndOrganisationGrantsAsync(string organisationId, long watermark, Actor actor, DateTimeOffset now, CancellationToken cancellationToken)
     {
