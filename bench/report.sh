@@ -140,10 +140,13 @@ function factratio(provider, name,   a, b) {
   a = fact[provider ",previous_" name]; b = fact[provider "," name]
   return (a == "" || b == "" || a == 0) ? "—" : sprintf("**%.2f×**", b / a)
 }
-function bulkcell(provider, p,   ms, ok) {
+# The count of revoked tokens only where the build answers one (before issue 28; -1 = not answered).
+function bulkcell(provider, p,   ms, ok, count) {
   ms = fact[provider "," p "bulk_ms"]; if (ms == "") return "not measured"
-  ok = ms <= 1000 && fact[provider "," p "bulk_active_before"] == fact[provider "," p "bulk_sample"] && fact[provider "," p "bulk_active_after"] == 0
-  return sprintf("%.2f s, %s revoked; sample %d/%d active before, %d/%d inactive after", ms / 1000, fmt(fact[provider "," p "bulk_count"]),
+  ok = ms <= 500 && fact[provider "," p "bulk_active_before"] == fact[provider "," p "bulk_sample"] && fact[provider "," p "bulk_active_after"] == 0
+  count = fact[provider "," p "bulk_count"]
+  count = (count == "" || count < 0) ? "no count answered" : fmt(count) " revoked"
+  return sprintf("%.3f s, %s; sample: %d/%d active before, %d/%d inactive right after", ms / 1000, count,
     fact[provider "," p "bulk_active_before"], fact[provider "," p "bulk_sample"], fact[provider "," p "bulk_sample"] - fact[provider "," p "bulk_active_after"],
     fact[provider "," p "bulk_sample"]) " — " (ok ? "pass" : "**MISS**")
 }
@@ -179,7 +182,7 @@ END {
   for (d = 1; d <= 2; d++)
     printf "| server peak memory (VmHWM, whole run) | %s | ≤ 300 MB | %s | %s | %s | — | %s | — |\n", dbname[d], memory(db[d], "previous_"), memory(db[d], ""), factratio(db[d], "peak_rss_kb"), peermemory()
   for (d = 1; d <= 2; d++)
-    printf "| bulk revocation of an organisation with %s active tokens (POST /tokens/revoke) | %s | ≤ 1 s, all inactive on return | %s | %s | %s | — | — | — |\n",
+    printf "| bulk revocation of an organisation with %s active tokens (POST /tokens/revoke) | %s | ≤ 0.5 s (issue 28), all inactive on return | %s | %s | %s | — | — | — |\n",
       fmt(bulk), dbname[d], bulkcell(db[d], "previous_"), bulkcell(db[d], ""), factratio(db[d], "bulk_ms")
   if (fact["postgresql,prune_ms"] != "" || fact["postgresql,previous_prune_ms"] != "") {
     printf "| pruning %s expired tokens among %s valid ones (the scheduled job in the server), issuance alongside | PostgreSQL (only, as issue 5 asks) | ≤ 60 s | %s | %s | %s | — | — | — |\n",

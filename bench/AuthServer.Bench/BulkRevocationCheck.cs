@@ -8,7 +8,9 @@ namespace AuthServer.Bench;
 
 /// <summary>Times POST /tokens/revoke (the organisation's API key) from the client side, and
 /// checks a sample of the organisation's tokens: all active before the call, all inactive the
-/// moment it returns. A sample that was not active before would prove nothing.</summary>
+/// moment it returns. A sample that was not active before would prove nothing. Prints the answer's
+/// revokedTimestamp, and its revokedTokensCount where the build still answers one (before issue 28;
+/// -1 otherwise), so that the previous build can be measured with the same report.</summary>
 internal static class BulkRevocationCheck
 {
     public static async Task<int> RunAsync(Arguments args)
@@ -31,15 +33,17 @@ internal static class BulkRevocationCheck
         var elapsed = stopwatch.Elapsed;
 
         var activeAfter = await CountActiveAsync(http, introspectAuth, sample);
-        long revoked = -1;
+        long revoked = -1, revokedTimestamp = -1;
         if (response.IsSuccessStatusCode)
         {
             using var json = JsonDocument.Parse(body);
-            revoked = json.RootElement.GetProperty("data").GetProperty("revokedTokensCount").GetInt64();
+            var data = json.RootElement.GetProperty("data");
+            revoked = data.TryGetProperty("revokedTokensCount", out var count) ? count.GetInt64() : -1;
+            revokedTimestamp = data.TryGetProperty("revokedTimestamp", out var at) ? at.GetInt64() : -1;
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{{\"status\":{(int)response.StatusCode},\"ms\":{elapsed.TotalMilliseconds:F0},\"revokedTokensCount\":{revoked},\"sample\":{sample.Length},\"sampleActiveBefore\":{activeBefore},\"sampleActiveAfter\":{activeAfter}}}"));
+            $"{{\"status\":{(int)response.StatusCode},\"ms\":{elapsed.TotalMilliseconds:F0},\"revokedTokensCount\":{revoked},\"revokedTimestamp\":{revokedTimestamp},\"sample\":{sample.Length},\"sampleActiveBefore\":{activeBefore},\"sampleActiveAfter\":{activeAfter}}}"));
         return response.IsSuccessStatusCode ? 0 : 1;
     }
 

@@ -17,6 +17,7 @@ internal static class PruneCommands
             tokensDeleted = result.TokensDeleted,
             auditEventsDeleted = result.AuditEventsDeleted,
             signingKeysDeleted = result.SigningKeysDeleted,
+            authorizationsDeleted = result.AuthorizationsDeleted,
             batches = result.Batches,
             durationMs = result.DurationMs,
             finished = result.Finished,

@@ -42,9 +42,9 @@ public static class ManagementEndpoints
             .Returns<Envelope<TokenData>>("getToken", "Get one of the caller's tokens.");
 
         api.MapPost("/organisations/{organisationId}/tokens/revoke", TokenRevocationEndpoints.AllForOrganisationAsync)
-            .Returns<Envelope<RevokedTokens>>("revokeTokensForOrganisation", "Revoke all tokens of an organisation (O(1) watermark).");
+            .Returns<Envelope<RevokedAllTokens>>("revokeTokensForOrganisation", "Revoke all tokens of an organisation (O(1) watermark); answers its time, not a count.");
         api.MapPost("/tokens/revoke", Handler(TokenRevocationEndpoints.AllForSelfAsync))
-            .Returns<Envelope<RevokedTokens>>("revokeAllTokens", "Revoke all tokens of the caller's organisation.");
+            .Returns<Envelope<RevokedAllTokens>>("revokeAllTokens", "Revoke all tokens of the caller's organisation; answers its time, not a count.");
         api.MapPost("/organisations/{organisationId}/tokens/{tokenId}/revoke", TokenRevocationEndpoints.OneForOrganisationAsync)
             .Returns<Envelope<TokenData>>("revokeTokenForOrganisation", "Revoke one token of an organisation.");
         api.MapPost("/tokens/{tokenId}/revoke", TokenRevocationEndpoints.OneForSelfAsync)

@@ -57,6 +57,11 @@ public sealed record Link(string Id, string ResourceType, string Uri);
 /// <summary>Answer of a bulk revocation: how many tokens were still active and are now revoked.</summary>
 public sealed record RevokedTokens(string Uri, int RevokedTokensCount, IReadOnlyList<Link> Links);
 
+/// <summary>Answer of a revoke-all: every token the organisation held when it was revoked is
+/// revoked, and shows <see cref="RevokedTimestamp"/> as its revokedTimestamp. No count of them: the
+/// revocation costs the same whatever their number, and counting them would not (Tokens/BulkRevocation.cs).</summary>
+public sealed record RevokedAllTokens(string Uri, long RevokedTimestamp, IReadOnlyList<Link> Links);
+
 public sealed record ChildOrganisation(string Id, string Uri, string Name);
 
 public sealed record AuditEntry(

@@ -20,7 +20,8 @@ public static class ManagementOpenApi
             "requestingOrganisation":"p4rtn3r0x1","clientId":"apikey:k3y1d0x9zq","subject":"apikey:k3y1d0x9zq","status":"ACTIVE",
             "links":[{"id":"4f1c2a8e-3b7d-4e59-9a61-2f0d8c7b6e15","resourceType":"revoketoken","uri":"/organisations/ybo8zd8j2q/tokens/4f1c2a8e-3b7d-4e59-9a61-2f0d8c7b6e15/revoke"}]}}
             """,
-        [typeof(Envelope<RevokedTokens>)] = """{"uri":"/organisations/ybo8zd8j2q/tokens/revoke","data":{"uri":"/organisations/ybo8zd8j2q/tokens","revokedTokensCount":3,"links":[]}}""",
+        [typeof(Envelope<RevokedTokens>)] = """{"uri":"/organisations/ybo8zd8j2q/tokens/revoke-selected","data":{"uri":"/organisations/ybo8zd8j2q/tokens","revokedTokensCount":3,"links":[]}}""",
+        [typeof(Envelope<RevokedAllTokens>)] = """{"uri":"/organisations/ybo8zd8j2q/tokens/revoke","data":{"uri":"/organisations/ybo8zd8j2q/tokens","revokedTimestamp":1767225600000,"links":[]}}""",
         [typeof(PagedEnvelope<ChildOrganisation>)] = """
             {"uri":"/organisations?pagenumber=1&pagesize=20","data":[{"id":"ybo8zd8j2q","uri":"/organisations/ybo8zd8j2q","name":"Acme Merchant"}],
             "page":{"pageNumber":1,"pageSize":20,"totalElements":1,"totalPages":1}}

@@ -26,7 +26,8 @@ public static class TokenRevocationEndpoints
 
     public static Task<IResult> ByClientForSelfAsync(HttpContext http) => RevokeByClientAsync(http, null);
 
-    /// <summary>Watermark revocation: O(1) writes; every token of the organisation issued so far is revoked when this returns.</summary>
+    /// <summary>Watermark revocation: O(1) whatever the number of tokens; every token of the organisation
+    /// issued so far is revoked when this returns. Answers the revocation's time, not a count.</summary>
     private static async Task<IResult> RevokeAllAsync(HttpContext http, string? organisationId)
     {
         var caller = ManagementCaller.From(http);
@@ -36,8 +37,10 @@ public static class TokenRevocationEndpoints
             return refusal!;
         }
 
-        var count = await http.RequestServices.GetRequiredService<TokenRevoker>().RevokeAllAsync(target.Id, caller.Actor, http.RequestAborted);
-        return Counted(http, target.Id, count);
+        var revocation = await http.RequestServices.GetRequiredService<TokenRevoker>().RevokeAllAsync(target.Id, caller.Actor, http.RequestAborted);
+        return ManagementRequest.Json(new Envelope<RevokedAllTokens>(
+            ManagementRequest.RequestUri(http),
+            new RevokedAllTokens($"/organisations/{target.Id}/tokens", revocation.RevokedAt.ToUnixTimeMilliseconds(), [])));
     }
 
     /// <summary>Revoking an already revoked token answers the token as it is (idempotent).</summary>

@@ -15,7 +15,7 @@ public sealed class AuthServerMetrics
         PruningRuns = Meter.CreateCounter<long>("authserver.pruning.runs", "{run}",
             "Pruning runs, by outcome: completed, failed, cancelled, or skipped (another node has the slot).");
         PruningDeleted = Meter.CreateCounter<long>("authserver.pruning.deleted", "{record}",
-            "Records deleted by pruning, by kind: tokens, audit_events, signing_keys.");
+            "Records deleted by pruning, by kind: tokens, authorizations, audit_events, signing_keys.");
         PruningErrors = Meter.CreateCounter<long>("authserver.pruning.errors", "{error}",
             "Pruning batches that failed; the run goes on with the other kinds and fails at the end.");
         PruningDuration = Meter.CreateHistogram<double>("authserver.pruning.duration", "s",
@@ -29,7 +29,9 @@ public sealed class AuthServerMetrics
         TokensIssued = Meter.CreateCounter<long>("authserver.tokens.issued", "{token}",
             "Access tokens issued (stored, then returned), by format (jwt, reference) and path (client_credentials, management, renewal).");
         TokensRevoked = Meter.CreateCounter<long>("authserver.tokens.revoked", "{token}",
-            "Tokens that a revocation moved from active to revoked, by kind: single, selected, client, all.");
+            "Tokens that a revocation moved from active to revoked, by kind: single, selected, client, grant, minted. A revoke-all is not counted here (BulkRevocations).");
+        BulkRevocations = Meter.CreateCounter<long>("authserver.bulk_revocations", "{revocation}",
+            "Revoke-alls of an organisation: each moves its watermark over every token it holds, whatever their number, and does not count them.");
         TokensIntrospected = Meter.CreateCounter<long>("authserver.tokens.introspected", "{request}",
             "Introspection answers, by active (true, false).");
         WriterBatchSize = Meter.CreateHistogram<long>("authserver.token_writer.batch_size", "{change}",
@@ -54,6 +56,7 @@ public sealed class AuthServerMetrics
 
     public Counter<long> TokensIssued { get; }
     public Counter<long> TokensRevoked { get; }
+    public Counter<long> BulkRevocations { get; }
     public Counter<long> TokensIntrospected { get; }
 
     public Histogram<long> WriterBatchSize { get; }

@@ -1,5 +1,6 @@
 using AuthServer.Storage;
 using AuthServer.Storage.Entities;
+using OpenIddict.Abstractions;
 
 namespace AuthServer.Pruning;
 
@@ -45,11 +46,27 @@ public sealed record PruneBatchStatement(string Table, string Key, string Where,
     public static readonly PruneBatchStatement BulkRevoked = new("tokens", "sequence",
         "organisation_id = @p0 AND status = @p1 AND sequence <= @p2", "sequence", 3);
 
+    /// <summary>People's grants (OpenIddict authorizations) nobody can use any more, by OpenIddict's
+    /// own rule (its stores' PruneAsync): created before the cutoff (@p0, a UTC DateTime: OpenIddict's
+    /// creation_date column, not epoch milliseconds), and either no longer valid (revoked, ...) or ad
+    /// hoc; never a valid permanent one (remembered consent). Stricter than OpenIddict's: only once no
+    /// token names it any more. Its tokens go first, each by its own rule above (expired, revoked, bulk
+    /// revoked; the foreign key would refuse the delete otherwise), so a grant's tokens are kept for
+    /// the whole Retention like every other token, and an ad-hoc grant with a token left is kept
+    /// whether that token is valid or not. Hand-written like the other kinds; the NOT EXISTS probes
+    /// ix_tokens_authorization_id. Authorizations have no index on creation_date (the table holds one
+    /// row per grant, not per token): the batch walks the primary key (ids are version-7 UUIDs, so
+    /// roughly oldest first) past the kept rows.</summary>
+    public static readonly PruneBatchStatement Authorizations = new("authorizations", "id",
+        $"creation_date < @p0 AND (status IS NULL OR status <> '{OpenIddictConstants.Statuses.Valid}' " +
+        $"OR type = '{OpenIddictConstants.AuthorizationTypes.AdHoc}') " +
+        "AND NOT EXISTS (SELECT 1 FROM tokens t WHERE t.authorization_id = authorizations.id)", "id", 1);
+
     public static readonly PruneBatchStatement Audit = new("audit_events", "id", "occurred_at < @p0", "occurred_at", 1);
 
     public static readonly PruneBatchStatement Keys = new("signing_keys", "id", "published_until < @p0 AND retired_at IS NOT NULL", "published_until", 1);
 
-    public static IReadOnlyList<PruneBatchStatement> All { get; } = [Expired, Revoked, BulkRevoked, Audit, Keys];
+    public static IReadOnlyList<PruneBatchStatement> All { get; } = [Expired, Revoked, BulkRevoked, Authorizations, Audit, Keys];
 
     /// <summary>The organisations that still hold tokens under a watermark set before the cutoff
     /// (@p0). Plain SQL that SQLite, PostgreSQL and SQL Server all accept.</summary>

@@ -21,20 +21,20 @@ public sealed record PruningNode(string Name)
 /// Core's command pipeline while it serves.</summary>
 public sealed class PruneRuns(AuthServerDbContext db, StorageInfo storage, TimeProvider time)
 {
-    private const string Columns = "slot, node, started_at, tokens_deleted, audit_events_deleted, signing_keys_deleted, batches";
+    private const string Columns = "slot, node, started_at, tokens_deleted, audit_events_deleted, signing_keys_deleted, authorizations_deleted, batches";
 
     /// <summary>The claim on SQLite and PostgreSQL: the primary key admits one insert, the others do nothing.</summary>
-    public const string Claim = $"INSERT INTO prune_runs ({Columns}) VALUES (@p0, @p1, @p2, 0, 0, 0, 0) ON CONFLICT (slot) DO NOTHING";
+    public const string Claim = $"INSERT INTO prune_runs ({Columns}) VALUES (@p0, @p1, @p2, 0, 0, 0, 0, 0) ON CONFLICT (slot) DO NOTHING";
 
     /// <summary>SQL Server has no ON CONFLICT. UPDLOCK, HOLDLOCK on the existence check lock the
     /// slot's key range until the insert, so concurrent claims take turns and the later ones insert
     /// nothing; the primary key would still refuse a second row (error 2627, also read as "claimed").</summary>
-    public const string ClaimSqlServer = $"INSERT INTO prune_runs ({Columns}) SELECT @p0, @p1, @p2, 0, 0, 0, 0 " +
+    public const string ClaimSqlServer = $"INSERT INTO prune_runs ({Columns}) SELECT @p0, @p1, @p2, 0, 0, 0, 0, 0 " +
         "WHERE NOT EXISTS (SELECT 1 FROM prune_runs WITH (UPDLOCK, HOLDLOCK) WHERE slot = @p0)";
 
     /// <summary>Plain SQL that every provider accepts.</summary>
     public const string Complete = "UPDATE prune_runs SET finished_at = @p0, error = @p1, tokens_deleted = @p2, audit_events_deleted = @p3, " +
-        "signing_keys_deleted = @p4, batches = @p5 WHERE slot = @p6";
+        "signing_keys_deleted = @p4, batches = @p5, authorizations_deleted = @p7 WHERE slot = @p6";
 
     /// <summary>Plain SQL that every provider accepts.</summary>
     public const string DeleteOlder = "DELETE FROM prune_runs WHERE slot < @p0";
@@ -60,7 +60,7 @@ public sealed class PruneRuns(AuthServerDbContext db, StorageInfo storage, TimeP
     public Task CompleteAsync(DateTimeOffset slot, PruneResult? result, string? error, CancellationToken cancellationToken) =>
         SqlCommands.ExecuteAsync(db, Complete, cancellationToken, time.GetUtcNow().ToUnixTimeMilliseconds(), error?[..Math.Min(error.Length, 2000)],
             result?.TokensDeleted ?? 0, result?.AuditEventsDeleted ?? 0, result?.SigningKeysDeleted ?? 0, result?.Batches ?? 0,
-            slot.ToUnixTimeMilliseconds());
+            slot.ToUnixTimeMilliseconds(), result?.AuthorizationsDeleted ?? 0);
 
     /// <summary>The ledger itself is kept as long as the audit log.</summary>
     public Task<int> DeleteOlderThanAsync(DateTimeOffset cutoff, CancellationToken cancellationToken) =>

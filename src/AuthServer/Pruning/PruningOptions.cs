@@ -1,6 +1,6 @@
 namespace AuthServer.Pruning;
 
-/// <summary>Removal of tokens, audit entries and signing keys nobody needs any more. Bound from
+/// <summary>Removal of tokens, people's ended grants, audit entries and signing keys nobody needs any more. Bound from
 /// the <c>Pruning</c> section and validated at start-up.</summary>
 public sealed class PruningOptions
 {
@@ -30,7 +30,7 @@ public sealed class PruningOptions
     /// compared batch sizes; docs/pruning.md has its figures).</summary>
     public int BatchSize { get; set; } = 250;
 
-    /// <summary>Delete statements per table (tokens, audit_events, signing_keys) per run
+    /// <summary>Delete statements per table (tokens, authorizations, audit_events, signing_keys) per run
     /// (1..1000000), so that a backlog of one table cannot use up the run of another; the next run
     /// continues where this stopped. Default 100,000: 25,000,000 rows of each table per run at the
     /// default BatchSize.</summary>

@@ -10,7 +10,7 @@ namespace AuthServer.Pruning;
 /// <summary>What one pruning pass deleted. <see cref="Finished"/> is false when the pass stopped
 /// at a table's <see cref="PruningOptions.MaxBatchesPerTable"/> or at <see cref="PruningOptions.TimeBudget"/>
 /// with prunable rows left; the next pass continues from there.</summary>
-public sealed record PruneResult(long TokensDeleted, long AuditEventsDeleted, long SigningKeysDeleted, int Batches, long DurationMs, bool Finished);
+public sealed record PruneResult(long TokensDeleted, long AuditEventsDeleted, long SigningKeysDeleted, long AuthorizationsDeleted, int Batches, long DurationMs, bool Finished);
 
 /// <summary>One pruning pass, for the scheduled job and the <c>prune</c> command. Deletes in
 /// bounded batches: each batch is one short statement that selects at most BatchSize keys by an
@@ -21,6 +21,9 @@ public sealed record PruneResult(long TokensDeleted, long AuditEventsDeleted, lo
 /// <item>tokens that expired before the cutoff, whatever their status;</item>
 /// <item>tokens revoked one by one (status REVOKED) before the cutoff;</item>
 /// <item>tokens under their organisation's bulk-revocation watermark, when that revocation lies before the cutoff;</item>
+/// <item>people's grants (authorizations) created before the cutoff that are no longer valid or ad
+/// hoc, once no token names them any more: never a valid permanent one (remembered consent), see
+/// <see cref="PruneBatchStatement.Authorizations"/>;</item>
 /// <item>retired signing keys no longer published since before the cutoff;</item>
 /// <item>audit entries older than now - AuditRetention.</item>
 /// </list>
@@ -56,18 +59,23 @@ public sealed class TokenPruner(
         await using var expiredBatch = new BatchDelete(db, timeout, storage, PruneBatchStatement.Expired);
         await using var revokedBatch = new BatchDelete(db, timeout, storage, PruneBatchStatement.Revoked);
         await using var bulkRevokedBatch = new BatchDelete(db, timeout, storage, PruneBatchStatement.BulkRevoked);
+        await using var authorizationsBatch = new BatchDelete(db, timeout, storage, PruneBatchStatement.Authorizations);
         await using var auditBatch = new BatchDelete(db, timeout, storage, PruneBatchStatement.Audit);
         await using var keysBatch = new BatchDelete(db, timeout, storage, PruneBatchStatement.Keys);
         var batchSize = settings.BatchSize;
         var tokens = new Table("tokens", settings.MaxBatchesPerTable);
+        var authorizationsTable = new Table("authorizations", settings.MaxBatchesPerTable);
         var auditEvents = new Table("audit_events", settings.MaxBatchesPerTable);
         var signingKeys = new Table("signing_keys", settings.MaxBatchesPerTable);
         var expired = new Source(tokens, "expired", ct => expiredBatch.ExecuteAsync(batchSize, ct, cutoffMs));
         var revoked = new Source(tokens, "revoked", ct => revokedBatch.ExecuteAsync(batchSize, ct, cutoffMs));
         var bulkRevoked = new Source(tokens, "bulk-revoked", new BulkRevokedBatches(db, timeout, bulkRevokedBatch, batchSize, cutoffMs).NextAsync);
+        // After the tokens' kinds in each round: a grant goes once its tokens have (the foreign key).
+        // OpenIddict's creation_date is a UTC DateTime column, not epoch milliseconds.
+        var authorizations = new Source(authorizationsTable, "authorizations", ct => authorizationsBatch.ExecuteAsync(batchSize, ct, cutoff.UtcDateTime));
         var audit = new Source(auditEvents, "audit", ct => auditBatch.ExecuteAsync(batchSize, ct, auditCutoff.ToUnixTimeMilliseconds()));
         var keys = new Source(signingKeys, "keys", ct => keysBatch.ExecuteAsync(batchSize, ct, cutoffMs));
-        Source[] sources = [expired, revoked, bulkRevoked, audit, keys];
+        Source[] sources = [expired, revoked, bulkRevoked, authorizations, audit, keys];
 
         // Capacity follows the backlog: the run goes on until nothing prunable is left, each
         // table within its own batch budget (so audit rows cannot use up the tokens' share, nor
@@ -146,8 +154,8 @@ public sealed class TokenPruner(
             metrics.PruningRuns.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
             metrics.PruningDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("outcome", outcome));
             logger.LogInformation(
-                "Pruning {Outcome}: deleted {Expired} expired, {Revoked} revoked and {BulkRevoked} bulk-revoked tokens, {AuditEvents} audit events and {SigningKeys} signing keys in {Batches} batches, {DurationMs} ms{Remaining}",
-                outcome, expired.Deleted, revoked.Deleted, bulkRevoked.Deleted, audit.Deleted, keys.Deleted, batches, (long)elapsed.TotalMilliseconds,
+                "Pruning {Outcome}: deleted {Expired} expired, {Revoked} revoked and {BulkRevoked} bulk-revoked tokens, {Authorizations} authorizations, {AuditEvents} audit events and {SigningKeys} signing keys in {Batches} batches, {DurationMs} ms{Remaining}",
+                outcome, expired.Deleted, revoked.Deleted, bulkRevoked.Deleted, authorizations.Deleted, audit.Deleted, keys.Deleted, batches, (long)elapsed.TotalMilliseconds,
                 stoppedEarly && outcome == "completed" ? "; stopped at Pruning:TimeBudget or a table's Pruning:MaxBatchesPerTable, the next run continues" : "");
         }
 
@@ -157,7 +165,7 @@ public sealed class TokenPruner(
             throw new AggregateException($"Pruning failed in {errors.Count} of its batches; see the inner exceptions.", errors);
         }
 
-        return new PruneResult(expired.Deleted + revoked.Deleted + bulkRevoked.Deleted, audit.Deleted, keys.Deleted, batches,
+        return new PruneResult(expired.Deleted + revoked.Deleted + bulkRevoked.Deleted, audit.Deleted, keys.Deleted, authorizations.Deleted, batches,
             (long)time.GetElapsedTime(started).TotalMilliseconds, !stoppedEarly);
     }
 

@@ -189,6 +189,8 @@ public abstract class AuthServerDbContext(DbContextOptions options) : IdentityUs
             e.Property(x => x.Slot).ValueGeneratedNever();
             e.Property(x => x.Node).HasMaxLength(200);
             e.Property(x => x.Error).HasMaxLength(2000);
+            // Added after the table (issue 28): the rows of earlier runs read 0.
+            e.Property(x => x.AuthorizationsDeleted).HasDefaultValue(0L);
         });
 
         ApplySnakeCaseNames(modelBuilder);

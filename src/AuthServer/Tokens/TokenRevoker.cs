@@ -157,36 +157,74 @@ public sealed class TokenRevoker(
         }
     }
 
-    /// <summary>Revokes every token the organisation holds, in O(1) writes: its watermark moves
-    /// to the newest token sequence, so every token stored so far is revoked. Returns how many
-    /// of them were still active.</summary>
-    public async Task<int> RevokeAllAsync(string organisationId, Actor actor, CancellationToken cancellationToken)
+    /// <summary>Revokes every token the organisation holds, whatever their number: its watermark moves
+    /// to the newest token sequence (one row), so every token stored so far is revoked; its people's
+    /// grants end too. Reads and writes no token of the organisation stored before the watermark, so
+    /// the call costs the same for ten tokens and ten million; it does not count them (see
+    /// <see cref="BulkRevocation"/>). Returns the watermark and its time.</summary>
+    public async Task<BulkRevocation> RevokeAllAsync(string organisationId, Actor actor, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        // Two concurrent revoke-alls of one organisation take turns, so neither counts the other's
-        // tokens (SQLite transactions begin IMMEDIATE, one writer at a time; PostgreSQL and SQL Server lock the row).
+        // Two concurrent revoke-alls of one organisation take turns, so the watermark only moves
+        // forward (SQLite transactions begin IMMEDIATE, one writer at a time; PostgreSQL and SQL Server lock the row).
         var previous = await LockWatermarkAsync(db, storage, organisationId, cancellationToken);
-        var watermark = await db.Tokens.MaxAsync(t => (long?)t.Sequence, cancellationToken) ?? 0;
-        var count = await db.Tokens.CountAsync(t =>
-            t.OrganisationId == organisationId
-            && t.Status == TokenStatuses.Valid
-            && t.Sequence > previous && t.Sequence <= watermark
-            && t.ExpiresAt > now, cancellationToken);
-        await db.Organisations
-            .Where(o => o.Id == organisationId && o.RevokedBeforeSequence < watermark)
-            .ExecuteUpdateAsync(u => u
-                .SetProperty(o => o.RevokedBeforeSequence, watermark)
-                .SetProperty(o => o.TokensRevokedAt, now), cancellationToken);
+        // The newest sequence: the last entry of the primary key.
+        var newest = await db.Tokens.MaxAsync(t => (long?)t.Sequence, cancellationToken) ?? 0;
+        BulkRevocation revocation;
+        if (newest > previous)
+        {
+            await db.Organisations
+                .Where(o => o.Id == organisationId)
+                .ExecuteUpdateAsync(u => u
+                    .SetProperty(o => o.RevokedBeforeSequence, newest)
+                    .SetProperty(o => o.TokensRevokedAt, now), cancellationToken);
+            revocation = new BulkRevocation(newest, now);
+        }
+        else
+        {
+            // Nothing stored since the last revoke-all: it stands, and so does its time, which
+            // the tokens under it show.
+            var at = await db.Organisations.Where(o => o.Id == organisationId).Select(o => o.TokensRevokedAt).FirstAsync(cancellationToken);
+            revocation = new BulkRevocation(previous, at ?? now);
+        }
+
         // The tokens of people's grants are under the watermark like every other; their remembered
         // consents end too, so the next authorization asks again (Lifecycle/GrantRule.cs).
-        await EndGrantsAsync(db.Authorizations.Where(a => a.OrganisationId == organisationId), actor, now, cancellationToken);
-        audit.Add(AuditActions.TokensRevokedAll, actor, organisationId, count: count);
+        var grantTokens = await EndOrganisationGrantsAsync(organisationId, revocation.RevokedBeforeSequence, actor, now, cancellationToken);
+        // count 0: not counted (BulkRevocation); the watermark says exactly which tokens it covers.
+        audit.Add(AuditActions.TokensRevokedAll, actor, organisationId, count: 0,
+            detail: $"revoked_before_sequence={revocation.RevokedBeforeSequence}");
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        Count("all", count);
+        metrics.BulkRevocations.Add(1);
+        Count("grant", grantTokens);
         await RevokeMintedAsync(actor, cancellationToken);
-        return count;
+        return revocation;
+    }
+
+    /// <summary>Inside revoke-all's transaction: every grant of the organisation ends (its
+    /// remembered consent included), by the (organisation_id, subject) index. Their tokens stored up
+    /// to the watermark are revoked by it already and are not touched (there may be millions); those
+    /// stored since (an index range above the watermark: the primary key, or the (organisation_id,
+    /// status, sequence) index) are revoked one by one.
+    /// Returns how many of those it revoked.</summary>
+    private async Task<int> EndOrganisationGrantsAsync(string organisationId, long watermark, Actor actor, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var grants = await db.Authorizations
+            .Where(a => a.OrganisationId == organisationId && a.Status != TokenStatuses.Revoked)
+            .ExecuteUpdateAsync(u => u.SetProperty(a => a.Status, TokenStatuses.Revoked), cancellationToken);
+        if (grants == 0)
+        {
+            return 0;
+        }
+
+        return await db.Tokens
+            .Where(t => t.OrganisationId == organisationId && t.Status == TokenStatuses.Valid && t.Sequence > watermark && t.AuthorizationId != null)
+            .ExecuteUpdateAsync(u => u
+                .SetProperty(t => t.Status, TokenStatuses.Revoked)
+                .SetProperty(t => t.RevokedAt, now)
+                .SetProperty(t => t.RevokedBy, actor.Credential), cancellationToken);
     }
 
     /// <summary>Reads the organisation's watermark and locks its row until the caller's transaction

@@ -3,6 +3,8 @@ using System.Text;
 using AuthServer.Storage;
 using AuthServer.Storage.Entities;
 using AuthServer.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AuthServer.Tests.Management;
 
@@ -225,7 +227,9 @@ public abstract class ManagementApiTests(DatabaseProvider provider) : ServerTest
 
         Assert.Equal(HttpStatusCode.OK, response.Status);
         Assert.Equal($"/organisations/{merchant.Id}/tokens/revoke", response.Json.GetProperty("uri").GetString());
-        Assert.Equal(2, response.Data.GetProperty("revokedTokensCount").GetInt32());
+        // The revocation's time, which every token under the watermark shows; no count of them.
+        Assert.Equal(Now, response.Data.GetProperty("revokedTimestamp").GetInt64());
+        Assert.False(response.Data.TryGetProperty("revokedTokensCount", out _));
         Assert.Equal($"/organisations/{merchant.Id}/tokens", response.Data.GetProperty("uri").GetString());
         Assert.Empty(response.Data.GetProperty("links").EnumerateArray());
         Assert.False(await Factory.IsActiveAsync(active1));
@@ -240,9 +244,12 @@ public abstract class ManagementApiTests(DatabaseProvider provider) : ServerTest
         Assert.Equal(revokedAt, single.GetProperty("revokedTimestamp").GetInt64());
         Assert.All(tokens.Where(t => t.GetProperty("id").GetGuid() != revokedId), t => Assert.Equal(Now, t.GetProperty("revokedTimestamp").GetInt64()));
 
-        // The caller's own variant; nothing left to count.
+        // The caller's own variant, with nothing stored since: the revocation stands as it was.
+        Factory.Time.Advance(TimeSpan.FromSeconds(1));
         var own = await Http.PostAsync("/tokens/revoke", merchant.Basic);
-        Assert.Equal(0, own.Data.GetProperty("revokedTokensCount").GetInt32());
+        Assert.Equal(HttpStatusCode.OK, own.Status);
+        Assert.Equal("/tokens/revoke", own.Json.GetProperty("uri").GetString());
+        Assert.Equal(Now - 1000, own.Data.GetProperty("revokedTimestamp").GetInt64());
     }
 
     [Fact]
@@ -503,7 +510,12 @@ public abstract class ManagementApiTests(DatabaseProvider provider) : ServerTest
         Assert.Equal(partner.Id, all.GetProperty("actorOrganisation").GetString());
         Assert.Equal($"apikey:{partner.ApiKeyId}", all.GetProperty("actorCredential").GetString());
         Assert.Equal(merchant.Id, all.GetProperty("targetOrganisation").GetString());
-        Assert.Equal(1, all.GetProperty("count").GetInt32()); // only the renewal was still active
+        // Revoke-all counts nothing (count 0); its detail is the watermark it set.
+        Assert.Equal(0, all.GetProperty("count").GetInt32());
+        var watermark = await Factory.WithServicesAsync(s => s.GetRequiredService<AuthServerDbContext>().Organisations
+            .Where(o => o.Id == merchant.Id).Select(o => o.RevokedBeforeSequence).FirstAsync());
+        Assert.True(watermark > 0);
+        Assert.Equal($"revoked_before_sequence={watermark}", all.GetProperty("detail").GetString());
         Assert.Equal(Now, all.GetProperty("occurredTimestamp").GetInt64());
         Assert.Equal(1, entries[3].GetProperty("count").GetInt32());
         Assert.Equal(id1, entries[4].GetProperty("targetTokenId").GetGuid());
@@ -532,6 +544,7 @@ public abstract class ManagementApiTests(DatabaseProvider provider) : ServerTest
 
         Assert.Contains("ybo8zd8j2q", response.Raw, StringComparison.Ordinal);
         Assert.Contains("revokedTokensCount", response.Raw, StringComparison.Ordinal);
+        Assert.Contains("RevokedAllTokens", response.Raw, StringComparison.Ordinal); // revoke-all's answer: its time, no count
         Assert.Contains("Input validation errors", response.Raw, StringComparison.Ordinal);
     }
 }

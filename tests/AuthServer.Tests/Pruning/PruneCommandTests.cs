@@ -16,6 +16,9 @@ public sealed class PruneCommandTests
         var expired = PruningTestData.NewToken(org.Id, now - TimeSpan.FromDays(15));
         var valid = PruningTestData.NewToken(org.Id, now + TimeSpan.FromDays(1));
         await factory.InsertAsync(expired, valid, PruningTestData.AuditAt(now - TimeSpan.FromDays(91), org.Id));
+        var endedGrant = PruningTestData.NewAuthorization(org.Id, now - TimeSpan.FromDays(15), OpenIddict.Abstractions.OpenIddictConstants.AuthorizationTypes.AdHoc,
+            OpenIddict.Abstractions.OpenIddictConstants.Statuses.Revoked);
+        await factory.InsertAsync(endedGrant);
 
         var result = await factory.RunCliAsync("prune");
 
@@ -24,7 +27,8 @@ public sealed class PruneCommandTests
         Assert.Equal(1, json.GetProperty("tokensDeleted").GetInt64());
         Assert.Equal(1, json.GetProperty("auditEventsDeleted").GetInt64());
         Assert.Equal(0, json.GetProperty("signingKeysDeleted").GetInt64());
-        Assert.True(json.GetProperty("batches").GetInt32() >= 5);
+        Assert.Equal(1, json.GetProperty("authorizationsDeleted").GetInt64());
+        Assert.True(json.GetProperty("batches").GetInt32() >= 6);
         Assert.True(json.GetProperty("durationMs").GetInt64() >= 0);
         Assert.Equal([valid.Id], await factory.TokenIdsAsync());
     }

@@ -29,7 +29,7 @@ public abstract class PruneRunsTests(DatabaseProvider provider) : ServerTest(pro
 
         await WithRunsAsync(async r =>
         {
-            await r.CompleteAsync(slot, new PruneResult(1234, 56, 7, 89, 42_000, true), null, default);
+            await r.CompleteAsync(slot, new PruneResult(1234, 56, 7, 3, 89, 42_000, true), null, default);
             return 0;
         });
 
@@ -37,7 +37,7 @@ public abstract class PruneRunsTests(DatabaseProvider provider) : ServerTest(pro
         Assert.Equal("node-a", run.Node);
         Assert.Equal(Factory.Time.GetUtcNow(), run.FinishedAt);
         Assert.Equal(TimeSpan.FromSeconds(42), run.FinishedAt - run.StartedAt);
-        Assert.Equal((1234, 56, 7, 89), (run.TokensDeleted, run.AuditEventsDeleted, run.SigningKeysDeleted, run.Batches));
+        Assert.Equal((1234, 56, 7, 3, 89), (run.TokensDeleted, run.AuditEventsDeleted, run.SigningKeysDeleted, run.AuthorizationsDeleted, run.Batches));
         Assert.Null(run.Error);
     }
 

@@ -31,6 +31,31 @@ internal static class PruningTestData
         RenewedAt = renewedAt,
     };
 
+    /// <summary>A person's grant as OpenIddict stores it (its creation date is a UTC DateTime).</summary>
+    public static Authorization NewAuthorization(string organisationId, DateTimeOffset createdAt, string type, string status) => new()
+    {
+        OrganisationId = organisationId,
+        CreationDate = createdAt.UtcDateTime,
+        Status = status,
+        Type = type,
+        Subject = "usr_pruning",
+        Scopes = "[\"s\"]",
+    };
+
+    /// <summary>A refresh token of the grant.</summary>
+    public static Token GrantToken(Authorization authorization, DateTimeOffset expiresAt, TokenStatus status = TokenStatus.Active, DateTimeOffset? revokedAt = null)
+    {
+        var token = NewToken(authorization.OrganisationId!, expiresAt, status, revokedAt);
+        token.AuthorizationId = authorization.Id;
+        token.Type = TokenTypes.RefreshToken;
+        token.Subject = authorization.Subject!;
+        return token;
+    }
+
+    public static Task<HashSet<Guid>> AuthorizationIdsAsync(this AuthServerFactory factory) =>
+        factory.WithServicesAsync(async s => (await s.GetRequiredService<AuthServerDbContext>().Authorizations
+            .Select(a => a.Id).ToListAsync(TestContext.Current.CancellationToken)).ToHashSet());
+
     public static Task InsertAsync(this AuthServerFactory factory, params object[] entities) =>
         factory.WithServicesAsync(async s =>
         {

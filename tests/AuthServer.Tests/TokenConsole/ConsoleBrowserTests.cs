@@ -139,7 +139,7 @@ public abstract class ConsoleBrowserTests(ConsoleServer server)
     }
 
     [Fact]
-    public async Task Revoke_all_asks_with_the_organisation_and_count_then_revokes_every_token()
+    public async Task Revoke_all_asks_with_the_organisation_then_revokes_every_token()
     {
         var world = await ConsoleWorld.CreateAsync(server.Factory);
         var tokens = await TokensAsync(world, 4);
@@ -149,9 +149,9 @@ public abstract class ConsoleBrowserTests(ConsoleServer server)
         await SignInAsync(page, email);
 
         await page.GetByRole(AriaRole.Link, new() { Name = $"Revoke all tokens of {world.Merchant.Name}…" }).ClickAsync();
-        await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync($"Revoke all 4 active tokens of {world.Merchant.Name}?");
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync($"Revoke all tokens of {world.Merchant.Name}?");
         await page.GetByRole(AriaRole.Button, new() { Name = "Revoke", Exact = true }).ClickAsync();
-        await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("4 tokens were still active");
+        await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync($"Revoked all tokens of {world.Merchant.Name}: every token it held at ");
         await AssertActiveAsync(world, tokens, active: false);
         Assert.True(await server.IsActiveAsync(world, foreign.AccessToken));
     }

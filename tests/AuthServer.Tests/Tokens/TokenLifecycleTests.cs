@@ -62,34 +62,60 @@ public abstract class TokenLifecycleTests(DatabaseProvider provider) : ServerTes
         var (second, _) = await IssueAsync(TokenFormat.Reference, org);
         var (other, _) = await IssueAsync(TokenFormat.Jwt);
 
-        var count = await Factory.WithServicesAsync(s => s.GetRequiredService<TokenRevoker>()
+        var revocation = await Factory.WithServicesAsync(s => s.GetRequiredService<TokenRevoker>()
             .RevokeAllAsync(org.Id, new Actor(org.Id, "test"), CancellationToken.None));
 
-        Assert.Equal(2, count);
+        // The watermark and its time, no count: every token stored so far is under it.
+        Assert.Equal(Math.Max(second.Token.Sequence, other.Token.Sequence), revocation.RevokedBeforeSequence);
+        Assert.Equal(Factory.Time.GetUtcNow(), revocation.RevokedAt);
         var now = Factory.Time.GetUtcNow();
-        Assert.False((await ResolveAsync(first.AccessToken))!.IsActive(now));
+        var revoked = (await ResolveAsync(first.AccessToken))!;
+        Assert.False(revoked.IsActive(now));
+        Assert.Equal(revocation.RevokedAt, revoked.RevokedAt);
         Assert.False((await ResolveAsync(second.AccessToken))!.IsActive(now));
         Assert.True((await ResolveAsync(other.AccessToken))!.IsActive(now));
 
         var (later, _) = await IssueAsync(TokenFormat.Jwt, org);
         Assert.True((await ResolveAsync(later.AccessToken))!.IsActive(now));
-        Assert.Equal(1, await Factory.WithServicesAsync(s => s.GetRequiredService<TokenRevoker>()
-            .RevokeAllAsync(org.Id, new Actor(org.Id, "test"), CancellationToken.None)));
+        Factory.Time.Advance(TimeSpan.FromSeconds(5));
+        var again = await Factory.WithServicesAsync(s => s.GetRequiredService<TokenRevoker>()
+            .RevokeAllAsync(org.Id, new Actor(org.Id, "test"), CancellationToken.None));
+        Assert.Equal(new BulkRevocation(later.Token.Sequence, Factory.Time.GetUtcNow()), again);
+        Assert.False((await ResolveAsync(later.AccessToken))!.IsActive(Factory.Time.GetUtcNow()));
     }
 
     [Fact]
-    public async Task Concurrent_revoke_alls_of_one_organisation_count_each_token_once()
+    public async Task A_revoke_all_with_nothing_stored_since_the_last_one_leaves_it_as_it_was()
+    {
+        var (issued, org) = await IssueAsync(TokenFormat.Reference);
+        var actor = new Actor(org.Id, "test");
+        var first = await Factory.WithServicesAsync(s => s.GetRequiredService<TokenRevoker>().RevokeAllAsync(org.Id, actor, CancellationToken.None));
+        Factory.Time.Advance(TimeSpan.FromMinutes(1));
+
+        var second = await Factory.WithServicesAsync(s => s.GetRequiredService<TokenRevoker>().RevokeAllAsync(org.Id, actor, CancellationToken.None));
+
+        Assert.Equal(first, second); // the same watermark, and the time its tokens show
+        Assert.Equal(first.RevokedAt, (await ResolveAsync(issued.AccessToken))!.RevokedAt);
+    }
+
+    [Fact]
+    public async Task Concurrent_revoke_alls_of_one_organisation_leave_one_watermark_over_every_token()
     {
         var (_, org) = await IssueAsync(TokenFormat.Reference);
+        var tokens = new List<IssuedToken>();
         for (var i = 0; i < 9; i++)
         {
-            await IssueAsync(TokenFormat.Reference, org);
+            tokens.Add((await IssueAsync(TokenFormat.Reference, org)).Issued);
         }
 
-        var counts = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Factory.WithServicesAsync(s => s.GetRequiredService<TokenRevoker>()
+        var revocations = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Factory.WithServicesAsync(s => s.GetRequiredService<TokenRevoker>()
             .RevokeAllAsync(org.Id, new Actor(org.Id, "test"), CancellationToken.None))));
 
-        Assert.Equal(10, counts.Sum());
+        Assert.Equal(tokens[^1].Token.Sequence, Assert.Single(revocations.Distinct()).RevokedBeforeSequence);
+        foreach (var token in tokens)
+        {
+            Assert.False((await ResolveAsync(token.AccessToken))!.IsActive(Factory.Time.GetUtcNow()));
+        }
     }
 
     [Theory]

@@ -15,6 +15,9 @@ public sealed class PruneRun
     public long TokensDeleted { get; set; }
     public long AuditEventsDeleted { get; set; }
     public long SigningKeysDeleted { get; set; }
+
+    /// <summary>People's grants (OpenIddict authorizations) the run deleted.</summary>
+    public long AuthorizationsDeleted { get; set; }
     public int Batches { get; set; }
 
     /// <summary>Why the run failed, when it did.</summary>

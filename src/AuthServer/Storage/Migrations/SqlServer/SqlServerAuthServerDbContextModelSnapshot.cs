@@ -445,6 +445,12 @@ namespace AuthServer.Storage.Migrations.SqlServer
                         .HasColumnType("bigint")
                         .HasColumnName("audit_events_deleted");
 
+                    b.Property<long>("AuthorizationsDeleted")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasDefaultValue(0L)
+                        .HasColumnName("authorizations_deleted");
+
                     b.Property<int>("Batches")
                         .HasColumnType("int")
                         .HasColumnName("batches");

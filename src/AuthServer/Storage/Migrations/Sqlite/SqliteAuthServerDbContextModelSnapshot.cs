@@ -396,6 +396,12 @@ namespace AuthServer.Storage.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("audit_events_deleted");
 
+                    b.Property<long>("AuthorizationsDeleted")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(0L)
+                        .HasColumnName("authorizations_deleted");
+
                     b.Property<int>("Batches")
                         .HasColumnType("INTEGER")
                         .HasColumnName("batches");
