@@ -43,13 +43,13 @@ public static class AuditActions
 /// so an audit entry commits with the change it describes, or not at all.</summary>
 public sealed class AuditLog(AuthServerDbContext db, TimeProvider time)
 {
-    public void Add(string action, Actor actor, string targetOrganisationId, Guid? tokenId = null, int count = 1, string? detail = null)
+    public void Add(string action, Actor actor, string targetOrganisationId, Guid? tokenId = null, int? count = 1, string? detail = null)
     {
         db.AuditEvents.Add(Create(action, actor, targetOrganisationId, tokenId, count, detail));
     }
 
     /// <summary>The entry, for a caller that commits it itself (the token writer's group commit).</summary>
-    public AuditEvent Create(string action, Actor actor, string targetOrganisationId, Guid? tokenId = null, int count = 1, string? detail = null)
+    public AuditEvent Create(string action, Actor actor, string targetOrganisationId, Guid? tokenId = null, int? count = 1, string? detail = null)
     {
         return new AuditEvent
         {

@@ -72,7 +72,8 @@ public sealed record AuditEntry(
     string ActorCredential,
     string TargetOrganisation,
     Guid? TargetTokenId,
-    int Count,
+    // null where nothing was counted: a revoke-all (its detail names the watermark instead).
+    int? Count,
     string? Detail);
 
 /// <summary>Gatekeeper ErrorResponse.</summary>

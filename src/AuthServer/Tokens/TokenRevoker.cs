@@ -192,8 +192,9 @@ public sealed class TokenRevoker(
         // The tokens of people's grants are under the watermark like every other; their remembered
         // consents end too, so the next authorization asks again (Lifecycle/GrantRule.cs).
         var grantTokens = await EndOrganisationGrantsAsync(organisationId, revocation.RevokedBeforeSequence, actor, now, cancellationToken);
-        // count 0: not counted (BulkRevocation); the watermark says exactly which tokens it covers.
-        audit.Add(AuditActions.TokensRevokedAll, actor, organisationId, count: 0,
+        // No count: counting would read every token of the organisation (BulkRevocation); the
+        // watermark says exactly which tokens the revocation covers.
+        audit.Add(AuditActions.TokensRevokedAll, actor, organisationId, count: null,
             detail: $"revoked_before_sequence={revocation.RevokedBeforeSequence}");
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);

@@ -16,6 +16,6 @@ public sealed class AuditEvent
 
     public required string TargetOrganisationId { get; set; }
     public Guid? TargetTokenId { get; set; }
-    public int Count { get; set; }
+    public int? Count { get; set; }
     public string? Detail { get; set; }
 }

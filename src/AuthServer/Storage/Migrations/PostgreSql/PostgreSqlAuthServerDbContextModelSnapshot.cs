@@ -94,7 +94,7 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                         .HasColumnType("character varying(32)")
                         .HasColumnName("actor_organisation_id");
 
-                    b.Property<int>("Count")
+                    b.Property<int?>("Count")
                         .HasColumnType("integer")
                         .HasColumnName("count");
 

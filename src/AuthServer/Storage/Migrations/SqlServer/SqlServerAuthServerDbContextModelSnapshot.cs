@@ -100,7 +100,7 @@ namespace AuthServer.Storage.Migrations.SqlServer
                         .HasColumnName("actor_organisation_id")
                         .UseCollation("Latin1_General_100_BIN2");
 
-                    b.Property<int>("Count")
+                    b.Property<int?>("Count")
                         .HasColumnType("int")
                         .HasColumnName("count");
 

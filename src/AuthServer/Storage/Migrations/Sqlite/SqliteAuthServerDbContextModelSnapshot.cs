@@ -87,7 +87,7 @@ namespace AuthServer.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("actor_organisation_id");
 
-                    b.Property<int>("Count")
+                    b.Property<int?>("Count")
                         .HasColumnType("INTEGER")
                         .HasColumnName("count");
 

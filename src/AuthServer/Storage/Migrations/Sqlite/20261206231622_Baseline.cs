@@ -23,7 +23,7 @@ namespace AuthServer.Storage.Migrations.Sqlite
                     actor_credential = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
                     target_organisation_id = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
                     target_token_id = table.Column<Guid>(type: "TEXT", nullable: true),
-                    count = table.Column<int>(type: "INTEGER", nullable: false),
+                    count = table.Column<int>(type: "INTEGER", nullable: true),
                     detail = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true)
                 },
                 constraints: table =>
@@ -80,6 +80,7 @@ namespace AuthServer.Storage.Migrations.Sqlite
                     tokens_deleted = table.Column<long>(type: "INTEGER", nullable: false),
                     audit_events_deleted = table.Column<long>(type: "INTEGER", nullable: false),
                     signing_keys_deleted = table.Column<long>(type: "INTEGER", nullable: false),
+                    authorizations_deleted = table.Column<long>(type: "INTEGER", nullable: false, defaultValue: 0L),
                     batches = table.Column<int>(type: "INTEGER", nullable: false),
                     error = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true)
                 },

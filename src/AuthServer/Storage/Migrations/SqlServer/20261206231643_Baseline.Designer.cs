@@ -3,17 +3,17 @@ using System;
 using AuthServer.Storage.Providers;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
-using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
 
-namespace AuthServer.Storage.Migrations.PostgreSql
+namespace AuthServer.Storage.Migrations.SqlServer
 {
-    [DbContext(typeof(PostgreSqlAuthServerDbContext))]
-    [Migration("20261206222801_PruneRunsAuthorizations")]
-    partial class PruneRunsAuthorizations
+    [DbContext(typeof(SqlServerAuthServerDbContext))]
+    [Migration("20261206231643_Baseline")]
+    partial class Baseline
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -21,16 +21,17 @@ namespace AuthServer.Storage.Migrations.PostgreSql
 #pragma warning disable 612, 618
             modelBuilder
                 .HasAnnotation("ProductVersion", "10.0.15")
-                .HasAnnotation("Relational:MaxIdentifierLength", 63);
+                .HasAnnotation("Relational:MaxIdentifierLength", 128);
 
-            NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
+            SqlServerModelBuilderExtensions.UseIdentityColumns(modelBuilder);
 
             modelBuilder.Entity("AuthServer.Storage.Entities.ApiKey", b =>
                 {
                     b.Property<string>("Id")
                         .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
-                        .HasColumnName("id");
+                        .HasColumnType("nvarchar(32)")
+                        .HasColumnName("id")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<long>("CreatedAt")
                         .HasColumnType("bigint")
@@ -39,19 +40,21 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                     b.Property<byte[]>("KeyHash")
                         .IsRequired()
                         .HasMaxLength(32)
-                        .HasColumnType("bytea")
+                        .HasColumnType("varbinary(32)")
                         .HasColumnName("key_hash");
 
                     b.Property<string>("Name")
                         .HasMaxLength(200)
-                        .HasColumnType("character varying(200)")
-                        .HasColumnName("name");
+                        .HasColumnType("nvarchar(200)")
+                        .HasColumnName("name")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("OrganisationId")
                         .IsRequired()
                         .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
-                        .HasColumnName("organisation_id");
+                        .HasColumnType("nvarchar(32)")
+                        .HasColumnName("organisation_id")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<long?>("RevokedAt")
                         .HasColumnType("bigint")
@@ -77,34 +80,38 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                         .HasColumnType("bigint")
                         .HasColumnName("id");
 
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+                    SqlServerPropertyBuilderExtensions.UseIdentityColumn(b.Property<long>("Id"));
 
                     b.Property<string>("Action")
                         .IsRequired()
                         .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("action");
+                        .HasColumnType("nvarchar(64)")
+                        .HasColumnName("action")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("ActorCredential")
                         .IsRequired()
                         .HasMaxLength(100)
-                        .HasColumnType("character varying(100)")
-                        .HasColumnName("actor_credential");
+                        .HasColumnType("nvarchar(100)")
+                        .HasColumnName("actor_credential")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("ActorOrganisationId")
                         .IsRequired()
                         .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
-                        .HasColumnName("actor_organisation_id");
+                        .HasColumnType("nvarchar(32)")
+                        .HasColumnName("actor_organisation_id")
+                        .UseCollation("Latin1_General_100_BIN2");
 
-                    b.Property<int>("Count")
-                        .HasColumnType("integer")
+                    b.Property<int?>("Count")
+                        .HasColumnType("int")
                         .HasColumnName("count");
 
                     b.Property<string>("Detail")
                         .HasMaxLength(2000)
-                        .HasColumnType("character varying(2000)")
-                        .HasColumnName("detail");
+                        .HasColumnType("nvarchar(2000)")
+                        .HasColumnName("detail")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<long>("OccurredAt")
                         .HasColumnType("bigint")
@@ -113,11 +120,12 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                     b.Property<string>("TargetOrganisationId")
                         .IsRequired()
                         .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
-                        .HasColumnName("target_organisation_id");
+                        .HasColumnType("nvarchar(32)")
+                        .HasColumnName("target_organisation_id")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<Guid?>("TargetTokenId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("uniqueidentifier")
                         .HasColumnName("target_token_id");
 
                     b.HasKey("Id")
@@ -138,50 +146,57 @@ namespace AuthServer.Storage.Migrations.PostgreSql
             modelBuilder.Entity("AuthServer.Storage.Entities.Authorization", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("uuid")
+                        .HasColumnType("uniqueidentifier")
                         .HasColumnName("id");
 
                     b.Property<Guid?>("ApplicationId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("uniqueidentifier")
                         .HasColumnName("application_id");
 
                     b.Property<string>("ConcurrencyToken")
                         .IsConcurrencyToken()
                         .HasMaxLength(50)
-                        .HasColumnType("character varying(50)")
-                        .HasColumnName("concurrency_token");
+                        .HasColumnType("nvarchar(50)")
+                        .HasColumnName("concurrency_token")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<DateTime?>("CreationDate")
-                        .HasColumnType("timestamp with time zone")
+                        .HasColumnType("datetime2")
                         .HasColumnName("creation_date");
 
                     b.Property<string>("OrganisationId")
                         .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
-                        .HasColumnName("organisation_id");
+                        .HasColumnType("nvarchar(32)")
+                        .HasColumnName("organisation_id")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Properties")
-                        .HasColumnType("text")
-                        .HasColumnName("properties");
+                        .HasColumnType("nvarchar(max)")
+                        .HasColumnName("properties")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Scopes")
-                        .HasColumnType("text")
-                        .HasColumnName("scopes");
+                        .HasColumnType("nvarchar(max)")
+                        .HasColumnName("scopes")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Status")
                         .HasMaxLength(50)
-                        .HasColumnType("character varying(50)")
-                        .HasColumnName("status");
+                        .HasColumnType("nvarchar(50)")
+                        .HasColumnName("status")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Subject")
                         .HasMaxLength(400)
-                        .HasColumnType("character varying(400)")
-                        .HasColumnName("subject");
+                        .HasColumnType("nvarchar(400)")
+                        .HasColumnName("subject")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Type")
                         .HasMaxLength(50)
-                        .HasColumnType("character varying(50)")
-                        .HasColumnName("type");
+                        .HasColumnType("nvarchar(50)")
+                        .HasColumnName("type")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.HasKey("Id")
                         .HasName("pk_authorizations");
@@ -198,48 +213,54 @@ namespace AuthServer.Storage.Migrations.PostgreSql
             modelBuilder.Entity("AuthServer.Storage.Entities.Client", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("uuid")
+                        .HasColumnType("uniqueidentifier")
                         .HasColumnName("id");
 
                     b.Property<int?>("AccessTokenLifetimeSeconds")
-                        .HasColumnType("integer")
+                        .HasColumnType("int")
                         .HasColumnName("access_token_lifetime_seconds");
 
                     b.Property<string>("ApplicationType")
                         .HasMaxLength(50)
-                        .HasColumnType("character varying(50)")
-                        .HasColumnName("application_type");
+                        .HasColumnType("nvarchar(50)")
+                        .HasColumnName("application_type")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<bool>("CanIntrospect")
-                        .HasColumnType("boolean")
+                        .HasColumnType("bit")
                         .HasColumnName("can_introspect");
 
                     b.Property<string>("ClientId")
                         .IsRequired()
                         .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("client_id");
+                        .HasColumnType("nvarchar(64)")
+                        .HasColumnName("client_id")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("ClientSecret")
                         .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("client_secret");
+                        .HasColumnType("nvarchar(64)")
+                        .HasColumnName("client_secret")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("ClientType")
                         .HasMaxLength(50)
-                        .HasColumnType("character varying(50)")
-                        .HasColumnName("client_type");
+                        .HasColumnType("nvarchar(50)")
+                        .HasColumnName("client_type")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("ConcurrencyToken")
                         .IsConcurrencyToken()
                         .HasMaxLength(50)
-                        .HasColumnType("character varying(50)")
-                        .HasColumnName("concurrency_token");
+                        .HasColumnType("nvarchar(50)")
+                        .HasColumnName("concurrency_token")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("ConsentType")
                         .HasMaxLength(50)
-                        .HasColumnType("character varying(50)")
-                        .HasColumnName("consent_type");
+                        .HasColumnType("nvarchar(50)")
+                        .HasColumnName("consent_type")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<long>("CreatedAt")
                         .HasColumnType("bigint")
@@ -251,83 +272,99 @@ namespace AuthServer.Storage.Migrations.PostgreSql
 
                     b.Property<string>("DisplayName")
                         .HasMaxLength(200)
-                        .HasColumnType("character varying(200)")
-                        .HasColumnName("display_name");
+                        .HasColumnType("nvarchar(200)")
+                        .HasColumnName("display_name")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("DisplayNames")
-                        .HasColumnType("text")
-                        .HasColumnName("display_names");
+                        .HasColumnType("nvarchar(max)")
+                        .HasColumnName("display_names")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("GrantTypes")
                         .IsRequired()
                         .HasMaxLength(200)
-                        .HasColumnType("character varying(200)")
-                        .HasColumnName("grant_types");
+                        .HasColumnType("nvarchar(200)")
+                        .HasColumnName("grant_types")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("IntrospectionAudiences")
                         .HasMaxLength(2000)
-                        .HasColumnType("character varying(2000)")
-                        .HasColumnName("introspection_audiences");
+                        .HasColumnType("nvarchar(2000)")
+                        .HasColumnName("introspection_audiences")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("JsonWebKeySet")
-                        .HasColumnType("text")
-                        .HasColumnName("json_web_key_set");
+                        .HasColumnType("nvarchar(max)")
+                        .HasColumnName("json_web_key_set")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("OrganisationId")
                         .IsRequired()
                         .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
-                        .HasColumnName("organisation_id");
+                        .HasColumnType("nvarchar(32)")
+                        .HasColumnName("organisation_id")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Permissions")
-                        .HasColumnType("text")
-                        .HasColumnName("permissions");
+                        .HasColumnType("nvarchar(max)")
+                        .HasColumnName("permissions")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("PostLogoutRedirectUris")
-                        .HasColumnType("text")
-                        .HasColumnName("post_logout_redirect_uris");
+                        .HasColumnType("nvarchar(max)")
+                        .HasColumnName("post_logout_redirect_uris")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("PreviousClientSecret")
                         .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("previous_client_secret");
+                        .HasColumnType("nvarchar(64)")
+                        .HasColumnName("previous_client_secret")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<long?>("PreviousSecretExpiresAt")
                         .HasColumnType("bigint")
                         .HasColumnName("previous_secret_expires_at");
 
                     b.Property<string>("Properties")
-                        .HasColumnType("text")
-                        .HasColumnName("properties");
+                        .HasColumnType("nvarchar(max)")
+                        .HasColumnName("properties")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("RedirectUris")
-                        .HasColumnType("text")
-                        .HasColumnName("redirect_uris");
+                        .HasColumnType("nvarchar(max)")
+                        .HasColumnName("redirect_uris")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Requirements")
-                        .HasColumnType("text")
-                        .HasColumnName("requirements");
+                        .HasColumnType("nvarchar(max)")
+                        .HasColumnName("requirements")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Scopes")
                         .IsRequired()
                         .HasMaxLength(2000)
-                        .HasColumnType("character varying(2000)")
-                        .HasColumnName("scopes");
+                        .HasColumnType("nvarchar(2000)")
+                        .HasColumnName("scopes")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Settings")
-                        .HasColumnType("text")
-                        .HasColumnName("settings");
+                        .HasColumnType("nvarchar(max)")
+                        .HasColumnName("settings")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("SigningAlgorithm")
                         .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
-                        .HasColumnName("signing_algorithm");
+                        .HasColumnType("nvarchar(16)")
+                        .HasColumnName("signing_algorithm")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("TokenFormat")
                         .IsRequired()
                         .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
-                        .HasColumnName("token_format");
+                        .HasColumnType("nvarchar(16)")
+                        .HasColumnName("token_format")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.HasKey("Id")
                         .HasName("pk_clients");
@@ -346,8 +383,9 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                 {
                     b.Property<string>("Id")
                         .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
-                        .HasColumnName("id");
+                        .HasColumnType("nvarchar(32)")
+                        .HasColumnName("id")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<long>("CreatedAt")
                         .HasColumnType("bigint")
@@ -356,25 +394,29 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
-                        .HasColumnName("kind");
+                        .HasColumnType("nvarchar(16)")
+                        .HasColumnName("kind")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)
-                        .HasColumnType("character varying(200)")
-                        .HasColumnName("name");
+                        .HasColumnType("nvarchar(200)")
+                        .HasColumnName("name")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("ParentId")
                         .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
-                        .HasColumnName("parent_id");
+                        .HasColumnType("nvarchar(32)")
+                        .HasColumnName("parent_id")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Path")
                         .IsRequired()
                         .HasMaxLength(200)
-                        .HasColumnType("character varying(200)")
-                        .HasColumnName("path");
+                        .HasColumnType("nvarchar(200)")
+                        .HasColumnName("path")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<long>("RevokedBeforeSequence")
                         .HasColumnType("bigint")
@@ -413,13 +455,14 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                         .HasColumnName("authorizations_deleted");
 
                     b.Property<int>("Batches")
-                        .HasColumnType("integer")
+                        .HasColumnType("int")
                         .HasColumnName("batches");
 
                     b.Property<string>("Error")
                         .HasMaxLength(2000)
-                        .HasColumnType("character varying(2000)")
-                        .HasColumnName("error");
+                        .HasColumnType("nvarchar(2000)")
+                        .HasColumnName("error")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<long?>("FinishedAt")
                         .HasColumnType("bigint")
@@ -428,8 +471,9 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                     b.Property<string>("Node")
                         .IsRequired()
                         .HasMaxLength(200)
-                        .HasColumnType("character varying(200)")
-                        .HasColumnName("node");
+                        .HasColumnType("nvarchar(200)")
+                        .HasColumnName("node")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<long>("SigningKeysDeleted")
                         .HasColumnType("bigint")
@@ -452,53 +496,62 @@ namespace AuthServer.Storage.Migrations.PostgreSql
             modelBuilder.Entity("AuthServer.Storage.Entities.Scope", b =>
                 {
                     b.Property<Guid>("Id")
-                        .HasColumnType("uuid")
+                        .HasColumnType("uniqueidentifier")
                         .HasColumnName("id");
 
                     b.Property<string>("Audience")
                         .HasMaxLength(200)
-                        .HasColumnType("character varying(200)")
-                        .HasColumnName("audience");
+                        .HasColumnType("nvarchar(200)")
+                        .HasColumnName("audience")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("ConcurrencyToken")
                         .IsConcurrencyToken()
                         .HasMaxLength(50)
-                        .HasColumnType("character varying(50)")
-                        .HasColumnName("concurrency_token");
+                        .HasColumnType("nvarchar(50)")
+                        .HasColumnName("concurrency_token")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<long>("CreatedAt")
                         .HasColumnType("bigint")
                         .HasColumnName("created_at");
 
                     b.Property<string>("Description")
-                        .HasColumnType("text")
-                        .HasColumnName("description");
+                        .HasColumnType("nvarchar(max)")
+                        .HasColumnName("description")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Descriptions")
-                        .HasColumnType("text")
-                        .HasColumnName("descriptions");
+                        .HasColumnType("nvarchar(max)")
+                        .HasColumnName("descriptions")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("DisplayName")
-                        .HasColumnType("text")
-                        .HasColumnName("display_name");
+                        .HasColumnType("nvarchar(max)")
+                        .HasColumnName("display_name")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("DisplayNames")
-                        .HasColumnType("text")
-                        .HasColumnName("display_names");
+                        .HasColumnType("nvarchar(max)")
+                        .HasColumnName("display_names")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(100)
-                        .HasColumnType("character varying(100)")
-                        .HasColumnName("name");
+                        .HasColumnType("nvarchar(100)")
+                        .HasColumnName("name")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Properties")
-                        .HasColumnType("text")
-                        .HasColumnName("properties");
+                        .HasColumnType("nvarchar(max)")
+                        .HasColumnName("properties")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Resources")
-                        .HasColumnType("text")
-                        .HasColumnName("resources");
+                        .HasColumnType("nvarchar(max)")
+                        .HasColumnName("resources")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.HasKey("Id")
                         .HasName("pk_scopes");
@@ -514,8 +567,9 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                 {
                     b.Property<string>("Id")
                         .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("id");
+                        .HasColumnType("nvarchar(64)")
+                        .HasColumnName("id")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<long>("ActivatesAt")
                         .HasColumnType("bigint")
@@ -524,8 +578,9 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                     b.Property<string>("Algorithm")
                         .IsRequired()
                         .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
-                        .HasColumnName("algorithm");
+                        .HasColumnType("nvarchar(16)")
+                        .HasColumnName("algorithm")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<long>("CreatedAt")
                         .HasColumnType("bigint")
@@ -534,14 +589,15 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                     b.Property<byte[]>("ProtectedPrivateKey")
                         .IsRequired()
                         .HasMaxLength(4096)
-                        .HasColumnType("bytea")
+                        .HasColumnType("varbinary(4096)")
                         .HasColumnName("protected_private_key");
 
                     b.Property<string>("PublicJwk")
                         .IsRequired()
                         .HasMaxLength(4000)
-                        .HasColumnType("character varying(4000)")
-                        .HasColumnName("public_jwk");
+                        .HasColumnType("nvarchar(4000)")
+                        .HasColumnName("public_jwk")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<long?>("PublishedUntil")
                         .HasColumnType("bigint")
@@ -564,32 +620,35 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                         .HasColumnType("bigint")
                         .HasColumnName("sequence");
 
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Sequence"));
+                    SqlServerPropertyBuilderExtensions.UseIdentityColumn(b.Property<long>("Sequence"));
 
                     b.Property<string>("ApiKeyId")
                         .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
-                        .HasColumnName("api_key_id");
+                        .HasColumnType("nvarchar(32)")
+                        .HasColumnName("api_key_id")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<Guid?>("ApplicationId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("uniqueidentifier")
                         .HasColumnName("application_id");
 
                     b.Property<Guid?>("AuthorizationId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("uniqueidentifier")
                         .HasColumnName("authorization_id");
 
                     b.Property<string>("ClientId")
                         .IsRequired()
                         .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("client_id");
+                        .HasColumnType("nvarchar(64)")
+                        .HasColumnName("client_id")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("ConcurrencyToken")
                         .IsConcurrencyToken()
                         .HasMaxLength(50)
-                        .HasColumnType("character varying(50)")
-                        .HasColumnName("concurrency_token");
+                        .HasColumnType("nvarchar(50)")
+                        .HasColumnName("concurrency_token")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<long>("CreatedAt")
                         .HasColumnType("bigint")
@@ -602,38 +661,42 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                     b.Property<string>("Format")
                         .IsRequired()
                         .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
-                        .HasColumnName("format");
+                        .HasColumnType("nvarchar(16)")
+                        .HasColumnName("format")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<Guid>("Id")
-                        .HasColumnType("uuid")
+                        .HasColumnType("uniqueidentifier")
                         .HasColumnName("id");
 
                     b.Property<Guid?>("MintedById")
-                        .HasColumnType("uuid")
+                        .HasColumnType("uniqueidentifier")
                         .HasColumnName("minted_by_id");
 
                     b.Property<string>("OrganisationId")
                         .IsRequired()
                         .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
-                        .HasColumnName("organisation_id");
+                        .HasColumnType("nvarchar(32)")
+                        .HasColumnName("organisation_id")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Payload")
-                        .HasColumnType("text")
-                        .HasColumnName("payload");
+                        .HasColumnType("nvarchar(max)")
+                        .HasColumnName("payload")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Properties")
-                        .HasColumnType("text")
-                        .HasColumnName("properties");
+                        .HasColumnType("nvarchar(max)")
+                        .HasColumnName("properties")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<DateTime?>("RedemptionDate")
-                        .HasColumnType("timestamp with time zone")
+                        .HasColumnType("datetime2")
                         .HasColumnName("redemption_date");
 
                     b.Property<byte[]>("ReferenceId")
                         .HasMaxLength(32)
-                        .HasColumnType("bytea")
+                        .HasColumnType("varbinary(32)")
                         .HasColumnName("reference_hash");
 
                     b.Property<long?>("RenewedAt")
@@ -641,14 +704,15 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                         .HasColumnName("renewed_at");
 
                     b.Property<Guid?>("RenewedFromId")
-                        .HasColumnType("uuid")
+                        .HasColumnType("uniqueidentifier")
                         .HasColumnName("renewed_from_id");
 
                     b.Property<string>("RequestingOrganisationId")
                         .IsRequired()
                         .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
-                        .HasColumnName("requesting_organisation_id");
+                        .HasColumnType("nvarchar(32)")
+                        .HasColumnName("requesting_organisation_id")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<long?>("RevokedAt")
                         .HasColumnType("bigint")
@@ -656,31 +720,36 @@ namespace AuthServer.Storage.Migrations.PostgreSql
 
                     b.Property<string>("RevokedBy")
                         .HasMaxLength(100)
-                        .HasColumnType("character varying(100)")
-                        .HasColumnName("revoked_by");
+                        .HasColumnType("nvarchar(100)")
+                        .HasColumnName("revoked_by")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Scopes")
                         .IsRequired()
                         .HasMaxLength(2000)
-                        .HasColumnType("character varying(2000)")
-                        .HasColumnName("scopes");
+                        .HasColumnType("nvarchar(2000)")
+                        .HasColumnName("scopes")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
-                        .HasColumnName("status");
+                        .HasColumnType("nvarchar(16)")
+                        .HasColumnName("status")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Subject")
                         .IsRequired()
                         .HasMaxLength(200)
-                        .HasColumnType("character varying(200)")
-                        .HasColumnName("subject");
+                        .HasColumnType("nvarchar(200)")
+                        .HasColumnName("subject")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Type")
                         .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("type");
+                        .HasColumnType("nvarchar(64)")
+                        .HasColumnName("type")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.HasKey("Sequence")
                         .HasName("pk_tokens");
@@ -702,7 +771,8 @@ namespace AuthServer.Storage.Migrations.PostgreSql
 
                     b.HasIndex("ReferenceId")
                         .IsUnique()
-                        .HasDatabaseName("ix_tokens_reference_hash");
+                        .HasDatabaseName("ix_tokens_reference_hash")
+                        .HasFilter("[reference_hash] IS NOT NULL");
 
                     b.HasIndex("RevokedAt")
                         .HasDatabaseName("ix_tokens_revoked_at")
@@ -725,18 +795,20 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                 {
                     b.Property<string>("Id")
                         .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
-                        .HasColumnName("id");
+                        .HasColumnType("nvarchar(32)")
+                        .HasColumnName("id")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<int>("AccessFailedCount")
-                        .HasColumnType("integer")
+                        .HasColumnType("int")
                         .HasColumnName("access_failed_count");
 
                     b.Property<string>("ConcurrencyStamp")
                         .IsConcurrencyToken()
                         .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("concurrency_stamp");
+                        .HasColumnType("nvarchar(64)")
+                        .HasColumnName("concurrency_stamp")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<long>("CreatedAt")
                         .HasColumnType("bigint")
@@ -748,15 +820,16 @@ namespace AuthServer.Storage.Migrations.PostgreSql
 
                     b.Property<string>("Email")
                         .HasMaxLength(256)
-                        .HasColumnType("character varying(256)")
-                        .HasColumnName("email");
+                        .HasColumnType("nvarchar(256)")
+                        .HasColumnName("email")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<bool>("EmailConfirmed")
-                        .HasColumnType("boolean")
+                        .HasColumnType("bit")
                         .HasColumnName("email_confirmed");
 
                     b.Property<bool>("LockoutEnabled")
-                        .HasColumnType("boolean")
+                        .HasColumnType("bit")
                         .HasColumnName("lockout_enabled");
 
                     b.Property<long?>("LockoutEnd")
@@ -764,57 +837,65 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                         .HasColumnName("lockout_end");
 
                     b.Property<bool>("MustChangePassword")
-                        .HasColumnType("boolean")
+                        .HasColumnType("bit")
                         .HasColumnName("must_change_password");
 
                     b.Property<string>("NormalizedEmail")
                         .HasMaxLength(256)
-                        .HasColumnType("character varying(256)")
-                        .HasColumnName("normalized_email");
+                        .HasColumnType("nvarchar(256)")
+                        .HasColumnName("normalized_email")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("NormalizedUserName")
                         .HasMaxLength(256)
-                        .HasColumnType("character varying(256)")
-                        .HasColumnName("normalized_user_name");
+                        .HasColumnType("nvarchar(256)")
+                        .HasColumnName("normalized_user_name")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("OrganisationId")
                         .IsRequired()
                         .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
-                        .HasColumnName("organisation_id");
+                        .HasColumnType("nvarchar(32)")
+                        .HasColumnName("organisation_id")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("PasswordHash")
                         .HasMaxLength(256)
-                        .HasColumnType("character varying(256)")
-                        .HasColumnName("password_hash");
+                        .HasColumnType("nvarchar(256)")
+                        .HasColumnName("password_hash")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("PhoneNumber")
-                        .HasColumnType("text")
-                        .HasColumnName("phone_number");
+                        .HasColumnType("nvarchar(max)")
+                        .HasColumnName("phone_number")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<bool>("PhoneNumberConfirmed")
-                        .HasColumnType("boolean")
+                        .HasColumnType("bit")
                         .HasColumnName("phone_number_confirmed");
 
                     b.Property<string>("Role")
                         .IsRequired()
                         .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
-                        .HasColumnName("role");
+                        .HasColumnType("nvarchar(16)")
+                        .HasColumnName("role")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("SecurityStamp")
                         .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("security_stamp");
+                        .HasColumnType("nvarchar(64)")
+                        .HasColumnName("security_stamp")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<bool>("TwoFactorEnabled")
-                        .HasColumnType("boolean")
+                        .HasColumnType("bit")
                         .HasColumnName("two_factor_enabled");
 
                     b.Property<string>("UserName")
                         .HasMaxLength(256)
-                        .HasColumnType("character varying(256)")
-                        .HasColumnName("user_name");
+                        .HasColumnType("nvarchar(256)")
+                        .HasColumnName("user_name")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.HasKey("Id")
                         .HasName("pk_users");
@@ -824,7 +905,8 @@ namespace AuthServer.Storage.Migrations.PostgreSql
 
                     b.HasIndex("NormalizedUserName")
                         .IsUnique()
-                        .HasDatabaseName("ix_users_normalized_user_name");
+                        .HasDatabaseName("ix_users_normalized_user_name")
+                        .HasFilter("[normalized_user_name] IS NOT NULL");
 
                     b.HasIndex("OrganisationId", "Email")
                         .HasDatabaseName("ix_users_organisation_id_email");
@@ -836,19 +918,21 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                 {
                     b.Property<int>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("integer")
+                        .HasColumnType("int")
                         .HasColumnName("id");
 
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+                    SqlServerPropertyBuilderExtensions.UseIdentityColumn(b.Property<int>("Id"));
 
                     b.Property<string>("FriendlyName")
                         .HasMaxLength(100)
-                        .HasColumnType("character varying(100)")
-                        .HasColumnName("friendly_name");
+                        .HasColumnType("nvarchar(100)")
+                        .HasColumnName("friendly_name")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Xml")
-                        .HasColumnType("text")
-                        .HasColumnName("xml");
+                        .HasColumnType("nvarchar(max)")
+                        .HasColumnName("xml")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.HasKey("Id")
                         .HasName("pk_data_protection_keys");
@@ -860,23 +944,26 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                 {
                     b.Property<int>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("integer")
+                        .HasColumnType("int")
                         .HasColumnName("id");
 
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+                    SqlServerPropertyBuilderExtensions.UseIdentityColumn(b.Property<int>("Id"));
 
                     b.Property<string>("ClaimType")
-                        .HasColumnType("text")
-                        .HasColumnName("claim_type");
+                        .HasColumnType("nvarchar(max)")
+                        .HasColumnName("claim_type")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("ClaimValue")
-                        .HasColumnType("text")
-                        .HasColumnName("claim_value");
+                        .HasColumnType("nvarchar(max)")
+                        .HasColumnName("claim_value")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("UserId")
                         .IsRequired()
-                        .HasColumnType("character varying(32)")
-                        .HasColumnName("user_id");
+                        .HasColumnType("nvarchar(32)")
+                        .HasColumnName("user_id")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.HasKey("Id")
                         .HasName("pk_user_claims");
@@ -890,21 +977,25 @@ namespace AuthServer.Storage.Migrations.PostgreSql
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserLogin<string>", b =>
                 {
                     b.Property<string>("LoginProvider")
-                        .HasColumnType("text")
-                        .HasColumnName("login_provider");
+                        .HasColumnType("nvarchar(450)")
+                        .HasColumnName("login_provider")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("ProviderKey")
-                        .HasColumnType("text")
-                        .HasColumnName("provider_key");
+                        .HasColumnType("nvarchar(450)")
+                        .HasColumnName("provider_key")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("ProviderDisplayName")
-                        .HasColumnType("text")
-                        .HasColumnName("provider_display_name");
+                        .HasColumnType("nvarchar(max)")
+                        .HasColumnName("provider_display_name")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("UserId")
                         .IsRequired()
-                        .HasColumnType("character varying(32)")
-                        .HasColumnName("user_id");
+                        .HasColumnType("nvarchar(32)")
+                        .HasColumnName("user_id")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.HasKey("LoginProvider", "ProviderKey")
                         .HasName("pk_user_logins");
@@ -918,20 +1009,24 @@ namespace AuthServer.Storage.Migrations.PostgreSql
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserToken<string>", b =>
                 {
                     b.Property<string>("UserId")
-                        .HasColumnType("character varying(32)")
-                        .HasColumnName("user_id");
+                        .HasColumnType("nvarchar(32)")
+                        .HasColumnName("user_id")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("LoginProvider")
-                        .HasColumnType("text")
-                        .HasColumnName("login_provider");
+                        .HasColumnType("nvarchar(450)")
+                        .HasColumnName("login_provider")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Name")
-                        .HasColumnType("text")
-                        .HasColumnName("name");
+                        .HasColumnType("nvarchar(450)")
+                        .HasColumnName("name")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.Property<string>("Value")
-                        .HasColumnType("text")
-                        .HasColumnName("value");
+                        .HasColumnType("nvarchar(max)")
+                        .HasColumnName("value")
+                        .UseCollation("Latin1_General_100_BIN2");
 
                     b.HasKey("UserId", "LoginProvider", "Name")
                         .HasName("pk_user_tokens");

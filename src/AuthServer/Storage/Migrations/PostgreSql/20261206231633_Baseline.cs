@@ -1,9 +1,10 @@
 ﻿using System;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
 
-namespace AuthServer.Storage.Migrations.SqlServer
+namespace AuthServer.Storage.Migrations.PostgreSql
 {
     /// <inheritdoc />
     public partial class Baseline : Migration
@@ -16,15 +17,15 @@ namespace AuthServer.Storage.Migrations.SqlServer
                 columns: table => new
                 {
                     id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("SqlServer:Identity", "1, 1"),
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
                     occurred_at = table.Column<long>(type: "bigint", nullable: false),
-                    action = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false, collation: "Latin1_General_100_BIN2"),
-                    actor_organisation_id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false, collation: "Latin1_General_100_BIN2"),
-                    actor_credential = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: false, collation: "Latin1_General_100_BIN2"),
-                    target_organisation_id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false, collation: "Latin1_General_100_BIN2"),
-                    target_token_id = table.Column<Guid>(type: "uniqueidentifier", nullable: true),
-                    count = table.Column<int>(type: "int", nullable: false),
-                    detail = table.Column<string>(type: "nvarchar(2000)", maxLength: 2000, nullable: true, collation: "Latin1_General_100_BIN2")
+                    action = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    actor_organisation_id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    actor_credential = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    target_organisation_id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    target_token_id = table.Column<Guid>(type: "uuid", nullable: true),
+                    count = table.Column<int>(type: "integer", nullable: true),
+                    detail = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -35,10 +36,10 @@ namespace AuthServer.Storage.Migrations.SqlServer
                 name: "data_protection_keys",
                 columns: table => new
                 {
-                    id = table.Column<int>(type: "int", nullable: false)
-                        .Annotation("SqlServer:Identity", "1, 1"),
-                    friendly_name = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: true, collation: "Latin1_General_100_BIN2"),
-                    xml = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2")
+                    id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    friendly_name = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    xml = table.Column<string>(type: "text", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -49,11 +50,11 @@ namespace AuthServer.Storage.Migrations.SqlServer
                 name: "organisations",
                 columns: table => new
                 {
-                    id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false, collation: "Latin1_General_100_BIN2"),
-                    name = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: false, collation: "Latin1_General_100_BIN2"),
-                    kind = table.Column<string>(type: "nvarchar(16)", maxLength: 16, nullable: false, collation: "Latin1_General_100_BIN2"),
-                    parent_id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: true, collation: "Latin1_General_100_BIN2"),
-                    path = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: false, collation: "Latin1_General_100_BIN2"),
+                    id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    kind = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    parent_id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
+                    path = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
                     revoked_before_sequence = table.Column<long>(type: "bigint", nullable: false),
                     tokens_revoked_at = table.Column<long>(type: "bigint", nullable: true),
                     created_at = table.Column<long>(type: "bigint", nullable: false)
@@ -74,14 +75,15 @@ namespace AuthServer.Storage.Migrations.SqlServer
                 columns: table => new
                 {
                     slot = table.Column<long>(type: "bigint", nullable: false),
-                    node = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: false, collation: "Latin1_General_100_BIN2"),
+                    node = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
                     started_at = table.Column<long>(type: "bigint", nullable: false),
                     finished_at = table.Column<long>(type: "bigint", nullable: true),
                     tokens_deleted = table.Column<long>(type: "bigint", nullable: false),
                     audit_events_deleted = table.Column<long>(type: "bigint", nullable: false),
                     signing_keys_deleted = table.Column<long>(type: "bigint", nullable: false),
-                    batches = table.Column<int>(type: "int", nullable: false),
-                    error = table.Column<string>(type: "nvarchar(2000)", maxLength: 2000, nullable: true, collation: "Latin1_General_100_BIN2")
+                    authorizations_deleted = table.Column<long>(type: "bigint", nullable: false, defaultValue: 0L),
+                    batches = table.Column<int>(type: "integer", nullable: false),
+                    error = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -92,17 +94,17 @@ namespace AuthServer.Storage.Migrations.SqlServer
                 name: "scopes",
                 columns: table => new
                 {
-                    id = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
-                    audience = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: true, collation: "Latin1_General_100_BIN2"),
+                    id = table.Column<Guid>(type: "uuid", nullable: false),
+                    audience = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
                     created_at = table.Column<long>(type: "bigint", nullable: false),
-                    concurrency_token = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: true, collation: "Latin1_General_100_BIN2"),
-                    description = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
-                    descriptions = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
-                    display_name = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
-                    display_names = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
-                    name = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: false, collation: "Latin1_General_100_BIN2"),
-                    properties = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
-                    resources = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2")
+                    concurrency_token = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: true),
+                    description = table.Column<string>(type: "text", nullable: true),
+                    descriptions = table.Column<string>(type: "text", nullable: true),
+                    display_name = table.Column<string>(type: "text", nullable: true),
+                    display_names = table.Column<string>(type: "text", nullable: true),
+                    name = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    properties = table.Column<string>(type: "text", nullable: true),
+                    resources = table.Column<string>(type: "text", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -113,10 +115,10 @@ namespace AuthServer.Storage.Migrations.SqlServer
                 name: "signing_keys",
                 columns: table => new
                 {
-                    id = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false, collation: "Latin1_General_100_BIN2"),
-                    algorithm = table.Column<string>(type: "nvarchar(16)", maxLength: 16, nullable: false, collation: "Latin1_General_100_BIN2"),
-                    public_jwk = table.Column<string>(type: "nvarchar(4000)", maxLength: 4000, nullable: false, collation: "Latin1_General_100_BIN2"),
-                    protected_private_key = table.Column<byte[]>(type: "varbinary(4096)", maxLength: 4096, nullable: false),
+                    id = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    algorithm = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    public_jwk = table.Column<string>(type: "character varying(4000)", maxLength: 4000, nullable: false),
+                    protected_private_key = table.Column<byte[]>(type: "bytea", maxLength: 4096, nullable: false),
                     created_at = table.Column<long>(type: "bigint", nullable: false),
                     activates_at = table.Column<long>(type: "bigint", nullable: false),
                     retired_at = table.Column<long>(type: "bigint", nullable: true),
@@ -131,10 +133,10 @@ namespace AuthServer.Storage.Migrations.SqlServer
                 name: "api_keys",
                 columns: table => new
                 {
-                    id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false, collation: "Latin1_General_100_BIN2"),
-                    organisation_id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false, collation: "Latin1_General_100_BIN2"),
-                    name = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: true, collation: "Latin1_General_100_BIN2"),
-                    key_hash = table.Column<byte[]>(type: "varbinary(32)", maxLength: 32, nullable: false),
+                    id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    organisation_id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    key_hash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: false),
                     created_at = table.Column<long>(type: "bigint", nullable: false),
                     revoked_at = table.Column<long>(type: "bigint", nullable: true)
                 },
@@ -153,34 +155,34 @@ namespace AuthServer.Storage.Migrations.SqlServer
                 name: "clients",
                 columns: table => new
                 {
-                    id = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
-                    organisation_id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false, collation: "Latin1_General_100_BIN2"),
-                    scopes = table.Column<string>(type: "nvarchar(2000)", maxLength: 2000, nullable: false, collation: "Latin1_General_100_BIN2"),
-                    grant_types = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: false, collation: "Latin1_General_100_BIN2"),
-                    token_format = table.Column<string>(type: "nvarchar(16)", maxLength: 16, nullable: false, collation: "Latin1_General_100_BIN2"),
-                    signing_algorithm = table.Column<string>(type: "nvarchar(16)", maxLength: 16, nullable: true, collation: "Latin1_General_100_BIN2"),
-                    can_introspect = table.Column<bool>(type: "bit", nullable: false),
-                    introspection_audiences = table.Column<string>(type: "nvarchar(2000)", maxLength: 2000, nullable: true, collation: "Latin1_General_100_BIN2"),
-                    access_token_lifetime_seconds = table.Column<int>(type: "int", nullable: true),
+                    id = table.Column<Guid>(type: "uuid", nullable: false),
+                    organisation_id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    scopes = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: false),
+                    grant_types = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    token_format = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    signing_algorithm = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: true),
+                    can_introspect = table.Column<bool>(type: "boolean", nullable: false),
+                    introspection_audiences = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
+                    access_token_lifetime_seconds = table.Column<int>(type: "integer", nullable: true),
                     created_at = table.Column<long>(type: "bigint", nullable: false),
                     disabled_at = table.Column<long>(type: "bigint", nullable: true),
-                    previous_client_secret = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: true, collation: "Latin1_General_100_BIN2"),
+                    previous_client_secret = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
                     previous_secret_expires_at = table.Column<long>(type: "bigint", nullable: true),
-                    application_type = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: true, collation: "Latin1_General_100_BIN2"),
-                    client_id = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false, collation: "Latin1_General_100_BIN2"),
-                    client_secret = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: true, collation: "Latin1_General_100_BIN2"),
-                    client_type = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: true, collation: "Latin1_General_100_BIN2"),
-                    concurrency_token = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: true, collation: "Latin1_General_100_BIN2"),
-                    consent_type = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: true, collation: "Latin1_General_100_BIN2"),
-                    display_name = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: true, collation: "Latin1_General_100_BIN2"),
-                    display_names = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
-                    json_web_key_set = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
-                    permissions = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
-                    post_logout_redirect_uris = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
-                    properties = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
-                    redirect_uris = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
-                    requirements = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
-                    settings = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2")
+                    application_type = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: true),
+                    client_id = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    client_secret = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    client_type = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: true),
+                    concurrency_token = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: true),
+                    consent_type = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: true),
+                    display_name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    display_names = table.Column<string>(type: "text", nullable: true),
+                    json_web_key_set = table.Column<string>(type: "text", nullable: true),
+                    permissions = table.Column<string>(type: "text", nullable: true),
+                    post_logout_redirect_uris = table.Column<string>(type: "text", nullable: true),
+                    properties = table.Column<string>(type: "text", nullable: true),
+                    redirect_uris = table.Column<string>(type: "text", nullable: true),
+                    requirements = table.Column<string>(type: "text", nullable: true),
+                    settings = table.Column<string>(type: "text", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -197,26 +199,26 @@ namespace AuthServer.Storage.Migrations.SqlServer
                 name: "users",
                 columns: table => new
                 {
-                    id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false, collation: "Latin1_General_100_BIN2"),
-                    organisation_id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false, collation: "Latin1_General_100_BIN2"),
-                    role = table.Column<string>(type: "nvarchar(16)", maxLength: 16, nullable: false, collation: "Latin1_General_100_BIN2"),
+                    id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    organisation_id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    role = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
                     disabled_at = table.Column<long>(type: "bigint", nullable: true),
-                    must_change_password = table.Column<bool>(type: "bit", nullable: false),
+                    must_change_password = table.Column<bool>(type: "boolean", nullable: false),
                     created_at = table.Column<long>(type: "bigint", nullable: false),
-                    user_name = table.Column<string>(type: "nvarchar(256)", maxLength: 256, nullable: true, collation: "Latin1_General_100_BIN2"),
-                    normalized_user_name = table.Column<string>(type: "nvarchar(256)", maxLength: 256, nullable: true, collation: "Latin1_General_100_BIN2"),
-                    email = table.Column<string>(type: "nvarchar(256)", maxLength: 256, nullable: true, collation: "Latin1_General_100_BIN2"),
-                    normalized_email = table.Column<string>(type: "nvarchar(256)", maxLength: 256, nullable: true, collation: "Latin1_General_100_BIN2"),
-                    email_confirmed = table.Column<bool>(type: "bit", nullable: false),
-                    password_hash = table.Column<string>(type: "nvarchar(256)", maxLength: 256, nullable: true, collation: "Latin1_General_100_BIN2"),
-                    security_stamp = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: true, collation: "Latin1_General_100_BIN2"),
-                    concurrency_stamp = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: true, collation: "Latin1_General_100_BIN2"),
-                    phone_number = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
-                    phone_number_confirmed = table.Column<bool>(type: "bit", nullable: false),
-                    two_factor_enabled = table.Column<bool>(type: "bit", nullable: false),
+                    user_name = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    normalized_user_name = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    email = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    normalized_email = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    email_confirmed = table.Column<bool>(type: "boolean", nullable: false),
+                    password_hash = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    security_stamp = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    concurrency_stamp = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    phone_number = table.Column<string>(type: "text", nullable: true),
+                    phone_number_confirmed = table.Column<bool>(type: "boolean", nullable: false),
+                    two_factor_enabled = table.Column<bool>(type: "boolean", nullable: false),
                     lockout_end = table.Column<long>(type: "bigint", nullable: true),
-                    lockout_enabled = table.Column<bool>(type: "bit", nullable: false),
-                    access_failed_count = table.Column<int>(type: "int", nullable: false)
+                    lockout_enabled = table.Column<bool>(type: "boolean", nullable: false),
+                    access_failed_count = table.Column<int>(type: "integer", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -233,16 +235,16 @@ namespace AuthServer.Storage.Migrations.SqlServer
                 name: "authorizations",
                 columns: table => new
                 {
-                    id = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
-                    organisation_id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: true, collation: "Latin1_General_100_BIN2"),
-                    application_id = table.Column<Guid>(type: "uniqueidentifier", nullable: true),
-                    concurrency_token = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: true, collation: "Latin1_General_100_BIN2"),
-                    creation_date = table.Column<DateTime>(type: "datetime2", nullable: true),
-                    properties = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
-                    scopes = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
-                    status = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: true, collation: "Latin1_General_100_BIN2"),
-                    subject = table.Column<string>(type: "nvarchar(400)", maxLength: 400, nullable: true, collation: "Latin1_General_100_BIN2"),
-                    type = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: true, collation: "Latin1_General_100_BIN2")
+                    id = table.Column<Guid>(type: "uuid", nullable: false),
+                    organisation_id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
+                    application_id = table.Column<Guid>(type: "uuid", nullable: true),
+                    concurrency_token = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: true),
+                    creation_date = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    properties = table.Column<string>(type: "text", nullable: true),
+                    scopes = table.Column<string>(type: "text", nullable: true),
+                    status = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: true),
+                    subject = table.Column<string>(type: "character varying(400)", maxLength: 400, nullable: true),
+                    type = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -258,11 +260,11 @@ namespace AuthServer.Storage.Migrations.SqlServer
                 name: "user_claims",
                 columns: table => new
                 {
-                    id = table.Column<int>(type: "int", nullable: false)
-                        .Annotation("SqlServer:Identity", "1, 1"),
-                    user_id = table.Column<string>(type: "nvarchar(32)", nullable: false, collation: "Latin1_General_100_BIN2"),
-                    claim_type = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
-                    claim_value = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2")
+                    id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    user_id = table.Column<string>(type: "character varying(32)", nullable: false),
+                    claim_type = table.Column<string>(type: "text", nullable: true),
+                    claim_value = table.Column<string>(type: "text", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -279,10 +281,10 @@ namespace AuthServer.Storage.Migrations.SqlServer
                 name: "user_logins",
                 columns: table => new
                 {
-                    login_provider = table.Column<string>(type: "nvarchar(450)", nullable: false, collation: "Latin1_General_100_BIN2"),
-                    provider_key = table.Column<string>(type: "nvarchar(450)", nullable: false, collation: "Latin1_General_100_BIN2"),
-                    provider_display_name = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
-                    user_id = table.Column<string>(type: "nvarchar(32)", nullable: false, collation: "Latin1_General_100_BIN2")
+                    login_provider = table.Column<string>(type: "text", nullable: false),
+                    provider_key = table.Column<string>(type: "text", nullable: false),
+                    provider_display_name = table.Column<string>(type: "text", nullable: true),
+                    user_id = table.Column<string>(type: "character varying(32)", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -299,10 +301,10 @@ namespace AuthServer.Storage.Migrations.SqlServer
                 name: "user_tokens",
                 columns: table => new
                 {
-                    user_id = table.Column<string>(type: "nvarchar(32)", nullable: false, collation: "Latin1_General_100_BIN2"),
-                    login_provider = table.Column<string>(type: "nvarchar(450)", nullable: false, collation: "Latin1_General_100_BIN2"),
-                    name = table.Column<string>(type: "nvarchar(450)", nullable: false, collation: "Latin1_General_100_BIN2"),
-                    value = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2")
+                    user_id = table.Column<string>(type: "character varying(32)", nullable: false),
+                    login_provider = table.Column<string>(type: "text", nullable: false),
+                    name = table.Column<string>(type: "text", nullable: false),
+                    value = table.Column<string>(type: "text", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -320,31 +322,31 @@ namespace AuthServer.Storage.Migrations.SqlServer
                 columns: table => new
                 {
                     sequence = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("SqlServer:Identity", "1, 1"),
-                    format = table.Column<string>(type: "nvarchar(16)", maxLength: 16, nullable: false, collation: "Latin1_General_100_BIN2"),
-                    organisation_id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false, collation: "Latin1_General_100_BIN2"),
-                    requesting_organisation_id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false, collation: "Latin1_General_100_BIN2"),
-                    client_id = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: false, collation: "Latin1_General_100_BIN2"),
-                    application_id = table.Column<Guid>(type: "uniqueidentifier", nullable: true),
-                    authorization_id = table.Column<Guid>(type: "uniqueidentifier", nullable: true),
-                    api_key_id = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: true, collation: "Latin1_General_100_BIN2"),
-                    scopes = table.Column<string>(type: "nvarchar(2000)", maxLength: 2000, nullable: false, collation: "Latin1_General_100_BIN2"),
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    format = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    organisation_id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    requesting_organisation_id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    client_id = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    application_id = table.Column<Guid>(type: "uuid", nullable: true),
+                    authorization_id = table.Column<Guid>(type: "uuid", nullable: true),
+                    api_key_id = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
+                    scopes = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: false),
                     created_at = table.Column<long>(type: "bigint", nullable: false),
                     expires_at = table.Column<long>(type: "bigint", nullable: false),
                     revoked_at = table.Column<long>(type: "bigint", nullable: true),
-                    revoked_by = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: true, collation: "Latin1_General_100_BIN2"),
+                    revoked_by = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
                     renewed_at = table.Column<long>(type: "bigint", nullable: true),
-                    renewed_from_id = table.Column<Guid>(type: "uniqueidentifier", nullable: true),
-                    minted_by_id = table.Column<Guid>(type: "uniqueidentifier", nullable: true),
-                    concurrency_token = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: true, collation: "Latin1_General_100_BIN2"),
-                    id = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
-                    payload = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
-                    properties = table.Column<string>(type: "nvarchar(max)", nullable: true, collation: "Latin1_General_100_BIN2"),
-                    redemption_date = table.Column<DateTime>(type: "datetime2", nullable: true),
-                    reference_hash = table.Column<byte[]>(type: "varbinary(32)", maxLength: 32, nullable: true),
-                    status = table.Column<string>(type: "nvarchar(16)", maxLength: 16, nullable: false, collation: "Latin1_General_100_BIN2"),
-                    subject = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: false, collation: "Latin1_General_100_BIN2"),
-                    type = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: true, collation: "Latin1_General_100_BIN2")
+                    renewed_from_id = table.Column<Guid>(type: "uuid", nullable: true),
+                    minted_by_id = table.Column<Guid>(type: "uuid", nullable: true),
+                    concurrency_token = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: true),
+                    id = table.Column<Guid>(type: "uuid", nullable: false),
+                    payload = table.Column<string>(type: "text", nullable: true),
+                    properties = table.Column<string>(type: "text", nullable: true),
+                    redemption_date = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    reference_hash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: true),
+                    status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    subject = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    type = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -467,8 +469,7 @@ namespace AuthServer.Storage.Migrations.SqlServer
                 name: "ix_tokens_reference_hash",
                 table: "tokens",
                 column: "reference_hash",
-                unique: true,
-                filter: "[reference_hash] IS NOT NULL");
+                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "ix_tokens_revoked_at",
@@ -495,8 +496,7 @@ namespace AuthServer.Storage.Migrations.SqlServer
                 name: "ix_users_normalized_user_name",
                 table: "users",
                 column: "normalized_user_name",
-                unique: true,
-                filter: "[normalized_user_name] IS NOT NULL");
+                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "ix_users_organisation_id_email",

@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace AuthServer.Storage.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteAuthServerDbContext))]
-    [Migration("20261206204839_Baseline")]
+    [Migration("20261206231622_Baseline")]
     partial class Baseline
     {
         /// <inheritdoc />
@@ -90,7 +90,7 @@ namespace AuthServer.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("actor_organisation_id");
 
-                    b.Property<int>("Count")
+                    b.Property<int?>("Count")
                         .HasColumnType("INTEGER")
                         .HasColumnName("count");
 
@@ -398,6 +398,12 @@ namespace AuthServer.Storage.Migrations.Sqlite
                     b.Property<long>("AuditEventsDeleted")
                         .HasColumnType("INTEGER")
                         .HasColumnName("audit_events_deleted");
+
+                    b.Property<long>("AuthorizationsDeleted")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(0L)
+                        .HasColumnName("authorizations_deleted");
 
                     b.Property<int>("Batches")
                         .HasColumnType("INTEGER")
