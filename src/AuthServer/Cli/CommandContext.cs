@@ -5,6 +5,8 @@ namespace AuthServer.Cli;
 /// in-process with theirs.</summary>
 public sealed class CommandContext
 {
+    private readonly TextReader? _in;
+
     /// <summary>The process's console, environment variables and appsettings files.</summary>
     public static CommandContext Process => new();
 
@@ -12,7 +14,8 @@ public sealed class CommandContext
 
     public TextWriter Error { get; init; } = Console.Error;
 
-    public TextReader In { get; init; } = Console.In;
+    /// <summary>Standard input, opened only by a command that reads it (users create --password-stdin).</summary>
+    public TextReader In { get => _in ?? Console.In; init => _in = value; }
 
     /// <summary>Configuration keys over appsettings and environment variables ("Database:Provider"); none by default.</summary>
     public IReadOnlyDictionary<string, string?>? Settings { get; init; }
