@@ -15,7 +15,10 @@ public static class CommandLine
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static async Task<int> RunAsync(string[] args)
+    public static Task<int> RunAsync(string[] args) => RunAsync(args, CommandContext.Process);
+
+    /// <summary>Runs one command with <paramref name="context"/>'s console and configuration.</summary>
+    public static async Task<int> RunAsync(string[] args, CommandContext context)
     {
         var parse = CommandTree.Build().Parse(args);
         if (parse.Errors.Count > 0)
@@ -24,14 +27,15 @@ public static class CommandLine
             var errors = parse.Errors.Count > 1 ? parse.Errors.Where(e => e.Message != "Required command was not provided.") : parse.Errors;
             foreach (var error in errors)
             {
-                await Console.Error.WriteLineAsync($"error: {error.Message}");
+                await context.Error.WriteLineAsync($"error: {error.Message}");
             }
 
-            await Console.Error.WriteLineAsync($"See 'AuthServer {HelpHint(parse)} --help'.".Replace("  ", " ", StringComparison.Ordinal));
+            await context.Error.WriteLineAsync($"See 'AuthServer {HelpHint(parse)} --help'.".Replace("  ", " ", StringComparison.Ordinal));
             return 2;
         }
 
-        return await parse.InvokeAsync(new InvocationConfiguration { Output = Console.Out, Error = Console.Error });
+        Current.Value = context;  // for this call's flow only
+        return await parse.InvokeAsync(new InvocationConfiguration { Output = context.Out, Error = context.Error });
     }
 
     /// <summary>A command that runs <paramref name="handler"/> in a host built from the server's configuration.</summary>
@@ -50,15 +54,38 @@ public static class CommandLine
         return command;
     }
 
+    /// <summary>The context of the command this flow runs (commands' actions take only the parse result).</summary>
+    private static readonly AsyncLocal<CommandContext?> Current = new();
+
     private static async Task<int> RunHostedAsync(ParseResult parse, Handler handler, bool prepareDatabase, CancellationToken cancellationToken)
     {
+        var context = Current.Value ?? CommandContext.Process;
         var name = HelpHint(parse);  // "clients create", for the failure line
         try
         {
-            var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+            var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+            {
+                Args = [],
+                ContentRootPath = AppContext.BaseDirectory,
+                EnvironmentName = context.EnvironmentName,
+            });
+            if (context.Settings is not null)
+            {
+                builder.Configuration.AddInMemoryCollection(context.Settings);
+            }
+
             builder.Logging.ClearProviders();
-            builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+            if (context.Logs is null)
+            {
+                builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+            }
+            else
+            {
+                builder.Logging.AddProvider(context.Logs);
+            }
+
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            builder.Services.AddSingleton(context);
             builder.AddAuthServer();
             await using var app = builder.Build();
             if (prepareDatabase)
@@ -68,12 +95,12 @@ public static class CommandLine
 
             await using var scope = app.Services.CreateAsyncScope();
             var result = await handler(parse, scope.ServiceProvider, cancellationToken);
-            await Console.Out.WriteLineAsync(result is PlainText text ? text.Text : JsonSerializer.Serialize(result, Json));
+            await context.Out.WriteLineAsync(result is PlainText text ? text.Text : JsonSerializer.Serialize(result, Json));
             return 0;
         }
         catch (Exception exception) when (exception is RequestException or OptionsValidationException || StartupFailure.IsExplained(exception))
         {
-            await Console.Error.WriteLineAsync(exception is RequestException { Field: { } field } && !exception.Message.Contains("--" + field, StringComparison.Ordinal)
+            await context.Error.WriteLineAsync(exception is RequestException { Field: { } field } && !exception.Message.Contains("--" + field, StringComparison.Ordinal)
                 ? $"error: --{field}: {exception.Message}"
                 : $"error: {exception.Message}");
             return 1;
@@ -82,7 +109,7 @@ public static class CommandLine
         {
             // Anything else (database down, a failed prune run): the message, never a stack trace.
             var inner = exception is AggregateException aggregate ? aggregate.Flatten().InnerExceptions[0] : exception;
-            await Console.Error.WriteLineAsync($"error: {name} failed: {inner.GetType().Name}: {inner.Message}");
+            await context.Error.WriteLineAsync($"error: {name} failed: {inner.GetType().Name}: {inner.Message}");
             return 1;
         }
     }

@@ -30,7 +30,7 @@ internal static class UserCommands
     {
         var organisation = args.GetRequiredValue(Organisation);
         // The password never appears in the arguments (process listings, shell history).
-        var password = args.GetValue(PasswordStdin) ? await ReadPasswordAsync(cancellationToken) : null;
+        var password = args.GetValue(PasswordStdin) ? await ReadPasswordAsync(services, cancellationToken) : null;
         var created = await services.GetRequiredService<UserService>()
             .CreateAsync(organisation, args.GetRequiredValue(Email), args.GetValue(Role)!, password, Actor.ForOperator(organisation), cancellationToken);
         return created.GeneratedPassword is null
@@ -76,9 +76,9 @@ internal static class UserCommands
 
     private static object Describe(User user) => new { id = user.Id, email = user.Email, organisation = user.OrganisationId, role = user.Role };
 
-    private static async Task<string> ReadPasswordAsync(CancellationToken cancellationToken)
+    private static async Task<string> ReadPasswordAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
-        var line = await Console.In.ReadLineAsync(cancellationToken);
+        var line = await services.GetRequiredService<CommandContext>().In.ReadLineAsync(cancellationToken);
         return string.IsNullOrEmpty(line) ? throw new RequestException("--password-stdin: no password on standard input.") : line;
     }
 }

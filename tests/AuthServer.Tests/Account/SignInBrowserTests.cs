@@ -122,6 +122,3 @@ public abstract class SignInBrowserTests(ConsoleServer server)
 
 [Trait(BrowserTrait.Name, BrowserTrait.Value)]
 public sealed class SignInBrowserOnSqlite(SqliteConsoleServer server) : SignInBrowserTests(server), IClassFixture<SqliteConsoleServer>;
-
-[Trait(BrowserTrait.Name, BrowserTrait.Value)]
-public sealed class SignInBrowserOnPostgreSql(PostgreSqlConsoleServer server) : SignInBrowserTests(server), IClassFixture<PostgreSqlConsoleServer>;

@@ -50,15 +50,16 @@ public sealed class CliHelpTests
     }
 
     [Fact]
+    [Trait(ProcessTrait.Name, ProcessTrait.Value)]
     public async Task The_real_process_prints_help_on_stdout_and_usage_errors_only_on_stderr()
     {
         var settings = new Dictionary<string, string?>(TestDatabases.Settings(DatabaseProvider.Sqlite, "Data Source=/nonexistent/dir/none.db"));
-        var help = await Infrastructure.Cli.RunAsync(["clients", "create", "--help"], settings);
+        var help = await Infrastructure.Cli.RunProcessAsync(["clients", "create", "--help"], settings);
         Assert.Equal(0, help.ExitCode);
         Assert.Contains("--organisation <ID> (REQUIRED)", help.Stdout, StringComparison.Ordinal);
         Assert.Equal("", help.Stderr);
 
-        var wrong = await Infrastructure.Cli.RunAsync(["organisations", "create", "--name", "X", "--kind", "bank"], settings);
+        var wrong = await Infrastructure.Cli.RunProcessAsync(["organisations", "create", "--name", "X", "--kind", "bank"], settings);
         Assert.Equal(2, wrong.ExitCode);
         Assert.Equal("", wrong.Stdout);
         Assert.Equal(

@@ -4,8 +4,9 @@ using AuthServer.Tests.Infrastructure;
 
 namespace AuthServer.Tests.Cli;
 
-/// <summary>The admin command line as an operator runs it: a separate process, configured by
-/// environment variables, one JSON object on stdout, errors on stderr with a non-zero exit.</summary>
+/// <summary>The admin command line as an operator runs it (in-process, with its own configuration,
+/// stdout and stderr; CliProcessTests run the real executable): one JSON object on stdout, errors on
+/// stderr with a non-zero exit.</summary>
 public abstract class CliTests(DatabaseProvider provider)
 {
     private async Task<Dictionary<string, string?>> FreshDatabaseAsync()

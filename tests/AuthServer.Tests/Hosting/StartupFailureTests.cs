@@ -9,6 +9,7 @@ namespace AuthServer.Tests.Hosting;
 /// <summary>The real executable, started as an operator would (Development, as `dotnet run`):
 /// a port already in use ends in one line on stderr and exit code 1, with no stack trace
 /// anywhere; the Development console log keeps the timestamp and the level apart.</summary>
+[Trait(ProcessTrait.Name, ProcessTrait.Value)]
 public sealed partial class StartupFailureTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("authserver-startup-").FullName;
@@ -23,7 +24,7 @@ public sealed partial class StartupFailureTests : IDisposable
         taken.Start();
         var port = ((IPEndPoint)taken.LocalEndpoint).Port;
 
-        var result = await Infrastructure.Cli.RunAsync(["serve", "--urls", $"http://127.0.0.1:{port}"], Settings());
+        var result = await Infrastructure.Cli.RunProcessAsync(["serve", "--urls", $"http://127.0.0.1:{port}"], Settings());
 
         Assert.Equal(1, result.ExitCode);
         Assert.Equal($"AuthServer cannot start: Failed to bind to address http://127.0.0.1:{port}: address already in use.", result.Stderr);
@@ -37,7 +38,7 @@ public sealed partial class StartupFailureTests : IDisposable
         using var taken = new TcpListener(IPAddress.Loopback, 0); // the quickest way to a process that logs, then ends
         taken.Start();
 
-        var result = await Infrastructure.Cli.RunAsync(["serve", "--urls", $"http://127.0.0.1:{((IPEndPoint)taken.LocalEndpoint).Port}"], Settings());
+        var result = await Infrastructure.Cli.RunProcessAsync(["serve", "--urls", $"http://127.0.0.1:{((IPEndPoint)taken.LocalEndpoint).Port}"], Settings());
 
         var headers = result.Stdout.Split('\n').Where(l => l.Length > 0 && char.IsAsciiDigit(l[0])).ToList();
         Assert.NotEmpty(headers); // at least "Applied migration …" on the fresh database

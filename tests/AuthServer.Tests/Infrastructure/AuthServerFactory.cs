@@ -11,7 +11,8 @@ using Microsoft.AspNetCore.Http;
 namespace AuthServer.Tests.Infrastructure;
 
 /// <summary>The whole server in memory, on a fresh database of the given provider, with a
-/// clock the test controls. PostgreSQL and SQL Server databases are migrated first, as an operator would.</summary>
+/// clock the test controls. PostgreSQL and SQL Server databases are migrated first, as an operator would
+/// (a PostgreSQL one is a copy of a template database migrated once).</summary>
 public sealed class AuthServerFactory(DatabaseProvider provider, string connectionString, IReadOnlyDictionary<string, string?>? settings = null)
     : WebApplicationFactory<Program>
 {
@@ -34,13 +35,15 @@ public sealed class AuthServerFactory(DatabaseProvider provider, string connecti
     public static async Task<AuthServerFactory> CreateAsync(
         DatabaseProvider provider, IReadOnlyDictionary<string, string?>? settings = null, string environment = "Development", bool captureLogs = false)
     {
-        var connectionString = await TestDatabases.CreateAsync(provider);
+        var connectionString = provider == DatabaseProvider.PostgreSQL
+            ? await (await PostgresServer.GetAsync()).CreateMigratedDatabaseAsync()
+            : await TestDatabases.CreateAsync(provider);
         var factory = new AuthServerFactory(provider, connectionString, settings)
         {
             EnvironmentName = environment,
             Logs = captureLogs ? new CapturedLogs() : null,
         };
-        if (provider != DatabaseProvider.Sqlite)
+        if (provider == DatabaseProvider.SqlServer)
         {
             await TestDatabases.MigrateAsync(provider, connectionString);
         }

@@ -6,7 +6,8 @@ namespace AuthServer.Tests.MultiNode;
 
 /// <summary>Nodes (or rollout jobs) that migrate the same empty shared database at the same time
 /// agree on one schema: the lock (PostgreSQL's advisory lock, SQL Server's application lock) lets
-/// one apply, the other finds nothing to do.</summary>
+/// one apply, the other finds nothing to do. Two real processes, as two nodes would run it.</summary>
+[Trait(ProcessTrait.Name, ProcessTrait.Value)]
 public abstract class ConcurrentMigrationTests(DatabaseProvider provider)
 {
     [Fact]
@@ -15,7 +16,7 @@ public abstract class ConcurrentMigrationTests(DatabaseProvider provider)
         var connectionString = await TestDatabases.CreateAsync(provider);
         var settings = new Dictionary<string, string?>(TestDatabases.Settings(provider, connectionString));
 
-        var results = await Task.WhenAll(Infrastructure.Cli.RunAsync(["migrate"], settings), Infrastructure.Cli.RunAsync(["migrate"], settings));
+        var results = await Task.WhenAll(Infrastructure.Cli.RunProcessAsync(["migrate"], settings), Infrastructure.Cli.RunProcessAsync(["migrate"], settings));
 
         Assert.All(results, r => Assert.True(r.ExitCode == 0, r.Stderr));
         var applied = results.Select(r => r.Json.GetProperty("applied").GetArrayLength()).Order().ToList();

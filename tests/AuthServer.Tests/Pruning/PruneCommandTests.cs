@@ -3,7 +3,7 @@ using AuthServer.Tests.Infrastructure;
 
 namespace AuthServer.Tests.Pruning;
 
-/// <summary>The <c>prune</c> admin command, run as the real executable (real clock).</summary>
+/// <summary>The <c>prune</c> admin command, run as an operator would (in-process, real clock).</summary>
 public sealed class PruneCommandTests
 {
     [Fact]

@@ -5,6 +5,7 @@ namespace AuthServer.Tests.Storage;
 
 /// <summary>Many nodes share one PostgreSQL or SQL Server database: a node never migrates it behind
 /// the operator's back and refuses to run on an outdated schema, naming the command to run.</summary>
+[Trait(ProcessTrait.Name, ProcessTrait.Value)] // the server start is the real executable
 public abstract class OutdatedSchemaTests(DatabaseProvider provider)
 {
     [Fact]
@@ -19,7 +20,7 @@ public abstract class OutdatedSchemaTests(DatabaseProvider provider)
         Assert.Contains("'migrate'", cli.Stderr, StringComparison.Ordinal);
 
         settings["AuthServer:KeyProtection:Key"] = Convert.ToBase64String(new byte[32]);
-        var server = await Infrastructure.Cli.RunAsync(["serve", "--urls", "http://127.0.0.1:0"], settings);
+        var server = await Infrastructure.Cli.RunProcessAsync(["serve", "--urls", "http://127.0.0.1:0"], settings);
         Assert.Equal(1, server.ExitCode);
         Assert.Contains("Run the 'migrate' command", server.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", server.Stderr, StringComparison.Ordinal);

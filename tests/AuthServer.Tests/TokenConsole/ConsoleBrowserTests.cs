@@ -212,6 +212,3 @@ public abstract class ConsoleBrowserTests(ConsoleServer server)
 
 [Trait(BrowserTrait.Name, BrowserTrait.Value)]
 public sealed class ConsoleBrowserOnSqlite(SqliteConsoleServer server) : ConsoleBrowserTests(server), IClassFixture<SqliteConsoleServer>;
-
-[Trait(BrowserTrait.Name, BrowserTrait.Value)]
-public sealed class ConsoleBrowserOnPostgreSql(PostgreSqlConsoleServer server) : ConsoleBrowserTests(server), IClassFixture<PostgreSqlConsoleServer>;

@@ -92,6 +92,6 @@ public abstract class ConsoleServer(DatabaseProvider provider) : IAsyncLifetime
     }
 }
 
+/// <summary>The browser suites run on SQLite only: what they check (the pages, the script, the
+/// dialogs) does not depend on the database, and ConsolePages/SignIn run on every provider.</summary>
 public sealed class SqliteConsoleServer() : ConsoleServer(DatabaseProvider.Sqlite);
-
-public sealed class PostgreSqlConsoleServer() : ConsoleServer(DatabaseProvider.PostgreSQL);

@@ -6,7 +6,8 @@ using Microsoft.EntityFrameworkCore;
 
 namespace AuthServer.Tests.Users;
 
-/// <summary>The users commands as an operator runs them: the real executable, one JSON object out.</summary>
+/// <summary>The users commands as an operator runs them (in-process; CliProcessTests run the real
+/// executable with the password on stdin): one JSON object out.</summary>
 public abstract class UserCommandTests(DatabaseProvider provider)
 {
     private async Task<(Dictionary<string, string?> Settings, string Organisation)> OrganisationAsync()
