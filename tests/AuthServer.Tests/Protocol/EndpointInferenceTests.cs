@@ -13,12 +13,10 @@ namespace AuthServer.Tests.Protocol;
 /// <summary>Our endpoint inference (Protocol/AllEndpoints/EndpointInference.cs) decides as OpenIddict's
 /// own InferEndpointType on every endpoint path, its variants of case and trailing slash, and
 /// paths that are not endpoints; and it is the one in the pipeline. Provider-independent: SQLite only.</summary>
-public sealed class EndpointInferenceTests : IAsyncLifetime
+public sealed class EndpointInferenceTests(SqliteProtocolFixture fixture) : IClassFixture<SqliteProtocolFixture>
 {
-    private AuthServerFactory _factory = null!;
-
-    public async ValueTask InitializeAsync() => _factory = await AuthServerFactory.CreateAsync(DatabaseProvider.Sqlite);
-    public async ValueTask DisposeAsync() => await _factory.DisposeAsync();
+    // One server for the class: these tests read its configuration and never change its data.
+    private readonly AuthServerFactory _factory = fixture.Factory;
 
     public static TheoryData<string> Paths()
     {

@@ -12,12 +12,10 @@ namespace AuthServer.Tests.Protocol;
 /// in the same order, scoped ones per request scope, and the handler list of the options instance
 /// in force (the key ring rebuilds the options when keys change). Every protocol test runs through
 /// it as well.</summary>
-public sealed class ProtocolDispatcherTests : IAsyncLifetime
+public sealed class ProtocolDispatcherTests(SqliteProtocolFixture fixture) : IClassFixture<SqliteProtocolFixture>
 {
-    private AuthServerFactory _factory = null!;
-
-    public async ValueTask InitializeAsync() => _factory = await AuthServerFactory.CreateAsync(DatabaseProvider.Sqlite);
-    public async ValueTask DisposeAsync() => await _factory.DisposeAsync();
+    // One server for the class: these tests read its configuration and never change its data.
+    private readonly AuthServerFactory _factory = fixture.Factory;
 
     [Fact]
     public void OpenIddict_dispatches_through_ours()

@@ -11,12 +11,10 @@ namespace AuthServer.Tests.Protocol;
 /// <summary>Each endpoint's handler list (Protocol/*/…Handlers.cs) reads in the order the handlers
 /// run, registers each handler once, and is what the server runs: every added handler in the
 /// pipeline exactly once, every replaced one gone. Provider-independent: SQLite only.</summary>
-public sealed class ProtocolHandlersTests : IAsyncLifetime
+public sealed class ProtocolHandlersTests(SqliteProtocolFixture fixture) : IClassFixture<SqliteProtocolFixture>
 {
-    private AuthServerFactory _factory = null!;
-
-    public async ValueTask InitializeAsync() => _factory = await AuthServerFactory.CreateAsync(DatabaseProvider.Sqlite);
-    public async ValueTask DisposeAsync() => await _factory.DisposeAsync();
+    // One server for the class: these tests read its configuration and never change its data.
+    private readonly AuthServerFactory _factory = fixture.Factory;
 
     /// <summary>The events of a request, in the order OpenIddict raises them.</summary>
     private static readonly Type[][] Stages =
