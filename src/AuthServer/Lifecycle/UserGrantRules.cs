@@ -1,16 +1,10 @@
-using System.Security.Claims;
 using AuthServer.Audit;
 using AuthServer.Configuration;
 using AuthServer.Scopes;
-using AuthServer.Storage;
 using AuthServer.Storage.Entities;
-using AuthServer.Tokens;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
-using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
-using static OpenIddict.Server.OpenIddictServerEvents;
 
 namespace AuthServer.Lifecycle;
 

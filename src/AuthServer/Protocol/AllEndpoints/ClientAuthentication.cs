@@ -1,6 +1,5 @@
 using System.Text;
 using Microsoft.AspNetCore;
-using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using OpenIddict.Server.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;

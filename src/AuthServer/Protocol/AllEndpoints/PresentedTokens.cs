@@ -1,7 +1,6 @@
 using System.Security.Claims;
 using AuthServer.Keys;
 using AuthServer.Security;
-using AuthServer.Storage.Entities;
 using AuthServer.Tokens;
 using AuthServer.Tokens.GroupRead;
 using Microsoft.IdentityModel.Tokens;

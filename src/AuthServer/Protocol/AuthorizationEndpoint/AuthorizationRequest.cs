@@ -1,17 +1,13 @@
-using AuthServer.Configuration;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
 using Microsoft.AspNetCore;
 using OpenIddict.Server;
 using OpenIddict.Server.AspNetCore;
 using static OpenIddict.Server.OpenIddictServerEvents;
-using System.Security.Claims;
 using AuthServer.Audit;
 using AuthServer.Lifecycle;
-using AuthServer.Scopes;
 using AuthServer.Storage;
 using AuthServer.Storage.Entities;
-using AuthServer.Tokens;
 using Microsoft.EntityFrameworkCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 

@@ -1,10 +1,8 @@
 using AuthServer.Configuration;
 using AuthServer.Keys;
-using AuthServer.Scopes;
 using Microsoft.AspNetCore;
 using Microsoft.Extensions.Options;
 using OpenIddict.Server;
-using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
 
 namespace AuthServer.Protocol.DiscoveryEndpoints;

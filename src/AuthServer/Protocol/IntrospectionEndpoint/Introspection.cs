@@ -1,7 +1,6 @@
 using AuthServer.Observability;
 using AuthServer.Storage.Entities;
 using AuthServer.Tokens;
-using Microsoft.AspNetCore;
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;

@@ -1,6 +1,5 @@
 using AuthServer.Storage.Entities;
 using AuthServer.Tokens;
-using Microsoft.AspNetCore;
 using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;

@@ -1,16 +1,13 @@
 using System.Security.Claims;
 using AuthServer.Audit;
 using AuthServer.Lifecycle;
-using AuthServer.Clients;
 using AuthServer.Configuration;
 using AuthServer.Organisations;
 using AuthServer.Scopes;
 using AuthServer.Storage.Entities;
 using AuthServer.Tokens;
-using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Abstractions;
-using Microsoft.AspNetCore;
 using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;

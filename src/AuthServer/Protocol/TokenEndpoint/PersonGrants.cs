@@ -2,7 +2,6 @@ using System.Security.Claims;
 using AuthServer.Audit;
 using AuthServer.Configuration;
 using AuthServer.Lifecycle;
-using AuthServer.Scopes;
 using AuthServer.Storage;
 using AuthServer.Storage.Entities;
 using AuthServer.Tokens;

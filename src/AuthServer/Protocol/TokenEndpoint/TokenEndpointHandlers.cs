@@ -1,5 +1,4 @@
 using AuthServer.Protocol.AllEndpoints;
-using OpenIddict.Server;
 using static OpenIddict.Server.OpenIddictServerEvents;
 using AspNetCoreHandlers = OpenIddict.Server.AspNetCore.OpenIddictServerAspNetCoreHandlers;
 
