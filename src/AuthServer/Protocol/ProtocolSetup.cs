@@ -88,6 +88,9 @@ public static class ProtocolSetup
             });
 
         services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, ServerOptionsFromConfiguration>();
+        // Our guards (filters on handler descriptors), stateless: one instance for the host.
+        services.TryAddSingleton<TokenEndpoint.RequireClientCredentialsGrant>();
+        services.TryAddSingleton<TokenEndpoint.RequirePersonGrant>();
         services.Replace(ServiceDescriptor.Scoped<IOpenIddictServerDispatcher, ProtocolDispatcher>());
         // Read when the host first dispatches, after every registration: which handlers and filters are singletons.
         services.AddSingleton(provider => new ProtocolDispatchPlans(provider, provider.GetRequiredService<IOptionsMonitor<OpenIddictServerOptions>>(),

@@ -30,6 +30,7 @@ public sealed class ValidateClientCredentialsRequest(
     public const string OrganisationParameter = "organisation_id";
 
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenRequestContext>()
+        .AddFilter<RequireClientCredentialsGrant>()
         .UseScopedHandler<ValidateClientCredentialsRequest>()
         .SetOrder(OpenIddictServerHandlers.Exchange.ValidateAuthentication.Descriptor.Order + 500)
         .SetType(OpenIddictServerHandlerType.Custom)
@@ -37,11 +38,6 @@ public sealed class ValidateClientCredentialsRequest(
 
     public async ValueTask HandleAsync(ValidateTokenRequestContext context)
     {
-        if (!context.Request.IsClientCredentialsGrantType())
-        {
-            return;
-        }
-
         var client = await applications.FindByClientIdAsync(context.ClientId!, context.CancellationToken) as Client
             ?? throw new InvalidOperationException("OpenIddict authenticated a client that does not exist.");
         ProtocolState.Of(context.Transaction).Client = client;
@@ -135,6 +131,7 @@ public sealed class ValidateClientCredentialsRequest(
 public sealed class HandleClientCredentialsRequest(TokenIssuer issuer) : IOpenIddictServerHandler<HandleTokenRequestContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<HandleTokenRequestContext>()
+        .AddFilter<RequireClientCredentialsGrant>()
         .UseScopedHandler<HandleClientCredentialsRequest>()
         .SetOrder(OpenIddictServerHandlers.Exchange.AttachPrincipal.Descriptor.Order + 500)
         .SetType(OpenIddictServerHandlerType.Custom)
@@ -145,7 +142,7 @@ public sealed class HandleClientCredentialsRequest(TokenIssuer issuer) : IOpenId
 
     public async ValueTask HandleAsync(HandleTokenRequestContext context)
     {
-        if (!context.Request.IsClientCredentialsGrantType() || ProtocolState.Of(context.Transaction).Issue is not { } issue)
+        if (ProtocolState.Of(context.Transaction).Issue is not { } issue)
         {
             return;
         }

@@ -33,6 +33,7 @@ public sealed class HandleUserGrantRequest(
     public const string ChainStartedClaim = "authserver_chain_started";
 
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<HandleTokenRequestContext>()
+        .AddFilter<RequirePersonGrant>()
         .UseScopedHandler<HandleUserGrantRequest>()
         .SetOrder(OpenIddictServerHandlers.Exchange.AttachPrincipal.Descriptor.Order + 500)
         .SetType(OpenIddictServerHandlerType.Custom)
@@ -40,10 +41,8 @@ public sealed class HandleUserGrantRequest(
 
     public async ValueTask HandleAsync(HandleTokenRequestContext context)
     {
-        var grant = context.Request.IsAuthorizationCodeGrantType() ? UserGrantRules.AuthorizationCodeGrant
-            : context.Request.IsRefreshTokenGrantType() ? UserGrantRules.RefreshTokenGrant
-            : null;
-        if (grant is null || context.Principal is not { } restored)
+        var grant = context.Request.IsAuthorizationCodeGrantType() ? UserGrantRules.AuthorizationCodeGrant : UserGrantRules.RefreshTokenGrant;
+        if (context.Principal is not { } restored)
         {
             return;
         }
