@@ -3,15 +3,19 @@ using AuthServer.Audit;
 using AuthServer.Caching;
 using AuthServer.Tokens.GroupCommit;
 using AuthServer.Configuration;
-using AuthServer.Keys;
 using AuthServer.Observability;
 using AuthServer.Security;
 using AuthServer.Storage;
 using AuthServer.Storage.Entities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Microsoft.IdentityModel.JsonWebTokens;
+using System.Security.Claims;
+using AuthServer.Protocol;
 using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Abstractions;
+using OpenIddict.Server;
+using Oidc = OpenIddict.Abstractions.OpenIddictConstants;
+using static OpenIddict.Server.OpenIddictServerEvents;
 
 namespace AuthServer.Tokens;
 
@@ -34,13 +38,16 @@ public sealed record IssueRequest(
 public sealed record IssuedToken(Token Token, string AccessToken);
 
 /// <summary>The one place a token row is made and stored, for both doors: OpenIddict's token
-/// endpoint (Protocol/TokenEndpoint/AccessTokenStorage.cs: OpenIddict signs, we store) and the
-/// management API (<see cref="IssueAsync"/>: we sign with IdentityModel's JsonWebTokenHandler, the
-/// library OpenIddict itself uses). Every token is stored, with its audit entry, before it is
-/// returned.</summary>
+/// endpoint and the management API (<see cref="IssueAsync"/>). OpenIddict writes every access
+/// token, for both doors, through its own generation chain (GenerateTokenContext, signed by its
+/// IdentityModel generator); our handlers there (Protocol/TokenEndpoint/AccessTokenStorage.cs,
+/// Protocol/AllEndpoints/TokenSigning.cs) only choose the key, the claims and the storage. Every
+/// token is stored, with its audit entry, before it is returned. No JWT writer of our own: one
+/// writer means one set of header fields and claims (OneWriterTests).</summary>
 public sealed class TokenIssuer(
     AuthServerDbContext db,
-    KeyRing keys,
+    IOpenIddictServerFactory transactions,
+    IOpenIddictServerDispatcher dispatcher,
     AuditLog audit,
     TokenWriter writer,
     ConfigurationCache cache,
@@ -52,11 +59,6 @@ public sealed class TokenIssuer(
 {
     public const string OrganisationClaim = "organisation_id";
     public const string RequestingOrganisationClaim = "requesting_organisation_id";
-
-    /// <summary>RFC 9068 section 2.1: the JWT "typ" of access tokens.</summary>
-    public const string JwtType = "at+jwt";
-
-    private static readonly JsonWebTokenHandler JwtHandler = new() { SetDefaultTimesOnTokenCreation = false };
 
     /// <summary>The row of a token about to be issued (not stored yet): a new id, the granted
     /// scopes, and the expiry the issuance rule gives (Lifecycle/IssuancePolicy.ExpiresAt: bounded by
@@ -145,15 +147,65 @@ public sealed class TokenIssuer(
             new KeyValuePair<string, object?>("path", path));
     }
 
-    /// <summary>The management API's door: makes, signs (or hands out a reference to) and stores a token.</summary>
+    /// <summary>The management API's door (POST /tokens, POST /organisations/{id}/tokens, renewal):
+    /// makes the row, then has OpenIddict make the token exactly as for its token endpoint. A server
+    /// transaction carries what our GenerateTokenContext handlers read (<see cref="ProtocolState"/>:
+    /// the client, the request, the row) and the access-token principal as OpenIddict's sign-in
+    /// would hand it over (PrepareAccessTokenPrincipal's output); the same handlers then give the
+    /// JWT its jti and claims (ShapeAccessTokenClaims), pick the key ring's key (SignWithKeyRing),
+    /// make the reference handle or let OpenIddict sign (GenerateIdentityModelToken), and store the
+    /// row with its audit entry (<see cref="StoreAsync"/>: the group commit, or the caller's EF
+    /// transaction for a renewal) before the token is returned.</summary>
     public async Task<IssuedToken> IssueAsync(IssueRequest request, CancellationToken cancellationToken)
     {
         var token = NewToken(request);
-        var accessToken = token.Format == TokenFormat.Reference
-            ? AttachReferenceHandle(token)
-            : await CreateJwtAsync(token, request.Client, cancellationToken);
-        await StoreAsync(token, request, cancellationToken);
-        return new IssuedToken(token, accessToken);
+        var transaction = await transactions.CreateTransactionAsync();
+        transaction.CancellationToken = cancellationToken;
+        var state = ProtocolState.Of(transaction);
+        state.Client = request.Client;
+        state.Issue = request;
+        state.Issued = token;
+        var context = new GenerateTokenContext(transaction)
+        {
+            ClientId = token.ClientId,
+            // PrepareAccessToken decides these from the client's format, as at the token endpoint.
+            CreateTokenEntry = false,
+            PersistTokenPayload = false,
+            IsReferenceToken = token.Format == TokenFormat.Reference,
+            Principal = await AccessTokenPrincipalAsync(token, transaction.Options, cancellationToken),
+            TokenFormat = Oidc.TokenFormats.Private.JsonWebToken,
+            TokenType = Oidc.TokenTypeIdentifiers.AccessToken,
+        };
+        await dispatcher.DispatchAsync(context);
+        // Fail closed: a token is returned only once OpenIddict made it and its row is stored.
+        if (context.IsRejected || string.IsNullOrEmpty(context.Token) || token.Sequence == 0)
+        {
+            throw new InvalidOperationException($"OpenIddict made no access token: {context.Error} {context.ErrorDescription}");
+        }
+
+        return new IssuedToken(token, context.Token);
+    }
+
+    /// <summary>The principal OpenIddict's PrepareAccessTokenPrincipal makes from a token endpoint
+    /// sign-in (HandleClientCredentialsRequest): the subject, client_id and our organisation claims
+    /// as public claims; scopes, audiences, the issuer, the presenter and the row's times as
+    /// OpenIddict's private claims, which its generator turns into scope, aud, iss, iat and exp.</summary>
+    private async Task<ClaimsPrincipal> AccessTokenPrincipalAsync(Token token, OpenIddictServerOptions server, CancellationToken cancellationToken)
+    {
+        var scopes = token.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var identity = new ClaimsIdentity(TokenValidationParameters.DefaultAuthenticationType, Oidc.Claims.Name, Oidc.Claims.Role);
+        identity.SetClaim(Oidc.Claims.Subject, token.Subject)
+            .SetClaim(OrganisationClaim, token.OrganisationId)
+            .SetClaim(RequestingOrganisationClaim, token.RequestingOrganisationId)
+            .SetClaim(Oidc.Claims.ClientId, token.ClientId)
+            .SetClaim(Oidc.Claims.Private.Issuer, server.Issuer?.AbsoluteUri ?? Issuer);
+        identity.SetPresenters(token.ClientId);
+        identity.SetScopes(scopes);
+        identity.SetAudiences(await AudiencesAsync(scopes, cancellationToken));
+        identity.SetCreationDate(token.CreatedAt);
+        identity.SetExpirationDate(token.ExpiresAt);
+        identity.SetTokenId(token.Id.ToString());
+        return new ClaimsPrincipal(identity);
     }
 
     /// <summary>Which door the token came through, for the issued-tokens metric.</summary>
@@ -162,32 +214,6 @@ public sealed class TokenIssuer(
         : request.AuthorizationId is not null ? "user_grant"
         : request.Actor.Credential.StartsWith("client:", StringComparison.Ordinal) ? "client_credentials"
         : "management";
-
-    /// <summary>An RFC 9068 JWT with the same claims OpenIddict's token endpoint writes.</summary>
-    private async Task<string> CreateJwtAsync(Token token, Client client, CancellationToken cancellationToken)
-    {
-        var key = await keys.GetSigningKeyAsync(client.SigningAlgorithm ?? options.Value.DefaultSigningAlgorithm, cancellationToken);
-        var audiences = await AudiencesAsync(token.Scopes.Split(' '), cancellationToken);
-        return JwtHandler.CreateToken(new SecurityTokenDescriptor
-        {
-            Issuer = Issuer,
-            TokenType = JwtType,
-            IssuedAt = token.CreatedAt.UtcDateTime,
-            NotBefore = token.CreatedAt.UtcDateTime,
-            Expires = token.ExpiresAt.UtcDateTime,
-            SigningCredentials = key.Signing,
-            Claims = new Dictionary<string, object>
-            {
-                [JwtRegisteredClaimNames.Sub] = token.Subject!,
-                [JwtRegisteredClaimNames.Aud] = audiences.Count == 1 ? audiences[0] : audiences.ToArray(),
-                ["client_id"] = token.ClientId,
-                ["scope"] = token.Scopes,
-                [JwtRegisteredClaimNames.Jti] = token.Id.ToString(),
-                [OrganisationClaim] = token.OrganisationId,
-                [RequestingOrganisationClaim] = token.RequestingOrganisationId,
-            },
-        });
-    }
 
     /// <summary>The issuer identifier as OpenIddict writes it (a URI's absolute form).</summary>
     public string Issuer => options.Value.IssuerIdentifier;
