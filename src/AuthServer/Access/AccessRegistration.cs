@@ -23,6 +23,7 @@ public static class AccessRegistration
     public static IHostApplicationBuilder AddAccess(this IHostApplicationBuilder builder)
     {
         builder.Services.AddScoped<CallerOrganisations>();
+        builder.Services.AddScoped<AccessTokenValidation>();
         builder.Services.AddScoped<IAuthorizationHandler, OrganisationAccessHandler>();
         builder.Services.AddAuthentication()
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyScheme, null)

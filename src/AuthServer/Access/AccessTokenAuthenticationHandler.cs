@@ -12,18 +12,16 @@ using Microsoft.Extensions.Options;
 namespace AuthServer.Access;
 
 /// <summary>A bearer access token of this server (RFC 6750), JWT or reference handle, meant for the
-/// management API.
-/// Our own handler rather than OpenIddict's validation (OpenIddict.Validation.AspNetCore with
-/// ServerIntegration) or JwtBearer: our tokens live in our own table, written by the group-commit
-/// writer, not in OpenIddict's token store, so OpenIddict's validation cannot resolve our reference
-/// handles, and neither it nor JwtBearer knows the organisation watermark (bulk revocation).
-/// Validating the JWT's signature alone would keep a revoked token usable until it expires. The
-/// same <see cref="TokenValidator"/> as introspection decides: signature, issuer and type with the
-/// key ring, then the stored record (one batched group read), so a revoked or watermarked token is
-/// refused at once on every node.</summary>
+/// management API. OpenIddict validates it (<see cref="AccessTokenValidation"/>: its validation
+/// chain, as for introspection and revocation); our hooks in that chain only choose the keys (the
+/// key ring as it is now) and read the stored row (one batched group read), so a revoked or
+/// watermarked token, or one signed with a withdrawn key, is refused at once on every node.
+/// Validating the JWT's signature alone (JwtBearer, OpenIddict.Validation) would keep a revoked
+/// token usable until it expires. What this handler adds is the management API's own rules: its
+/// audience only, the caller's organisation, and the caller's client.</summary>
 public sealed class AccessTokenAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, FailedAuthenticationLimiter limiter,
-    TokenValidator validator, TokenIssuer issuer, CallerOrganisations organisations, AuthServerDbContext db, TimeProvider time, IOptions<AuthServerOptions> settings)
+    AccessTokenValidation validation, TokenIssuer issuer, CallerOrganisations organisations, AuthServerDbContext db, IOptions<AuthServerOptions> settings)
     : ManagementAuthenticationHandler(options, logger, encoder, limiter)
 {
     protected override string HeaderScheme => "Bearer";
@@ -34,8 +32,9 @@ public sealed class AccessTokenAuthenticationHandler(
     protected override async Task<AuthenticateResult> AuthenticateAsync(string parameter)
     {
         var cancellationToken = Context.RequestAborted;
-        var stored = await validator.ResolveAsync(parameter, cancellationToken);
-        if (stored is null || !stored.IsUsableAsAccessToken(time.GetUtcNow()))
+        // Accepted means OpenIddict verified it and the stored row is an active access token
+        // (CheckStoredAccessToken: not revoked, not under the watermark, not expired by our clock).
+        if (await validation.ValidateAsync(parameter, cancellationToken) is not { IsAccepted: true, Stored: { } stored })
         {
             return AuthenticateResult.Fail("Invalid token.");
         }

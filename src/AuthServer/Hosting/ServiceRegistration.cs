@@ -98,7 +98,6 @@ public static class ServiceRegistration
         builder.Services.AddScoped<GrantListing>();
         builder.Services.AddSingleton<TokenLookup>();
         builder.Services.AddScoped<TokenIssuer>();
-        builder.Services.AddScoped<TokenValidator>();
         builder.Services.AddScoped<TokenRevoker>();
         builder.AddProtocol();
         builder.Services.AddScoped<TokenRenewer>();

@@ -69,7 +69,7 @@ public static class ManagementHttp
             new IssueRequest(client, organisationId, client.OrganisationId, subject, scopes, lifetime, Actor.ForClient(client)), CancellationToken.None));
 
     public static Task<StoredToken?> ResolveAsync(this AuthServerFactory factory, string accessToken) =>
-        factory.WithServicesAsync(s => s.GetRequiredService<TokenValidator>().ResolveAsync(accessToken, CancellationToken.None));
+        factory.WithServicesAsync(async s => (await s.GetRequiredService<AuthServer.Access.AccessTokenValidation>().ValidateAsync(accessToken, CancellationToken.None)).Stored);
 
     public static async Task<bool> IsActiveAsync(this AuthServerFactory factory, string accessToken) =>
         (await factory.ResolveAsync(accessToken))?.IsActive(factory.Time.GetUtcNow()) ?? false;

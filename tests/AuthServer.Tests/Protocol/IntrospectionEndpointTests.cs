@@ -59,7 +59,7 @@ public abstract class IntrospectionEndpointTests(ProtocolFixture fixture) : Prot
         var now = Factory.Time.GetUtcNow().ToUnixTimeSeconds();
         Assert.Equal(now, json.GetProperty("iat").GetInt64());
         Assert.Equal(now + 3600, json.GetProperty("exp").GetInt64());
-        var stored = await Factory.WithServicesAsync(s => s.GetRequiredService<TokenValidator>().ResolveAsync(token, Cancel));
+        var stored = await Factory.WithServicesAsync(async s => (await s.GetRequiredService<AuthServer.Access.AccessTokenValidation>().ValidateAsync(token, Cancel)).Stored);
         Assert.Equal(stored!.Token.Id.ToString(), json.GetProperty("jti").GetString());
         if (format == TokenFormat.Jwt)
         {
@@ -121,7 +121,7 @@ public abstract class IntrospectionEndpointTests(ProtocolFixture fixture) : Prot
     {
         var client = await NewClientAsync();
         var token = await TokenAsync(client);
-        var stored = await Factory.WithServicesAsync(s => s.GetRequiredService<TokenValidator>().ResolveAsync(token, Cancel));
+        var stored = await Factory.WithServicesAsync(async s => (await s.GetRequiredService<AuthServer.Access.AccessTokenValidation>().ValidateAsync(token, Cancel)).Stored);
         await Factory.WithServicesAsync(s => s.GetRequiredService<TokenRevoker>().RevokeAsync(stored!, new Actor(client.Organisation.Id, "test"), Cancel));
 
         // The signature still verifies against the published keys...

@@ -13,7 +13,7 @@ public abstract class RevocationEndpointTests(ProtocolFixture fixture) : Protoco
     private const string Path = "/connect/revoke";
 
     private Task<StoredToken?> ResolveAsync(string token) =>
-        Factory.WithServicesAsync(s => s.GetRequiredService<TokenValidator>().ResolveAsync(token, Cancel));
+        Factory.WithServicesAsync(async s => (await s.GetRequiredService<AuthServer.Access.AccessTokenValidation>().ValidateAsync(token, Cancel)).Stored);
 
     private async Task<bool> IntrospectActiveAsync(string token)
     {

@@ -69,7 +69,7 @@ public abstract class PruningConcurrencyTests(DatabaseProvider provider) : IAsyn
 
                 if (token is not null)
                 {
-                    var stored = await _factory.WithServicesAsync(s => s.GetRequiredService<TokenValidator>().ResolveAsync(token, cancellationToken));
+                    var stored = await _factory.WithServicesAsync(async s => (await s.GetRequiredService<AuthServer.Access.AccessTokenValidation>().ValidateAsync(token, cancellationToken)).Stored);
                     _ = stored?.IsActive(_factory.Time.GetUtcNow());
                 }
             }

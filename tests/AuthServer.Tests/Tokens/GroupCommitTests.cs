@@ -28,7 +28,7 @@ public abstract class GroupCommitTests(ProtocolFixture fixture) : IsolatedProtoc
 
         foreach (var token in tokens)
         {
-            var stored = await Factory.WithServicesAsync(s => s.GetRequiredService<TokenValidator>().ResolveAsync(token, Cancel));
+            var stored = await Factory.WithServicesAsync(async s => (await s.GetRequiredService<AuthServer.Access.AccessTokenValidation>().ValidateAsync(token, Cancel)).Stored);
             Assert.NotNull(stored);
             Assert.True(stored.IsActive(Factory.Time.GetUtcNow()));
             Assert.True(stored.Token.Sequence > 0);
@@ -50,7 +50,7 @@ public abstract class GroupCommitTests(ProtocolFixture fixture) : IsolatedProtoc
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
         foreach (var token in tokens)
         {
-            var stored = await Factory.WithServicesAsync(s => s.GetRequiredService<TokenValidator>().ResolveAsync(token, Cancel));
+            var stored = await Factory.WithServicesAsync(async s => (await s.GetRequiredService<AuthServer.Access.AccessTokenValidation>().ValidateAsync(token, Cancel)).Stored);
             Assert.Equal(TokenStatuses.Revoked, stored!.Token.Status);
             Assert.Equal($"client:{client.Id}", stored.Token.RevokedBy);
         }

@@ -43,7 +43,7 @@ public abstract class GroupReadTests(ProtocolFixture fixture) : IsolatedProtocol
         // Each token three times at once, mixed with tokens that do not exist.
         var unknown = new[] { "x".PadRight(43, 'y'), TokenAsJwtOfAnotherId(tokens[0]) };
         var asked = tokens.Concat(tokens).Concat(tokens).Concat(unknown).OrderBy(_ => Random.Shared.Next()).ToList();
-        var answers = await Task.WhenAll(asked.Select(t => Factory.WithServicesAsync(s => s.GetRequiredService<TokenValidator>().ResolveAsync(t, Cancel))));
+        var answers = await Task.WhenAll(asked.Select(t => Factory.WithServicesAsync(async s => (await s.GetRequiredService<AuthServer.Access.AccessTokenValidation>().ValidateAsync(t, Cancel)).Stored)));
 
         var byEf = await Factory.WithServicesAsync(async s =>
         {
@@ -70,7 +70,7 @@ public abstract class GroupReadTests(ProtocolFixture fixture) : IsolatedProtocol
             var expected = byEf[answer.Token.Id];
             Assert.Equal(Describe(expected), Describe(answer));
             // And it is the token that was asked for, not another one of the batch.
-            Assert.Equal(answer.Token.Id, (await Factory.WithServicesAsync(s => s.GetRequiredService<TokenValidator>().ResolveAsync(asked[i], Cancel)))!.Token.Id);
+            Assert.Equal(answer.Token.Id, (await Factory.WithServicesAsync(async s => (await s.GetRequiredService<AuthServer.Access.AccessTokenValidation>().ValidateAsync(asked[i], Cancel)).Stored))!.Token.Id);
             if (asked[i].Contains('.'))
             {
                 Assert.Equal(new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(asked[i]).Id, answer.Token.Id.ToString());

@@ -1,3 +1,4 @@
+using AuthServer.Access;
 using AuthServer.Lifecycle;
 using AuthServer.Audit;
 using AuthServer.Storage;
@@ -21,8 +22,11 @@ public abstract class TokenLifecycleTests(DatabaseProvider provider) : ServerTes
         return (issued, org);
     }
 
-    private Task<StoredToken?> ResolveAsync(string token) =>
-        Factory.WithServicesAsync(s => s.GetRequiredService<TokenValidator>().ResolveAsync(token, CancellationToken.None));
+    private Task<ValidatedAccessToken> ValidateAsync(string token) =>
+        Factory.WithServicesAsync(s => s.GetRequiredService<AccessTokenValidation>().ValidateAsync(token, CancellationToken.None));
+
+    /// <summary>The stored row of a token OpenIddict's validation found to be ours, active or not.</summary>
+    private async Task<StoredToken?> ResolveAsync(string token) => (await ValidateAsync(token)).Stored;
 
     [Theory]
     [InlineData(TokenFormat.Jwt)]
@@ -34,6 +38,7 @@ public abstract class TokenLifecycleTests(DatabaseProvider provider) : ServerTes
         Assert.NotNull(stored);
         Assert.Equal(issued.Token.Id, stored.Token.Id);
         Assert.True(stored.IsActive(Factory.Time.GetUtcNow()));
+        Assert.True((await ValidateAsync(issued.AccessToken)).IsAccepted);
 
         var actor = new Actor(stored.Token.OrganisationId, "test");
         Assert.True(await Factory.WithServicesAsync(s => s.GetRequiredService<TokenRevoker>().RevokeAsync(stored, actor, CancellationToken.None)));
@@ -41,6 +46,7 @@ public abstract class TokenLifecycleTests(DatabaseProvider provider) : ServerTes
         Assert.NotNull(after);
         Assert.False(after.IsActive(Factory.Time.GetUtcNow()));
         Assert.Equal(TokenStatus.Revoked, after.Status);
+        Assert.False((await ValidateAsync(issued.AccessToken)).IsAccepted);
         Assert.False(await Factory.WithServicesAsync(s => s.GetRequiredService<TokenRevoker>().RevokeAsync(after, actor, CancellationToken.None)));
     }
 
@@ -50,8 +56,12 @@ public abstract class TokenLifecycleTests(DatabaseProvider provider) : ServerTes
         var (issued, _) = await IssueAsync(TokenFormat.Jwt, lifetime: 60);
         var stored = (await ResolveAsync(issued.AccessToken))!;
         Assert.True(stored.IsActive(Factory.Time.GetUtcNow()));
-        Factory.Time.Advance(TimeSpan.FromSeconds(60));
-        Assert.False((await ResolveAsync(issued.AccessToken))!.IsActive(Factory.Time.GetUtcNow()));
+        Factory.Time.Advance(TimeSpan.FromSeconds(59));
+        Assert.True((await ValidateAsync(issued.AccessToken)).IsAccepted);
+        // OpenIddict's lifetime check runs on the server's injected clock (ProtocolSetup), as ours does.
+        Factory.Time.Advance(TimeSpan.FromSeconds(1));
+        Assert.False((await ValidateAsync(issued.AccessToken)).IsAccepted);
+        Assert.False(stored.IsActive(Factory.Time.GetUtcNow()));
         Assert.Equal(TokenStatus.Active, stored.Status); // expiry alone does not change the status
     }
 
