@@ -91,6 +91,10 @@ public static class ProtocolSetup
         // Our guards (filters on handler descriptors), stateless: one instance for the host.
         services.TryAddSingleton<TokenEndpoint.RequireClientCredentialsGrant>();
         services.TryAddSingleton<TokenEndpoint.RequirePersonGrant>();
+        services.TryAddSingleton<AllEndpoints.RequirePresentedToken>();
+        services.TryAddSingleton<AllEndpoints.RequireAccessTokenHandle>();
+        services.TryAddSingleton<AllEndpoints.RequireUnresolvedToken>();
+        services.TryAddSingleton<IntrospectionEndpoint.RequireIdentifiedClient>();
         services.Replace(ServiceDescriptor.Scoped<IOpenIddictServerDispatcher, ProtocolDispatcher>());
         // Read when the host first dispatches, after every registration: which handlers and filters are singletons.
         services.AddSingleton(provider => new ProtocolDispatchPlans(provider, provider.GetRequiredService<IOptionsMonitor<OpenIddictServerOptions>>(),

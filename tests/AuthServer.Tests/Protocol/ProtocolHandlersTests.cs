@@ -71,6 +71,24 @@ public sealed class ProtocolHandlersTests(SqliteProtocolFixture fixture) : IClas
         }
     }
 
+    /// <summary>The guards on our handlers' descriptors (filters) are one instance for the host: the
+    /// dispatcher resolves those once (ProtocolDispatcher.cs), any other on every request, and one
+    /// that is not registered at all fails every request of its endpoint.</summary>
+    [Fact]
+    public void Every_guard_on_our_handlers_is_registered_once_for_the_host()
+    {
+        var filters = EndpointHandlers.All.SelectMany(e => e.Added).SelectMany(d => d.FilterTypes).Distinct().ToList();
+        Assert.Contains(typeof(AuthServer.Protocol.AllEndpoints.RequirePresentedToken), filters);
+        using var one = _factory.Services.CreateScope();
+        using var another = _factory.Services.CreateScope();
+        foreach (var filter in filters)
+        {
+            var instance = one.ServiceProvider.GetService(filter);
+            Assert.True(instance is not null, $"{filter.Name} is on a descriptor but not registered");
+            Assert.True(ReferenceEquals(instance, another.ServiceProvider.GetService(filter)), $"{filter.Name} is not a singleton");
+        }
+    }
+
     private static string Name(OpenIddictServerHandlerDescriptor descriptor) => descriptor.ServiceDescriptor.ServiceType.Name;
 
     private static int Stage(Type context)

@@ -86,6 +86,7 @@ public sealed class ResolveReferenceAccessToken(TokenLookup lookup, TokenIssuer 
     private const int HandleLength = 43;
 
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenContext>()
+        .AddFilter<RequireAccessTokenHandle>()
         .UseScopedHandler<ResolveReferenceAccessToken>()
         .SetOrder(OpenIddictServerHandlers.Protection.ValidateReferenceTokenIdentifier.Descriptor.Order)
         .SetType(OpenIddictServerHandlerType.Custom)
@@ -93,11 +94,6 @@ public sealed class ResolveReferenceAccessToken(TokenLookup lookup, TokenIssuer 
 
     public async ValueTask HandleAsync(ValidateTokenContext context)
     {
-        if (context.Token.Contains('.', StringComparison.Ordinal) || context.EndpointType == OpenIddictServerEndpointType.Token)
-        {
-            return; // a JWT: OpenIddict validates its signature next; a code or refresh token: OpenIddict's resolver
-        }
-
         var stored = context.Token.Length == HandleLength
             ? await lookup.FindByReferenceHashAsync(Secrets.Hash(context.Token), context.CancellationToken)
             : null;
@@ -196,12 +192,12 @@ public sealed class CheckStoredAccessToken(TokenLookup lookup, TimeProvider time
 public sealed class ResolveGrantToken(IOpenIddictTokenManager tokens) : IOpenIddictServerHandler<ValidateTokenContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenContext>()
+        .AddFilter<RequireUnresolvedToken>()
         .UseScopedHandler<ResolveGrantToken>()
         .SetOrder(OpenIddictServerHandlers.Protection.ValidateReferenceTokenIdentifier.Descriptor.Order + 1)
         .SetType(OpenIddictServerHandlerType.Custom)
         .Build();
 
-    public ValueTask HandleAsync(ValidateTokenContext context) => context.Principal is not null
-        ? ValueTask.CompletedTask
-        : new OpenIddictServerHandlers.Protection.ValidateReferenceTokenIdentifier(tokens).HandleAsync(context);
+    public ValueTask HandleAsync(ValidateTokenContext context) =>
+        new OpenIddictServerHandlers.Protection.ValidateReferenceTokenIdentifier(tokens).HandleAsync(context);
 }

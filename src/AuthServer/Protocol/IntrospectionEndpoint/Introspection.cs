@@ -1,4 +1,5 @@
 using AuthServer.Observability;
+using AuthServer.Protocol.AllEndpoints;
 using AuthServer.Storage.Entities;
 using AuthServer.Tokens;
 using OpenIddict.Abstractions;
@@ -15,6 +16,8 @@ namespace AuthServer.Protocol.IntrospectionEndpoint;
 public sealed class RequireIntrospectionRight(IOpenIddictApplicationManager applications) : IOpenIddictServerHandler<ProcessAuthenticationContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessAuthenticationContext>()
+        .AddFilter<OpenIddictServerHandlerFilters.RequireIntrospectionRequest>()
+        .AddFilter<RequireIdentifiedClient>()
         .UseScopedHandler<RequireIntrospectionRight>()
         .SetOrder(OpenIddictServerHandlers.ValidateClientSecret.Descriptor.Order + 500)
         .SetType(OpenIddictServerHandlerType.Custom)
@@ -22,12 +25,7 @@ public sealed class RequireIntrospectionRight(IOpenIddictApplicationManager appl
 
     public async ValueTask HandleAsync(ProcessAuthenticationContext context)
     {
-        if (context.EndpointType != OpenIddictServerEndpointType.Introspection || string.IsNullOrEmpty(context.ClientId))
-        {
-            return;
-        }
-
-        var client = await applications.FindByClientIdAsync(context.ClientId, context.CancellationToken) as Client;
+        var client = await applications.FindByClientIdAsync(context.ClientId!, context.CancellationToken) as Client;
         if (client is not { CanIntrospect: true })
         {
             ProtocolState.Of(context.Transaction).StatusCode = StatusCodes.Status403Forbidden;
@@ -47,6 +45,7 @@ public sealed class RequireIntrospectionRight(IOpenIddictApplicationManager appl
 public sealed class RequireIntendedIntrospector(IOpenIddictApplicationManager applications, TokenIssuer issuer) : IOpenIddictServerHandler<ValidateIntrospectionRequestContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateIntrospectionRequestContext>()
+        .AddFilter<RequirePresentedToken>()
         .UseScopedHandler<RequireIntendedIntrospector>()
         .SetOrder(OpenIddictServerHandlers.Introspection.ValidateAuthorizedParty.Descriptor.Order)
         .SetType(OpenIddictServerHandlerType.Custom)
@@ -54,11 +53,7 @@ public sealed class RequireIntendedIntrospector(IOpenIddictApplicationManager ap
 
     public async ValueTask HandleAsync(ValidateIntrospectionRequestContext context)
     {
-        if (ProtocolState.Of(context.Transaction).Presented is not { } stored)
-        {
-            return;
-        }
-
+        var stored = PresentedToken.Of(context.Transaction);
         var client = string.IsNullOrEmpty(context.ClientId) ? null
             : await applications.FindByClientIdAsync(context.ClientId, context.CancellationToken) as Client;
         if (client is not null && stored.Token.ClientId == client.ClientId)
@@ -87,6 +82,7 @@ public sealed class RequireIntendedIntrospector(IOpenIddictApplicationManager ap
 public sealed class DescribeIntrospectedToken(TokenIssuer issuer, AuthServerMetrics metrics) : IOpenIddictServerHandler<HandleIntrospectionRequestContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<HandleIntrospectionRequestContext>()
+        .AddFilter<RequirePresentedToken>()
         .UseScopedHandler<DescribeIntrospectedToken>()
         .SetOrder(OpenIddictServerHandlers.Introspection.AttachApplicationClaims.Descriptor.Order + 500)
         .SetType(OpenIddictServerHandlerType.Custom)
@@ -94,12 +90,7 @@ public sealed class DescribeIntrospectedToken(TokenIssuer issuer, AuthServerMetr
 
     public async ValueTask HandleAsync(HandleIntrospectionRequestContext context)
     {
-        if (ProtocolState.Of(context.Transaction).Presented is not { } stored)
-        {
-            return;
-        }
-
-        var token = stored.Token;
+        var token = PresentedToken.Of(context.Transaction).Token;
         var access = token.Type == AuthServer.Storage.Entities.TokenTypes.AccessToken;
         context.Issuer = new Uri(issuer.Issuer);
         context.Subject = token.Subject;

@@ -1,5 +1,6 @@
 using AuthServer.Lifecycle;
 using AuthServer.Audit;
+using AuthServer.Protocol.AllEndpoints;
 using AuthServer.Storage.Entities;
 using AuthServer.Tokens;
 using OpenIddict.Abstractions;
@@ -16,6 +17,7 @@ namespace AuthServer.Protocol.RevocationEndpoint;
 public sealed class RevokeAccessToken(IOpenIddictApplicationManager applications, TokenRevoker revoker) : IOpenIddictServerHandler<HandleRevocationRequestContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<HandleRevocationRequestContext>()
+        .AddFilter<RequirePresentedToken>()
         .UseScopedHandler<RevokeAccessToken>()
         .SetOrder(OpenIddictServerHandlers.Revocation.RevokeToken.Descriptor.Order)
         .SetType(OpenIddictServerHandlerType.Custom)
@@ -23,8 +25,8 @@ public sealed class RevokeAccessToken(IOpenIddictApplicationManager applications
 
     public async ValueTask HandleAsync(HandleRevocationRequestContext context)
     {
-        if (ProtocolState.Of(context.Transaction).Presented is not { } stored
-            || await applications.FindByClientIdAsync(context.Request.ClientId!, context.CancellationToken) is not Client client
+        var stored = PresentedToken.Of(context.Transaction);
+        if (await applications.FindByClientIdAsync(context.Request.ClientId!, context.CancellationToken) is not Client client
             || stored.Token.ClientId != client.ClientId)
         {
             return;
