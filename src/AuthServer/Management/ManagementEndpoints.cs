@@ -43,7 +43,7 @@ public static class ManagementEndpoints
 
         api.MapPost("/organisations/{organisationId}/tokens/revoke", TokenRevocationEndpoints.AllForOrganisationAsync)
             .Returns<Envelope<RevokedAllTokens>>("revokeTokensForOrganisation", "Revoke all tokens of an organisation (O(1) watermark); answers its time, not a count.");
-        api.MapPost("/tokens/revoke", Handler(TokenRevocationEndpoints.AllForSelfAsync))
+        api.MapPost("/tokens/revoke", TokenRevocationEndpoints.AllForSelfAsync)
             .Returns<Envelope<RevokedAllTokens>>("revokeAllTokens", "Revoke all tokens of the caller's organisation; answers its time, not a count.");
         api.MapPost("/organisations/{organisationId}/tokens/{tokenId}/revoke", TokenRevocationEndpoints.OneForOrganisationAsync)
             .Returns<Envelope<TokenData>>("revokeTokenForOrganisation", "Revoke one token of an organisation.");
@@ -51,11 +51,11 @@ public static class ManagementEndpoints
             .Returns<Envelope<TokenData>>("revokeToken", "Revoke one of the caller's tokens.");
         api.MapPost("/organisations/{organisationId}/tokens/revoke-selected", TokenRevocationEndpoints.SelectedForOrganisationAsync)
             .Returns<Envelope<RevokedTokens>>("revokeSelectedTokensForOrganisation", "Revoke the listed tokens (all or none).", typeof(RevokeSelectedRequest));
-        api.MapPost("/tokens/revoke-selected", Handler(TokenRevocationEndpoints.SelectedForSelfAsync))
+        api.MapPost("/tokens/revoke-selected", TokenRevocationEndpoints.SelectedForSelfAsync)
             .Returns<Envelope<RevokedTokens>>("revokeSelectedTokens", "Revoke the listed tokens of the caller (all or none).", typeof(RevokeSelectedRequest));
         api.MapPost("/organisations/{organisationId}/tokens/revoke-by-client", TokenRevocationEndpoints.ByClientForOrganisationAsync)
             .Returns<Envelope<RevokedTokens>>("revokeClientTokensForOrganisation", "Revoke every token of a client, or of one subject of that client.", typeof(RevokeByClientRequest));
-        api.MapPost("/tokens/revoke-by-client", Handler(TokenRevocationEndpoints.ByClientForSelfAsync))
+        api.MapPost("/tokens/revoke-by-client", TokenRevocationEndpoints.ByClientForSelfAsync)
             .Returns<Envelope<RevokedTokens>>("revokeClientTokens", "Revoke every token of a client (or subject) in the caller's organisation.", typeof(RevokeByClientRequest));
 
         api.MapPost("/organisations/{organisationId}/tokens/{tokenId}/renew", TokenRenewalEndpoints.ForOrganisationAsync)

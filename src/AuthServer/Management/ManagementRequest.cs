@@ -1,4 +1,5 @@
 using AuthServer.Lifecycle;
+using AuthServer.Operations;
 using System.Globalization;
 using System.Text.Json;
 using AuthServer.Access;
@@ -76,6 +77,21 @@ public static class ManagementRequest
             var field = exception.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : "body";
             return (null, ManagementErrors.Validation(field, "Malformed JSON, or a value of the wrong type or out of range."));
         }
+    }
+
+    /// <summary>The organisation the caller would manage tokens of, decided first (a foreign or
+    /// unknown one is the same 404 whatever the body), then the JSON body of the request.</summary>
+    public static async Task<(Target? Target, T? Body, IResult? Error)> TargetAndBodyAsync<T>(
+        HttpContext http, CallerAccess access, ManagementCaller caller, string? organisationId) where T : class
+    {
+        var target = await access.TargetAsync(caller.Caller, organisationId, http.RequestAborted);
+        if (!target.Ok)
+        {
+            return (null, null, ManagementErrors.For(target.Refusal));
+        }
+
+        var (body, error) = await ReadJsonAsync<T>(http);
+        return (target.Value, body, error);
     }
 
     /// <summary>pagenumber (from 1) and pagesize (1..100, default 20). A page size above the maximum is a 422, as in Gatekeeper.</summary>

@@ -1,5 +1,6 @@
 using AuthServer.Lifecycle;
 using AuthServer.Management;
+using AuthServer.Operations;
 using AuthServer.Storage;
 using AuthServer.Storage.Entities;
 using AuthServer.Tokens;
@@ -52,9 +53,9 @@ public sealed class RevokeModel(AuthServerDbContext db, TokenStore store, TokenL
             return BadRequestPage("Select at least one token to revoke.");
         }
 
-        if (ids.Count > TokenRevocationEndpoints.MaxSelectedIds)
+        if (ids.Count > TokenRevocation.MaxSelectedIds)
         {
-            return BadRequestPage($"Select at most {TokenRevocationEndpoints.MaxSelectedIds} tokens at a time.");
+            return BadRequestPage($"Select at most {TokenRevocation.MaxSelectedIds} tokens at a time.");
         }
 
         var list = new List<Guid>(ids.Count);
@@ -126,7 +127,7 @@ public sealed class RevokeModel(AuthServerDbContext db, TokenStore store, TokenL
             var current = await listing.CurrentAsync(pair.OrganisationId, cancellationToken);
             var filter = ConsoleAccess.Restrict(Viewer, new TokenListingFilter(TokenStatusFilter.Active, RequestingOrganisationId: pair.RequestingOrganisationId));
             var others = await listing.Query(current, filter).OrderByDescending(t => t.Sequence)
-                .Select(t => t.Id).Take(TokenRevocationEndpoints.MaxSelectedIds).ToListAsync(cancellationToken);
+                .Select(t => t.Id).Take(TokenRevocation.MaxSelectedIds).ToListAsync(cancellationToken);
             if (others.Count > 0)
             {
                 advices.Add(new Advice(pair.OrganisationId, pair.RequestingOrganisationId, others));

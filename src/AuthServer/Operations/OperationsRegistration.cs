@@ -1,0 +1,12 @@
+namespace AuthServer.Operations;
+
+/// <summary>The operations every door calls (management API, console): scoped, like the services they use.</summary>
+public static class OperationsRegistration
+{
+    public static IHostApplicationBuilder AddOperations(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddScoped<CallerAccess>();
+        builder.Services.AddScoped<TokenRevocation>();
+        return builder;
+    }
+}
