@@ -60,9 +60,6 @@ public sealed class ManagementCaller
     /// <summary>This credential as the operations (Operations/) take their caller.</summary>
     public Caller Caller => field ??= new(Principal, Organisation, Actor) { CredentialFor = CredentialFor, Client = Client, ApiKeyId = ApiKeyId };
 
-    public static ManagementCaller From(HttpContext http) =>
-        http.Features.Get<ManagementCaller>() ?? throw new InvalidOperationException("The management API's authentication did not run.");
-
     /// <summary>Binds an endpoint's ManagementCaller parameter: the caller of this request, set by
     /// the authentication handler (Access/) that authenticated it; the management endpoints run only
     /// for authenticated callers.</summary>

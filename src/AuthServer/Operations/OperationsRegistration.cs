@@ -7,6 +7,10 @@ public static class OperationsRegistration
     {
         builder.Services.AddScoped<CallerAccess>();
         builder.Services.AddScoped<TokenRevocation>();
+        builder.Services.AddScoped<TokenRenewal>();
+        builder.Services.AddScoped<TokenQueries>();
+        builder.Services.AddScoped<TokenIssuing>();
+        builder.Services.AddScoped<OrganisationListings>();
         return builder;
     }
 }
