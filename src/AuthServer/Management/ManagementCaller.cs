@@ -4,7 +4,6 @@ using AuthServer.Lifecycle;
 using AuthServer.Operations;
 using AuthServer.Scopes;
 using AuthServer.Storage.Entities;
-using AuthServer.Tokens;
 
 namespace AuthServer.Management;
 

@@ -1,6 +1,5 @@
 using AuthServer.Clients;
 using AuthServer.Lifecycle;
-using AuthServer.Storage.Entities;
 using AuthServer.Tokens;
 using Microsoft.EntityFrameworkCore;
 

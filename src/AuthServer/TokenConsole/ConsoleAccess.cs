@@ -1,4 +1,3 @@
-using AuthServer.Lifecycle;
 using System.Security.Claims;
 using AuthServer.Access;
 using AuthServer.Audit;
