@@ -61,15 +61,16 @@ public sealed class AccessTokenAuthenticationHandler(
         }
 
         var client = await db.Clients.AsNoTracking().FirstOrDefaultAsync(c => c.ClientId == stored.Token.ClientId, cancellationToken);
+        var principal = CallerClaims.ForAccessToken(Scheme.Name, organisation.Id, stored.Token.Id, scopes);
         Context.Features.Set(new ManagementCaller
         {
+            Principal = principal,
             Organisation = organisation,
             Actor = new Audit.Actor(organisation.Id, $"token:{stored.Token.Id}"),
             Client = client ?? ManagementCaller.PseudoClient(stored.Token.ClientId, organisation.Id),
             ApiKeyId = stored.Token.ApiKeyId,
             Presented = stored,
         });
-        return AuthenticateResult.Success(new AuthenticationTicket(
-            CallerClaims.ForAccessToken(Scheme.Name, organisation.Id, stored.Token.Id, scopes), Scheme.Name));
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
     }
 }

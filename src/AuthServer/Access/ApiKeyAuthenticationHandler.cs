@@ -55,13 +55,15 @@ public sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.Fail("Invalid credentials.");
         }
 
+        var principal = CallerClaims.ForApiKey(Scheme.Name, organisation.Id, apiKey.Id);
         Context.Features.Set(new ManagementCaller
         {
+            Principal = principal,
             Organisation = organisation,
             Actor = Actor.ForApiKey(apiKey),
             Client = ManagementCaller.PseudoClient(ManagementCaller.ApiKeyClientPrefix + apiKey.Id, organisation.Id),
             ApiKeyId = apiKey.Id,
         });
-        return AuthenticateResult.Success(new AuthenticationTicket(CallerClaims.ForApiKey(Scheme.Name, organisation.Id, apiKey.Id), Scheme.Name));
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
     }
 }

@@ -7,6 +7,7 @@ using AuthServer.Tokens.GroupCommit;
 using AuthServer.Tokens.GroupRead;
 using AuthServer.Keys;
 using AuthServer.Management;
+using AuthServer.Operations;
 using AuthServer.Tokens;
 using AuthServer.Clients;
 using AuthServer.Configuration;
@@ -102,6 +103,7 @@ public static class ServiceRegistration
         builder.AddProtocol();
         builder.Services.AddScoped<TokenRenewer>();
         builder.AddAccess();
+        builder.AddOperations();
         builder.AddManagementApi();
         builder.AddPruning();
         return builder;

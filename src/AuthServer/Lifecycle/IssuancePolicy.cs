@@ -43,7 +43,7 @@ public sealed record ScopeRefusal(string Scope, string Message);
 
 /// <summary>THE rule of what a caller may issue, for every door: /connect/token's
 /// client_credentials (Protocol/TokenEndpoint/ClientCredentialsGrant.cs), the management API's POST
-/// /tokens (Management/TokenIssuanceEndpoints.cs) and renewal (Lifecycle/RenewalRule.cs: the
+/// /tokens (Operations/TokenIssuing.cs) and renewal (Lifecycle/RenewalRule.cs: the
 /// renewing caller asks for the original's scopes and lifetime), and the lifetime of a person's
 /// grant tokens (Protocol/TokenEndpoint/PersonGrants.cs).
 /// <list type="bullet">

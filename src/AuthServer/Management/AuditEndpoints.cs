@@ -1,32 +1,17 @@
-using AuthServer.Access;
-using AuthServer.Audit;
+using AuthServer.Operations;
+using Microsoft.AspNetCore.Mvc;
 
 namespace AuthServer.Management;
 
 /// <summary>GET /audit: the audit entries an organisation did or that concern it, newest first, paged.
-/// Needs own rights (an API key, or a token with the admin scope).</summary>
+/// Needs own rights (an API key, or a token with the admin scope). HTTP only; the operation is
+/// Operations/OrganisationListings.cs's.</summary>
 public static class AuditEndpoints
 {
-    public static async Task<IResult> ListAsync(HttpContext http, string? pagenumber, string? pagesize)
-    {
-        var caller = ManagementCaller.From(http);
-        if (ManagementRequest.Refusal(await ManagementRequest.DecideAsync(http, caller.Organisation, OrganisationRequirement.ReadAudit)) is { } refusal)
-        {
-            return refusal;
-        }
-
-        var (number, size, error) = ManagementRequest.ReadPage(http.Request);
-        if (error is not null)
-        {
-            return error;
-        }
-
-        var audit = http.RequestServices.GetRequiredService<AuditLog>();
-        var total = await audit.CountAsync(caller.Organisation.Id, http.RequestAborted);
-        var entries = await audit.ListAsync(caller.Organisation.Id, (number - 1) * size, size, http.RequestAborted);
-        var data = entries.Select(ToEntry).ToList();
-        return ManagementRequest.Json(new PagedEnvelope<AuditEntry>(ManagementRequest.RequestUri(http), data, ManagementRequest.Page(number, size, total)));
-    }
+    public static async Task<IResult> ListAsync(string? pagenumber, string? pagesize, ManagementCaller caller, [FromServices] OrganisationListings listings, HttpContext http) =>
+        ManagementErrors.From(await listings.AuditAsync(caller.Caller, ManagementRequest.PageInput(http), http.RequestAborted), page =>
+            ManagementRequest.Json(new PagedEnvelope<AuditEntry>(
+                ManagementRequest.RequestUri(http), [.. page.Items.Select(ToEntry)], ManagementRequest.Page(page.Page, page.Total))));
 
     public static AuditEntry ToEntry(Storage.Entities.AuditEvent e) => new(
         e.Id,

@@ -1,8 +1,9 @@
+using System.Security.Claims;
 using AuthServer.Audit;
 using AuthServer.Lifecycle;
+using AuthServer.Operations;
 using AuthServer.Scopes;
 using AuthServer.Storage.Entities;
-using AuthServer.Tokens;
 
 namespace AuthServer.Management;
 
@@ -14,6 +15,9 @@ namespace AuthServer.Management;
 public sealed class ManagementCaller
 {
     public const string ApiKeyClientPrefix = "apikey:";
+
+    /// <summary>The authenticated principal, the one the access rule reads.</summary>
+    public required ClaimsPrincipal Principal { get; init; }
 
     public required Organisation Organisation { get; init; }
     public required Actor Actor { get; init; }
@@ -52,10 +56,15 @@ public sealed class ManagementCaller
             Client.DisabledAt is null ? null : "The presented token's client is disabled.");
     }
 
-    /// <summary>The caller of this request, set by the authentication handler (Access/) that
-    /// authenticated it; the management endpoints run only for authenticated callers.</summary>
-    public static ManagementCaller From(HttpContext http) =>
-        http.Features.Get<ManagementCaller>() ?? throw new InvalidOperationException("The management API's authentication did not run.");
+    /// <summary>This credential as the operations (Operations/) take their caller.</summary>
+    public Caller Caller => field ??= new(Principal, Organisation, Actor) { CredentialFor = CredentialFor, Client = Client, ApiKeyId = ApiKeyId };
+
+    /// <summary>Binds an endpoint's ManagementCaller parameter: the caller of this request, set by
+    /// the authentication handler (Access/) that authenticated it; the management endpoints run only
+    /// for authenticated callers.</summary>
+    public static ValueTask<ManagementCaller?> BindAsync(HttpContext http) =>
+        ValueTask.FromResult<ManagementCaller?>(
+            http.Features.Get<ManagementCaller>() ?? throw new InvalidOperationException("The management API's authentication did not run."));
 
     /// <summary>The client of tokens requested with an API key: no OAuth client, but a pseudo-client
     /// id naming the key. It is never stored in the clients table and cannot use /connect/token.</summary>

@@ -5,8 +5,10 @@ namespace AuthServer.Management;
 
 /// <summary>The organisation token management API (Gatekeeper operations plus Yahoo and Concur
 /// needs). Every route requires the management policy (Access/AccessRegistration.cs: the API-key
-/// and bearer-token authentication handlers), then asks the organisation access decision
-/// (Access/OrganisationAccess.cs) through IAuthorizationService; every error is an <see cref="ErrorResponse"/>.</summary>
+/// and bearer-token authentication handlers). Each endpoint is a thin adapter: minimal APIs bind
+/// the route, the caller (<see cref="ManagementCaller.BindAsync"/>) and the operation (Operations/),
+/// which asks the organisation access decision (Access/OrganisationAccess.cs) and answers an
+/// outcome; <see cref="ManagementErrors.From"/> turns it into the response, every error an <see cref="ErrorResponse"/>.</summary>
 public static class ManagementEndpoints
 {
     private static readonly string[] Prefixes = ["/organisations", "/tokens", "/audit"];
@@ -29,7 +31,7 @@ public static class ManagementEndpoints
 
         api.MapPost("/organisations/{organisationId}/tokens", TokenIssuanceEndpoints.ForOrganisationAsync)
             .Issues("requestTokenForOrganisation", "Request a token for an organisation (a descendant, or the caller's own).");
-        api.MapPost("/tokens", Handler(TokenIssuanceEndpoints.ForSelfAsync))
+        api.MapPost("/tokens", TokenIssuanceEndpoints.ForSelfAsync)
             .Issues("requestToken", "Request a token for the caller's own organisation.");
 
         api.MapGet("/organisations/{organisationId}/tokens", TokenListingEndpoints.ListForOrganisationAsync)
@@ -43,7 +45,7 @@ public static class ManagementEndpoints
 
         api.MapPost("/organisations/{organisationId}/tokens/revoke", TokenRevocationEndpoints.AllForOrganisationAsync)
             .Returns<Envelope<RevokedAllTokens>>("revokeTokensForOrganisation", "Revoke all tokens of an organisation (O(1) watermark); answers its time, not a count.");
-        api.MapPost("/tokens/revoke", Handler(TokenRevocationEndpoints.AllForSelfAsync))
+        api.MapPost("/tokens/revoke", TokenRevocationEndpoints.AllForSelfAsync)
             .Returns<Envelope<RevokedAllTokens>>("revokeAllTokens", "Revoke all tokens of the caller's organisation; answers its time, not a count.");
         api.MapPost("/organisations/{organisationId}/tokens/{tokenId}/revoke", TokenRevocationEndpoints.OneForOrganisationAsync)
             .Returns<Envelope<TokenData>>("revokeTokenForOrganisation", "Revoke one token of an organisation.");
@@ -51,11 +53,11 @@ public static class ManagementEndpoints
             .Returns<Envelope<TokenData>>("revokeToken", "Revoke one of the caller's tokens.");
         api.MapPost("/organisations/{organisationId}/tokens/revoke-selected", TokenRevocationEndpoints.SelectedForOrganisationAsync)
             .Returns<Envelope<RevokedTokens>>("revokeSelectedTokensForOrganisation", "Revoke the listed tokens (all or none).", typeof(RevokeSelectedRequest));
-        api.MapPost("/tokens/revoke-selected", Handler(TokenRevocationEndpoints.SelectedForSelfAsync))
+        api.MapPost("/tokens/revoke-selected", TokenRevocationEndpoints.SelectedForSelfAsync)
             .Returns<Envelope<RevokedTokens>>("revokeSelectedTokens", "Revoke the listed tokens of the caller (all or none).", typeof(RevokeSelectedRequest));
         api.MapPost("/organisations/{organisationId}/tokens/revoke-by-client", TokenRevocationEndpoints.ByClientForOrganisationAsync)
             .Returns<Envelope<RevokedTokens>>("revokeClientTokensForOrganisation", "Revoke every token of a client, or of one subject of that client.", typeof(RevokeByClientRequest));
-        api.MapPost("/tokens/revoke-by-client", Handler(TokenRevocationEndpoints.ByClientForSelfAsync))
+        api.MapPost("/tokens/revoke-by-client", TokenRevocationEndpoints.ByClientForSelfAsync)
             .Returns<Envelope<RevokedTokens>>("revokeClientTokens", "Revoke every token of a client (or subject) in the caller's organisation.", typeof(RevokeByClientRequest));
 
         api.MapPost("/organisations/{organisationId}/tokens/{tokenId}/renew", TokenRenewalEndpoints.ForOrganisationAsync)
@@ -69,9 +71,6 @@ public static class ManagementEndpoints
             .Lists<AuditEntry>("listAudit", "The audit entries the caller's organisation did or that concern it, newest first.");
         return app;
     }
-
-    /// <summary>A route handler taking only the HttpContext, which would otherwise bind as a bare RequestDelegate.</summary>
-    private static Delegate Handler(Func<HttpContext, Task<IResult>> handler) => handler;
 
     private static RouteHandlerBuilder Issues(this RouteHandlerBuilder route, string name, string summary) =>
         route.Returns<Envelope<TokenData>>(name, summary, typeof(TokenRequest), StatusCodes.Status201Created);

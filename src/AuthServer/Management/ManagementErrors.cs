@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AuthServer.Operations;
 
 namespace AuthServer.Management;
 
@@ -9,6 +10,20 @@ public static class ManagementErrors
 {
     /// <summary>Web defaults; '&amp;' in uris is written as is (the body is JSON, never HTML).</summary>
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>THE mapping of an operation's outcome (Operations/) to this API's answer: the value
+    /// through <paramref name="ok"/>, a refusal as its ErrorResponse.</summary>
+    public static IResult From<T>(Outcome<T> outcome, Func<T, IResult> ok) => outcome.Ok ? ok(outcome.Value) : For(outcome.Refusal);
+
+    public static IResult For(Refusal refusal) => refusal.Kind switch
+    {
+        RefusalKind.Forbidden => Forbidden(),
+        RefusalKind.Invalid => Validation([.. refusal.Errors.Select(e => new ErrorDetail(e.Code, e.Field, e.Message, null))]),
+        RefusalKind.Unprocessable => Unprocessable(refusal.Errors[0].Code, refusal.Errors[0].Message, refusal.Errors[0].Field),
+        // The caller's credential no longer holds anything: as if it had not authenticated.
+        RefusalKind.CredentialWithdrawn => Unauthorized(),
+        _ => NotFound(),
+    };
 
     public static IResult Validation(IReadOnlyList<ErrorDetail> details) =>
         Error(StatusCodes.Status400BadRequest, "INVALID_INPUT", "Input validation errors", details);

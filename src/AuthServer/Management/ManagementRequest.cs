@@ -1,22 +1,16 @@
-using AuthServer.Lifecycle;
-using System.Globalization;
 using System.Text.Json;
-using AuthServer.Access;
-using AuthServer.Organisations;
+using AuthServer.Lifecycle;
+using AuthServer.Operations;
 using AuthServer.Storage.Entities;
 using AuthServer.Tokens;
-using Microsoft.AspNetCore.Authorization;
 
 namespace AuthServer.Management;
 
-/// <summary>The HTTP stage shared by the endpoints: body reading, paging, target resolution,
-/// and the token view. Every failure becomes an ErrorResponse.</summary>
+/// <summary>The HTTP side shared by the endpoints: body reading (the one place of its limits),
+/// the raw paging inputs, and the answers' shapes. The decisions are the operations' (Operations/).</summary>
 public static class ManagementRequest
 {
     public const int MaxBodyBytes = 64 * 1024;
-    public const int DefaultPageSize = 20;
-    public const int MaxPageSize = 100;
-    public const int MaxPageNumber = 1_000_000;
 
     private static readonly JsonSerializerOptions ReadOptions = new(JsonSerializerDefaults.Web)
     {
@@ -78,99 +72,34 @@ public static class ManagementRequest
         }
     }
 
-    /// <summary>pagenumber (from 1) and pagesize (1..100, default 20). A page size above the maximum is a 422, as in Gatekeeper.</summary>
-    public static (int Number, int Size, IResult? Error) ReadPage(HttpRequest request)
+    /// <summary>The organisation the caller would manage tokens of, decided first (a foreign or
+    /// unknown one is the same 404 whatever the body), then the JSON body of the request.</summary>
+    public static async Task<(Target? Target, T? Body, IResult? Error)> TargetAndBodyAsync<T>(
+        HttpContext http, CallerAccess access, ManagementCaller caller, string? organisationId) where T : class
     {
-        var details = new List<ErrorDetail>();
-        var number = ReadInt(request, "pagenumber", 1, details);
-        var size = ReadInt(request, "pagesize", DefaultPageSize, details);
-        if (number is < 1 or > MaxPageNumber)
+        var target = await access.TargetAsync(caller.Caller, organisationId, http.RequestAborted);
+        if (!target.Ok)
         {
-            details.Add(new ErrorDetail("INVALID_FIELD", "pagenumber", $"Must lie in 1..{MaxPageNumber}.", null));
+            return (null, null, ManagementErrors.For(target.Refusal));
         }
 
-        if (size < 1)
-        {
-            details.Add(new ErrorDetail("INVALID_FIELD", "pagesize", $"Must lie in 1..{MaxPageSize}.", null));
-        }
-
-        if (details.Count > 0)
-        {
-            return (0, 0, ManagementErrors.Validation(details));
-        }
-
-        return size > MaxPageSize
-            ? (0, 0, ManagementErrors.Unprocessable("PAGE_SIZE_TOO_LARGE", $"The page size must be at most {MaxPageSize}.", "pagesize"))
-            : (number, size, null);
+        var (body, error) = await ReadJsonAsync<T>(http);
+        return (target.Value, body, error);
     }
 
-    /// <summary>A single-valued query parameter, or null; several values are an error.</summary>
-    public static string? ReadSingle(HttpRequest request, string name, List<ErrorDetail> details)
+    /// <summary>The raw pagenumber and pagesize values of the query (Operations/PageRequest.cs bounds them).</summary>
+    public static PageInput PageInput(HttpContext http) => new(http.Request.Query["pagenumber"], http.Request.Query["pagesize"]);
+
+    public static PageInfo Page(PageRequest page, int total) =>
+        new(page.Number, page.Size, total, (int)((total + (long)page.Size - 1) / page.Size));
+
+    /// <summary>A new token's answer (issued or renewed): 201 with its address; its value is shown this once, never cached.</summary>
+    public static IResult Created(HttpContext http, ManagementCaller caller, IssuedToken issued)
     {
-        var values = request.Query[name];
-        if (values.Count > 1)
-        {
-            details.Add(new ErrorDetail("INVALID_FIELD", name, "Given more than once.", null));
-            return null;
-        }
-
-        return values.Count == 1 ? values[0] : null;
-    }
-
-    private static int ReadInt(HttpRequest request, string name, int fallback, List<ErrorDetail> details)
-    {
-        var value = ReadSingle(request, name, details);
-        if (value is null)
-        {
-            return fallback;
-        }
-
-        if (value.Length <= 9 && int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number))
-        {
-            return number;
-        }
-
-        details.Add(new ErrorDetail("INVALID_FIELD", name, "Must be a positive whole number.", null));
-        return fallback;
-    }
-
-    public static PageInfo Page(int number, int size, int total) => new(number, size, total, (int)((total + (long)size - 1) / size));
-
-    /// <summary>The organisation the caller may act on, or the refusal (404 for unknown and foreign alike).
-    /// The decision is Access/OrganisationAccess.cs's, asked through IAuthorizationService.</summary>
-    public static async Task<(Organisation? Target, IResult? Error)> ResolveTargetAsync(HttpContext http, ManagementCaller caller, string? organisationId)
-    {
-        Organisation? target = organisationId is null
-            ? caller.Organisation
-            : await http.RequestServices.GetRequiredService<OrganisationService>().FindAsync(organisationId, http.RequestAborted);
-        var refusal = Refusal(await DecideAsync(http, target, OrganisationRequirement.ManageTokens));
-        return refusal is null ? (target, null) : (null, refusal);
-    }
-
-    /// <summary>The access decision for the caller of this request on <paramref name="resource"/>.</summary>
-    public static Task<AccessDecision> DecideAsync(HttpContext http, object? resource, IAuthorizationRequirement requirement) =>
-        http.RequestServices.GetRequiredService<IAuthorizationService>().DecideAsync(http.User, resource, requirement);
-
-    public static IResult? Refusal(AccessDecision decision) => decision switch
-    {
-        AccessDecision.Allowed => null,
-        AccessDecision.Forbidden => ManagementErrors.Forbidden(),
-        _ => ManagementErrors.NotFound(),
-    };
-
-    /// <summary>The token with this id when the caller may act on it in <paramref name="target"/>;
-    /// otherwise a 404 that does not say whether the token exists elsewhere.</summary>
-    public static async Task<(StoredToken? Token, IResult? Error)> FindTokenAsync(HttpContext http, Organisation target, string tokenId)
-    {
-        if (tokenId.Length > 36 || !Guid.TryParse(tokenId, out var id))
-        {
-            return (null, ManagementErrors.NotFound());
-        }
-
-        var token = await http.RequestServices.GetRequiredService<TokenStore>().FindByIdAsync(id, http.RequestAborted);
-        return token is not null && await DecideAsync(http, new OrganisationToken(target, token.Token), TokenRequirement.Manage) == AccessDecision.Allowed
-            ? (token, null)
-            : (null, ManagementErrors.NotFound());
+        var data = ToData(new StoredToken(issued.Token, 0, null), caller, issued.AccessToken);
+        http.Response.Headers.Location = data.Uri;
+        http.Response.Headers.CacheControl = "no-store";
+        return Json(new Envelope<TokenData>(RequestUri(http), data), StatusCodes.Status201Created);
     }
 
     public static string TokenUri(Token token) => $"/organisations/{token.OrganisationId}/tokens/{token.Id}";

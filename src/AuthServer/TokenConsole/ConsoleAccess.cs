@@ -1,7 +1,7 @@
-using AuthServer.Lifecycle;
 using System.Security.Claims;
 using AuthServer.Access;
 using AuthServer.Audit;
+using AuthServer.Operations;
 using AuthServer.Organisations;
 using AuthServer.Storage.Entities;
 using AuthServer.Tokens;
@@ -13,7 +13,6 @@ namespace AuthServer.TokenConsole;
 /// <summary>The signed-in person and what the access rule grants them, worked out once per request.</summary>
 public sealed record ConsoleViewer(
     ClaimsPrincipal Principal,
-    IAuthorizationService Authorization,
     Organisation Organisation,
     Actor Actor,
     string UserId,
@@ -23,6 +22,14 @@ public sealed record ConsoleViewer(
 {
     /// <summary>A member sees and acts on only the tokens whose subject is their user id.</summary>
     public string? OnlySubject => IsAdministrator ? null : UserId;
+
+    /// <summary>This person as the operations (Operations/) take their caller: an administrator
+    /// holds what the organisation's own credential holds; a member (who acts only on their own
+    /// tokens) may issue nothing.</summary>
+    public Caller Caller => field ??= new(Principal, Organisation, Actor)
+    {
+        CredentialFor = (_, policy) => IsAdministrator ? policy.ForOrganisationCredential() : Caller.IssuesNothing,
+    };
 }
 
 /// <summary>The console's questions, each answered by THE access rule
@@ -30,7 +37,8 @@ public sealed record ConsoleViewer(
 /// sign-in cookie's principal, exactly as the management API asks it with an API key's or a
 /// bearer token's: an administrator has the organisation's rights (and, for a partner or partner
 /// group, partner rights over its descendants), a member only their own tokens. This file only
-/// shapes the answers for the pages; it decides nothing itself.</summary>
+/// shapes the answers for the pages; it decides nothing itself. What the pages do with tokens is
+/// asked of the same operations as the management API's (Operations/, with <see cref="ConsoleViewer.Caller"/>).</summary>
 public static class ConsoleAccess
 {
     /// <summary>The viewer of a signed-in request (the session was validated by
@@ -59,18 +67,9 @@ public static class ConsoleAccess
 
         var administrator = await authorization.DecideAsync(user, organisation, OrganisationRequirement.ManageTokens) == AccessDecision.Allowed;
         var descendants = await authorization.DecideAsync(user, organisation, OrganisationRequirement.ListChildren) == AccessDecision.Allowed;
-        return new ConsoleViewer(user, authorization, organisation, new Actor(organisation.Id, $"user:{id}"), id,
+        return new ConsoleViewer(user, organisation, new Actor(organisation.Id, $"user:{id}"), id,
             user.FindFirstValue(OpenIddictConstants.Claims.Email) ?? "", administrator, descendants);
     }
-
-    /// <summary>Whether the viewer may look at (and act on) the tokens of <paramref name="target"/>.</summary>
-    public static Task<AccessDecision> DecideAsync(ConsoleViewer viewer, Organisation? target) =>
-        viewer.Authorization.DecideAsync(viewer.Principal, target, OrganisationRequirement.SeeOwnTokens);
-
-    /// <summary>A single token the viewer may see and act on (a member's must be their own).
-    /// Anything else is answered like an unknown id.</summary>
-    public static async Task<bool> MaySeeAsync(ConsoleViewer viewer, Organisation tokenOrganisation, StoredToken token) =>
-        await viewer.Authorization.DecideAsync(viewer.Principal, new OrganisationToken(tokenOrganisation, token.Token), TokenRequirement.Manage) == AccessDecision.Allowed;
 
     /// <summary>The listing filter as the viewer may use it (a member's is bound to their own subject).</summary>
     public static TokenListingFilter Restrict(ConsoleViewer viewer, TokenListingFilter filter) =>

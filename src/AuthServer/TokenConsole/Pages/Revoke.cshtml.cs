@@ -1,6 +1,5 @@
 using AuthServer.Lifecycle;
-using AuthServer.Management;
-using AuthServer.Storage;
+using AuthServer.Operations;
 using AuthServer.Storage.Entities;
 using AuthServer.Tokens;
 using Microsoft.AspNetCore.Mvc;
@@ -13,7 +12,7 @@ namespace AuthServer.TokenConsole.Pages;
 /// "Cancel"): the dialog of console.js for browsers without script. Confirmed, it revokes and shows
 /// the tokens, REVOKED, with Yahoo's advice: a partner that still holds other active tokens for an
 /// organisation is named, with an offer to revoke those too.</summary>
-public sealed class RevokeModel(AuthServerDbContext db, TokenStore store, TokenListing listing, TokenRevoker revoker, ConsoleLookups lookups, TimeProvider time) : ConsolePage
+public sealed class RevokeModel(TokenRevocation revocation, TokenListing listing, ConsoleLookups lookups, TimeProvider time) : ConsolePage
 {
     public sealed record Advice(string OrganisationId, string RequestingOrganisationId, IReadOnlyList<Guid> Ids);
 
@@ -47,73 +46,30 @@ public sealed class RevokeModel(AuthServerDbContext db, TokenStore store, TokenL
             Back = $"{ConsoleRegistration.Root}?organisation={Uri.EscapeDataString(from)}";
         }
 
-        if (ids is null || ids.Count == 0)
+        // The same operation as the management API's revoke-selected, but over the tokens' own
+        // organisations (a partner may pick from several): all or nothing, and an unknown id, or one the
+        // viewer may not act on, revokes nothing.
+        var selection = await revocation.SelectAsync(Viewer.Caller, ids, cancellationToken);
+        if (!selection.Ok)
         {
-            return BadRequestPage("Select at least one token to revoke.");
+            return Refused(selection.Refusal, "token", invalid: error => error.Field != "ids" ? null
+                : ids is null || ids.Count == 0 ? "Select at least one token to revoke."
+                : $"Select at most {TokenRevocation.MaxSelectedIds} tokens at a time.");
         }
 
-        if (ids.Count > TokenRevocationEndpoints.MaxSelectedIds)
-        {
-            return BadRequestPage($"Select at most {TokenRevocationEndpoints.MaxSelectedIds} tokens at a time.");
-        }
-
-        var list = new List<Guid>(ids.Count);
-        foreach (var id in ids)
-        {
-            if (id is not { Length: <= 36 } || !Guid.TryParse(id, out var parsed))
-            {
-                return NotFoundPage("token");
-            }
-
-            list.Add(parsed);
-        }
-
-        list = [.. list.Distinct()];
-        // All or nothing, as the management API: an unknown id, or one the viewer may not act on, revokes nothing.
-        var selected = await LoadAsync(list, cancellationToken);
-        var organisations = await OrganisationsAsync(selected, cancellationToken);
-        if (selected.Count != list.Count)
-        {
-            return NotFoundPage("token");
-        }
-
-        foreach (var token in selected)
-        {
-            if (!organisations.TryGetValue(token.Token.OrganisationId, out var owner) || !await ConsoleAccess.MaySeeAsync(Viewer, owner, token))
-            {
-                return NotFoundPage("token");
-            }
-        }
-
-        Selected = selected;
-        Organisations = [.. selected.Select(t => organisations[t.Token.OrganisationId]).DistinctBy(o => o.Id)];
+        Selected = selection.Value.Tokens;
+        Organisations = [.. Selected.Select(t => selection.Value.Organisations[t.Token.OrganisationId]).DistinctBy(o => o.Id)];
         if (confirmed == "yes")
         {
-            foreach (var group in Selected.GroupBy(t => t.Token.OrganisationId))
-            {
-                Revoked += await revoker.RevokeSelectedAsync(group.Key, [.. group.Select(t => t.Token.Id)], Viewer.Actor, cancellationToken);
-            }
-
+            (Revoked, var after) = await revocation.RevokeAsync(Viewer.Caller, selection.Value, cancellationToken);
             Done = true;
-            Selected = await LoadAsync(list, cancellationToken);
+            Selected = after.Tokens;
             Advices = await AdviseAsync(cancellationToken);
         }
 
         Now = time.GetUtcNow();
         Names = await lookups.NamesAsync(Selected.Select(t => t.Token), Advices.Select(a => a.RequestingOrganisationId), cancellationToken);
         return Page();
-    }
-
-    private async Task<List<StoredToken>> LoadAsync(List<Guid> ids, CancellationToken cancellationToken)
-    {
-        var tokens = await store.Query(db.Tokens.Where(t => ids.Contains(t.Id))).ToListAsync(cancellationToken);
-        return [.. tokens.OrderByDescending(t => t.Token.Sequence)];
-    }
-
-    private async Task<Dictionary<string, Organisation>> OrganisationsAsync(List<StoredToken> tokens, CancellationToken cancellationToken)
-    {
-        var ids = tokens.Select(t => t.Token.OrganisationId).Distinct().ToList();
-        return await db.Organisations.AsNoTracking().Where(o => ids.Contains(o.Id)).ToDictionaryAsync(o => o.Id, cancellationToken);
     }
 
     /// <summary>Yahoo: revoking one token of a partner is rarely enough; when the partner that
@@ -126,7 +82,7 @@ public sealed class RevokeModel(AuthServerDbContext db, TokenStore store, TokenL
             var current = await listing.CurrentAsync(pair.OrganisationId, cancellationToken);
             var filter = ConsoleAccess.Restrict(Viewer, new TokenListingFilter(TokenStatusFilter.Active, RequestingOrganisationId: pair.RequestingOrganisationId));
             var others = await listing.Query(current, filter).OrderByDescending(t => t.Sequence)
-                .Select(t => t.Id).Take(TokenRevocationEndpoints.MaxSelectedIds).ToListAsync(cancellationToken);
+                .Select(t => t.Id).Take(TokenRevocation.MaxSelectedIds).ToListAsync(cancellationToken);
             if (others.Count > 0)
             {
                 advices.Add(new Advice(pair.OrganisationId, pair.RequestingOrganisationId, others));

@@ -1,21 +1,32 @@
+using AuthServer.Operations;
 using AuthServer.Storage.Entities;
-using AuthServer.Tokens;
 using Microsoft.AspNetCore.Mvc;
 
 namespace AuthServer.TokenConsole.Pages;
 
 /// <summary>"Revoke all" for an organisation (a partner's: one below it), behind a confirmation
-/// naming the organisation; the revocation itself is the O(1) watermark of the management API
-/// (Tokens/TokenRevoker.cs). Neither page counts the tokens: that would read every one of them, and
-/// the revocation costs the same whatever their number. The result says when they were revoked.</summary>
-public sealed class RevokeAllModel(TokenRevoker revoker) : ConsolePage
+/// naming the organisation; the revocation itself is the management API's operation, the O(1)
+/// watermark (Operations/TokenRevocation.cs). Neither page counts the tokens: that would read every
+/// one of them, and the revocation costs the same whatever their number. The result says when they were revoked.</summary>
+public sealed class RevokeAllModel(CallerAccess access, TokenRevocation revocation) : ConsolePage
 {
+    private const string Forbidden = "Only an administrator can revoke all tokens of an organisation.";
+
     public Organisation Target { get; private set; } = null!;
     public DateTimeOffset RevokedAt { get; private set; }
     public bool Done { get; private set; }
 
-    public async Task<IActionResult> OnGetAsync(string? organisation, CancellationToken cancellationToken) =>
-        await RefusalAsync(organisation, cancellationToken) ?? Page();
+    /// <summary>The confirmation, offered only to whom the revocation would be allowed.</summary>
+    public async Task<IActionResult> OnGetAsync(string? organisation, CancellationToken cancellationToken)
+    {
+        if (await RefusalAsync(organisation, cancellationToken) is { } refusal)
+        {
+            return refusal;
+        }
+
+        var allowed = await access.TargetAsync(Viewer.Caller, Target.Id, cancellationToken);
+        return allowed.Ok ? Page() : Refused(allowed.Refusal, "organisation", Forbidden);
+    }
 
     public async Task<IActionResult> OnPostAsync([FromForm] string? organisation, CancellationToken cancellationToken)
     {
@@ -24,11 +35,18 @@ public sealed class RevokeAllModel(TokenRevoker revoker) : ConsolePage
             return refusal;
         }
 
-        RevokedAt = (await revoker.RevokeAllAsync(Target.Id, Viewer.Actor, cancellationToken)).RevokedAt;
+        var revoked = await revocation.RevokeAllAsync(Viewer.Caller, Target.Id, cancellationToken);
+        if (!revoked.Ok)
+        {
+            return Refused(revoked.Refusal, "organisation", Forbidden);
+        }
+
+        RevokedAt = revoked.Value.Revocation.RevokedAt;
         Done = true;
         return Page();
     }
 
+    /// <summary>An organisation the viewer cannot see tokens of is not found, whatever the viewer's role.</summary>
     private async Task<IActionResult?> RefusalAsync(string? organisation, CancellationToken cancellationToken)
     {
         ViewData["Tab"] = "tokens";
@@ -39,8 +57,6 @@ public sealed class RevokeAllModel(TokenRevoker revoker) : ConsolePage
         }
 
         Target = target;
-        return ConsoleAccess.MayActOnWholeOrganisation(Viewer)
-            ? null
-            : Refuse(StatusCodes.Status403Forbidden, "Not allowed", "Only an administrator can revoke all tokens of an organisation.");
+        return null;
     }
 }

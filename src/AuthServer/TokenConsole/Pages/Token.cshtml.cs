@@ -1,6 +1,6 @@
 using AuthServer.Lifecycle;
 using AuthServer.Audit;
-using AuthServer.Organisations;
+using AuthServer.Operations;
 using AuthServer.Storage.Entities;
 using AuthServer.Tokens;
 using Microsoft.AspNetCore.Mvc;
@@ -10,8 +10,7 @@ namespace AuthServer.TokenConsole.Pages;
 /// <summary>One token: what it is, its audit trail, and renewal (Yahoo's RENEWED: a new token
 /// with the same scopes and lifetime; the original stays valid until it expires). The token's
 /// value is never shown, not even the renewed one's.</summary>
-public sealed class TokenModel(
-    TokenStore store, OrganisationService organisations, AuditLog audit, TokenRenewer renewer, IssuancePolicy policy, ConsoleLookups lookups, TimeProvider time)
+public sealed class TokenModel(TokenQueries queries, TokenRenewal renewal, TokenRenewer renewer, AuditLog audit, ConsoleLookups lookups, TimeProvider time)
     : ConsolePage
 {
     public const int TrailSize = 100;
@@ -33,26 +32,25 @@ public sealed class TokenModel(
     public async Task<IActionResult> OnGetAsync(string id, CancellationToken cancellationToken) =>
         await LoadAsync(id, cancellationToken) ? Page() : NotFoundPage("token");
 
+    /// <summary>The same operation as the management API's renewal, with what the viewer's role may
+    /// issue (ConsoleViewer.Caller). A refusal of the renewal rule is shown on the token's page.</summary>
     public async Task<IActionResult> OnPostRenewAsync(string id, CancellationToken cancellationToken)
     {
-        if (!await LoadAsync(id, cancellationToken))
+        var renewed = await renewal.RenewAsync(Viewer.Caller, TokenAt.AnyOrganisation(id), cancellationToken);
+        if (!renewed.Ok && renewed.Refusal.Kind != RefusalKind.Unprocessable)
         {
-            return NotFoundPage("token");
+            return Refused(renewed.Refusal, "token");
         }
 
-        // The same operation as the management API's renewal: an administrator holds what the
-        // organisation's own credential holds; a member (who sees only their own tokens) may issue nothing.
-        var credential = Viewer.IsAdministrator ? policy.ForOrganisationCredential() : new IssuingCredential(new HashSet<string>(), new HashSet<string>(), null, null);
-        var result = await renewer.RenewAsync(Token, Organisation, new Renewer(credential, Viewer.Actor, Viewer.Organisation.Id, null), cancellationToken);
         await LoadAsync(id, cancellationToken);
-        if (result.Issued is not { } issued)
+        if (!renewed.Ok)
         {
-            Error = result.Refusal?.Message ?? "The token can no longer be renewed.";
+            Error = renewed.Refusal.Errors[0].Message;
             Response.StatusCode = StatusCodes.Status422UnprocessableEntity;
             return Page();
         }
 
-        RenewedTo = issued.Token.Id;
+        RenewedTo = renewed.Value.Token.Id;
         Message = "Renewed. The new token has the same scopes and lifetime; this one stays valid until it expires.";
         return Page();
     }
@@ -62,18 +60,17 @@ public sealed class TokenModel(
         ViewData["Tab"] = "tokens";
         ViewData["Title"] = "Token";
         Now = time.GetUtcNow();
-        if (id.Length > 36 || !Guid.TryParse(id, out var tokenId)
-            || await store.FindByIdAsync(tokenId, cancellationToken) is not { } token
-            || await organisations.FindAsync(token.Token.OrganisationId, cancellationToken) is not { } organisation
-            || !await ConsoleAccess.MaySeeAsync(Viewer, organisation, token))
+        var found = await queries.GetAsync(Viewer.Caller, TokenAt.AnyOrganisation(id), cancellationToken);
+        if (!found.Ok)
         {
             return false;
         }
 
+        var (organisation, token) = found.Value;
         Token = token;
         Organisation = organisation;
         NotRenewable = await renewer.RefusalAsync(token, cancellationToken);
-        Trail = await audit.ListForTokenAsync(organisation.Id, tokenId, TrailSize, cancellationToken);
+        Trail = await audit.ListForTokenAsync(organisation.Id, token.Token.Id, TrailSize, cancellationToken);
         Names = await lookups.NamesAsync([token.Token], Trail.Select(e => e.ActorOrganisationId), cancellationToken);
         return true;
     }
