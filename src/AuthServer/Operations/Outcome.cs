@@ -3,7 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 namespace AuthServer.Operations;
 
 /// <summary>Why an operation did nothing. Each surface turns it into its own answer in one place:
-/// Management/ManagementResults.cs (a Gatekeeper ErrorResponse), TokenConsole/ConsolePage.cs (a
+/// Management/ManagementErrors.cs's From (a Gatekeeper ErrorResponse), TokenConsole/ConsolePage.cs (a
 /// readable page).</summary>
 public enum RefusalKind
 {
