@@ -118,6 +118,8 @@ public abstract class AudienceTests(SharedServer server) : SharedServerTest(serv
     }
 }
 
-public sealed class AudienceOnSqlite(SqliteSharedServer server) : AudienceTests(server), IClassFixture<SqliteSharedServer>;
+[Collection(SqliteSharedCollection.Name)]
+public sealed class AudienceOnSqlite(SqliteSharedServer server) : AudienceTests(server);
 
-public sealed class AudienceOnPostgreSql(PostgreSqlSharedServer server) : AudienceTests(server), IClassFixture<PostgreSqlSharedServer>;
+[Collection(PostgreSqlSharedCollection.Name)]
+public sealed class AudienceOnPostgreSql(PostgreSqlSharedServer server) : AudienceTests(server);

@@ -187,6 +187,8 @@ public abstract class IssuanceRulesTests(SharedServer server) : SharedServerTest
     }
 }
 
-public sealed class IssuanceRulesOnSqlite(SqliteSharedServer server) : IssuanceRulesTests(server), IClassFixture<SqliteSharedServer>;
+[Collection(SqliteSharedCollection.Name)]
+public sealed class IssuanceRulesOnSqlite(SqliteSharedServer server) : IssuanceRulesTests(server);
 
-public sealed class IssuanceRulesOnPostgreSql(PostgreSqlSharedServer server) : IssuanceRulesTests(server), IClassFixture<PostgreSqlSharedServer>;
+[Collection(PostgreSqlSharedCollection.Name)]
+public sealed class IssuanceRulesOnPostgreSql(PostgreSqlSharedServer server) : IssuanceRulesTests(server);

@@ -124,6 +124,8 @@ public abstract class PoisonBatchTests(SharedServer server) : SharedServerTest(s
     }
 }
 
-public sealed class PoisonBatchOnSqlite(SqliteSharedServer server) : PoisonBatchTests(server), IClassFixture<SqliteSharedServer>;
+[Collection(SqliteSharedCollection.Name)]
+public sealed class PoisonBatchOnSqlite(SqliteSharedServer server) : PoisonBatchTests(server);
 
-public sealed class PoisonBatchOnPostgreSql(PostgreSqlSharedServer server) : PoisonBatchTests(server), IClassFixture<PostgreSqlSharedServer>;
+[Collection(PostgreSqlSharedCollection.Name)]
+public sealed class PoisonBatchOnPostgreSql(PostgreSqlSharedServer server) : PoisonBatchTests(server);
