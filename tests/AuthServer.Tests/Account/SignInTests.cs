@@ -9,12 +9,15 @@ using Microsoft.Extensions.DependencyInjection;
 namespace AuthServer.Tests.Account;
 
 /// <summary>The sign-in page as a person uses it, through a cookie-keeping HTTP client.</summary>
-public abstract class SignInTests(DatabaseProvider provider) : ServerTest(provider)
+public abstract class SignInTests(SharedServer server) : SharedServerTest(server)
 {
     private const string Password = "correct horse battery staple";
 
-    private async Task<User> UserAsync(string? password = Password, string email = "ada@merchant.test")
+    /// <summary>A person of the test's own (the server is the class's: <see cref="SharedServer"/>),
+    /// with an email address no other test uses.</summary>
+    private async Task<User> UserAsync(string? password = Password)
     {
+        var email = $"ada-{Guid.NewGuid():N}@merchant.test";
         var organisation = await Factory.OrganisationAsync();
         await using var scope = Factory.Services.CreateAsyncScope();
         var created = await scope.ServiceProvider.GetRequiredService<UserService>()
@@ -40,15 +43,15 @@ public abstract class SignInTests(DatabaseProvider provider) : ServerTest(provid
     [Fact]
     public async Task A_person_signs_in_lands_on_the_local_return_url_and_signs_out()
     {
-        await UserAsync();
+        var ada = (await UserAsync()).Email!;
         using var browser = new Browser(Factory);
-        var signedIn = await browser.SignInAsync("ada@merchant.test", Password, "/account?from=test");
+        var signedIn = await browser.SignInAsync(ada, Password, "/account?from=test");
         Assert.Equal(HttpStatusCode.Redirect, signedIn.Status);
         Assert.Equal("/account?from=test", signedIn.Location);
 
         var home = await browser.GetAsync("/account");
         Assert.Equal(HttpStatusCode.OK, home.Status);
-        Assert.Contains("Signed in as ada@merchant.test", home.Html, StringComparison.Ordinal);
+        Assert.Contains($"Signed in as {ada}", home.Html, StringComparison.Ordinal);
 
         var signedOut = await browser.SubmitAsync(home, "/account/logout");
         Assert.Equal(HttpStatusCode.Redirect, signedOut.Status);
@@ -74,9 +77,9 @@ public abstract class SignInTests(DatabaseProvider provider) : ServerTest(provid
     public async Task The_return_url_never_leaves_the_server_and_a_bad_one_never_breaks_the_sign_in(string returnUrl)
     {
         returnUrl = returnUrl == "TOO_LONG" ? "/account?" + new string('a', 3000) : returnUrl;
-        await UserAsync();
+        var ada = (await UserAsync()).Email!;
         using var browser = new Browser(Factory);
-        var signedIn = await browser.SignInAsync("ada@merchant.test", Password, returnUrl);
+        var signedIn = await browser.SignInAsync(ada, Password, returnUrl);
         Assert.Equal(HttpStatusCode.Redirect, signedIn.Status);
         Assert.Equal("/account", signedIn.Location);
         Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/account")).Status);
@@ -89,7 +92,7 @@ public abstract class SignInTests(DatabaseProvider provider) : ServerTest(provid
     [Fact]
     public async Task Wrong_password_and_unknown_email_get_the_same_answer_and_five_failures_slow_only_that_address()
     {
-        await UserAsync();
+        var ada = (await UserAsync()).Email!;
         using var browser = new Browser(Factory, address: "203.0.113.10");
         var unknown = await browser.SignInAsync("nobody@merchant.test", Password);
         Assert.Equal(HttpStatusCode.BadRequest, unknown.Status);
@@ -97,30 +100,30 @@ public abstract class SignInTests(DatabaseProvider provider) : ServerTest(provid
 
         for (var i = 0; i < 5; i++)
         {
-            var wrong = await browser.SignInAsync("ada@merchant.test", "not the password at all");
+            var wrong = await browser.SignInAsync(ada, "not the password at all");
             Assert.Equal(HttpStatusCode.BadRequest, wrong.Status);
             Assert.Contains("The email or password is not right.", wrong.Html, StringComparison.Ordinal);
         }
 
         // From this address, even the right password is refused for a while, and no session cookie is set.
-        var slowed = await browser.SignInAsync("ada@merchant.test", Password);
+        var slowed = await browser.SignInAsync(ada, Password);
         Assert.Equal(HttpStatusCode.TooManyRequests, slowed.Status);
         Assert.True(slowed.Response.Headers.RetryAfter?.Delta > TimeSpan.Zero);
         Assert.Equal("/account/login", (await browser.GetAsync("/account")).Location);
 
         // The owner, from elsewhere, signs in.
         using var owner = new Browser(Factory, address: "198.51.100.20");
-        Assert.Equal(HttpStatusCode.Redirect, (await owner.SignInAsync("ada@merchant.test", Password)).Status);
+        Assert.Equal(HttpStatusCode.Redirect, (await owner.SignInAsync(ada, Password)).Status);
         Assert.Equal(HttpStatusCode.OK, (await owner.GetAsync("/account")).Status);
     }
 
     [Fact]
     public async Task A_form_without_its_antiforgery_token_is_refused_with_a_readable_page()
     {
-        await UserAsync();
+        var ada = (await UserAsync()).Email!;
         using var browser = new Browser(Factory);
         await browser.GetAsync("/account/login");
-        var forged = await browser.PostAsync("/account/login", [new("email", "ada@merchant.test"), new("password", Password)]);
+        var forged = await browser.PostAsync("/account/login", [new("email", ada), new("password", Password)]);
         Assert.Equal(HttpStatusCode.BadRequest, forged.Status);
         Assert.Contains("Reload the page", forged.Html, StringComparison.Ordinal);
         Assert.Equal("/account/login", (await browser.GetAsync("/account")).Location);
@@ -135,22 +138,22 @@ public abstract class SignInTests(DatabaseProvider provider) : ServerTest(provid
         using var other = new Browser(Factory);
         var otherPage = await other.GetAsync("/account/login");
         var crossed = await browser.PostAsync("/account/login",
-            [.. otherPage.HiddenFields("/account/login"), new("email", "ada@merchant.test"), new("password", Password)]);
+            [.. otherPage.HiddenFields("/account/login"), new("email", ada), new("password", Password)]);
         Assert.Equal(HttpStatusCode.BadRequest, crossed.Status);
     }
 
     [Fact]
     public async Task A_session_started_on_one_node_is_valid_on_another_because_the_keys_are_in_the_database()
     {
-        await UserAsync();
+        var ada = (await UserAsync()).Email!;
         using var browser = new Browser(Factory);
-        await browser.SignInAsync("ada@merchant.test", Password);
+        await browser.SignInAsync(ada, Password);
 
         await using var otherNode = new AuthServerFactory(Provider, Factory.ConnectionString);
         using var sameBrowser = new Browser(otherNode, browser.Cookies);
         var home = await sameBrowser.GetAsync("/account");
         Assert.Equal(HttpStatusCode.OK, home.Status);
-        Assert.Contains("Signed in as ada@merchant.test", home.Html, StringComparison.Ordinal);
+        Assert.Contains($"Signed in as {ada}", home.Html, StringComparison.Ordinal);
         // And its antiforgery tokens too: sign out there.
         Assert.Equal(HttpStatusCode.Redirect, (await sameBrowser.SubmitAsync(home, "/account/logout")).Status);
 
@@ -167,16 +170,17 @@ public abstract class SignInTests(DatabaseProvider provider) : ServerTest(provid
     public async Task A_generated_password_must_be_changed_and_a_disabled_user_is_signed_out()
     {
         var organisation = await Factory.OrganisationAsync();
+        var bob = $"bob-{Guid.NewGuid():N}@merchant.test";
         string generated, id;
         await using (var scope = Factory.Services.CreateAsyncScope())
         {
             var created = await scope.ServiceProvider.GetRequiredService<UserService>()
-                .CreateAsync(organisation.Id, "bob@merchant.test", UserRoles.Member, null, Actor.ForOperator(organisation.Id), TestContext.Current.CancellationToken);
+                .CreateAsync(organisation.Id, bob, UserRoles.Member, null, Actor.ForOperator(organisation.Id), TestContext.Current.CancellationToken);
             (generated, id) = (created.GeneratedPassword!, created.User.Id);
         }
 
         using var browser = new Browser(Factory);
-        var signedIn = await browser.SignInAsync("bob@merchant.test", generated, "/account");
+        var signedIn = await browser.SignInAsync(bob, generated, "/account");
         Assert.StartsWith("/account/password", signedIn.Location);
         var form = await browser.GetAsync(signedIn.Location!);
         var tooShort = await browser.SubmitAsync(form, "/account/password", ("current", generated), ("password", "short"));
@@ -192,10 +196,10 @@ public abstract class SignInTests(DatabaseProvider provider) : ServerTest(provid
         }
 
         Assert.Equal("/account/login", (await browser.GetAsync("/account")).Location);
-        Assert.Equal(HttpStatusCode.BadRequest, (await browser.SignInAsync("bob@merchant.test", Password)).Status);
+        Assert.Equal(HttpStatusCode.BadRequest, (await browser.SignInAsync(bob, Password)).Status);
     }
 }
 
-public sealed class SignInOnSqlite() : SignInTests(DatabaseProvider.Sqlite);
+public sealed class SignInOnSqlite(SqliteSharedServer server) : SignInTests(server), IClassFixture<SqliteSharedServer>;
 
-public sealed class SignInOnPostgreSql() : SignInTests(DatabaseProvider.PostgreSQL);
+public sealed class SignInOnPostgreSql(PostgreSqlSharedServer server) : SignInTests(server), IClassFixture<PostgreSqlSharedServer>;

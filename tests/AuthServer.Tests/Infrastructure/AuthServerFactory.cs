@@ -11,8 +11,8 @@ using Microsoft.AspNetCore.Http;
 namespace AuthServer.Tests.Infrastructure;
 
 /// <summary>The whole server in memory, on a fresh database of the given provider, with a
-/// clock the test controls. PostgreSQL and SQL Server databases are migrated first, as an operator would
-/// (a PostgreSQL one is a copy of a template database migrated once).</summary>
+/// clock the test controls. The database is migrated first, as an operator would (a PostgreSQL or
+/// SQLite one is a copy of a template migrated once per run: TestDatabases.CreateMigratedAsync).</summary>
 public sealed class AuthServerFactory(DatabaseProvider provider, string connectionString, IReadOnlyDictionary<string, string?>? settings = null)
     : WebApplicationFactory<Program>
 {
@@ -35,20 +35,12 @@ public sealed class AuthServerFactory(DatabaseProvider provider, string connecti
     public static async Task<AuthServerFactory> CreateAsync(
         DatabaseProvider provider, IReadOnlyDictionary<string, string?>? settings = null, string environment = "Development", bool captureLogs = false)
     {
-        var connectionString = provider == DatabaseProvider.PostgreSQL
-            ? await (await PostgresServer.GetAsync()).CreateMigratedDatabaseAsync()
-            : await TestDatabases.CreateAsync(provider);
-        var factory = new AuthServerFactory(provider, connectionString, settings)
+        var connectionString = await TestDatabases.CreateMigratedAsync(provider);
+        return new AuthServerFactory(provider, connectionString, settings)
         {
             EnvironmentName = environment,
             Logs = captureLogs ? new CapturedLogs() : null,
         };
-        if (provider == DatabaseProvider.SqlServer)
-        {
-            await TestDatabases.MigrateAsync(provider, connectionString);
-        }
-
-        return factory;
     }
 
     /// <summary>Stops the server, then closes the idle connections of this database's pool, so

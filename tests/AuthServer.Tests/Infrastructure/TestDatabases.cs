@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AuthServer.Tests.Infrastructure;
 
-/// <summary>Makes a fresh, empty database of one provider and says how to configure AuthServer for it.</summary>
+/// <summary>Makes a fresh database of one provider (empty, or migrated) and says how to configure AuthServer for it.</summary>
 public static class TestDatabases
 {
     public static async Task<string> CreateAsync(DatabaseProvider provider)
@@ -22,9 +22,59 @@ public static class TestDatabases
             return await server.CreateDatabaseAsync();
         }
 
+        return $"Data Source={NewSqlitePath()}";
+    }
+
+    /// <summary>A fresh database at the latest schema, as an operator's <c>migrate</c> leaves it:
+    /// a PostgreSQL one is a copy of a template database, a SQLite one a copy of a template file,
+    /// each migrated once per test run (migrating per test was most of a SQLite host's start).
+    /// SQL Server is migrated per database.</summary>
+    public static async Task<string> CreateMigratedAsync(DatabaseProvider provider)
+    {
+        if (provider == DatabaseProvider.PostgreSQL)
+        {
+            return await (await PostgresServer.GetAsync()).CreateMigratedDatabaseAsync();
+        }
+
+        if (provider == DatabaseProvider.SqlServer)
+        {
+            var connectionString = await CreateAsync(provider);
+            await MigrateAsync(provider, connectionString);
+            return connectionString;
+        }
+
+        var path = NewSqlitePath();
+        File.Copy(await SqliteTemplate.Value, path);
+        return $"Data Source={path}";
+    }
+
+    /// <summary>The schema does not depend on any setting, so one template serves every test.</summary>
+    private static readonly Lazy<Task<string>> SqliteTemplate = new(CreateSqliteTemplateAsync);
+
+    private static async Task<string> CreateSqliteTemplateAsync()
+    {
+        var path = NewSqlitePath("template-");
+        var connectionString = $"Data Source={path};Pooling=False";
+        await MigrateAsync(DatabaseProvider.Sqlite, connectionString);
+        // The migrator leaves the file in WAL mode; a copy must be one self-contained file, so the
+        // template goes back to a rollback journal (a server switches its copy to WAL on start).
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection(connectionString))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA journal_mode = DELETE";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => File.Delete(path);
+        return path;
+    }
+
+    private static string NewSqlitePath(string prefix = "")
+    {
         var directory = Path.Combine(Path.GetTempPath(), "authserver-tests");
         Directory.CreateDirectory(directory);
-        return $"Data Source={Path.Combine(directory, $"{Guid.NewGuid():N}.db")}";
+        return Path.Combine(directory, $"{prefix}{Guid.NewGuid():N}.db");
     }
 
     /// <summary>A connection string that is never opened: for the model, migrations and scripts.</summary>

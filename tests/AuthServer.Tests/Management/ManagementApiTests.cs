@@ -9,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace AuthServer.Tests.Management;
 
 /// <summary>Each operation of the token management API: success and error responses.</summary>
-public abstract class ManagementApiTests(DatabaseProvider provider) : ServerTest(provider)
+public abstract class ManagementApiTests(SharedServer server) : SharedServerTest(server)
 {
     private long Now => Factory.Time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -549,9 +549,9 @@ public abstract class ManagementApiTests(DatabaseProvider provider) : ServerTest
     }
 }
 
-public sealed class ManagementApiOnSqlite() : ManagementApiTests(DatabaseProvider.Sqlite);
+public sealed class ManagementApiOnSqlite(SqliteSharedServer server) : ManagementApiTests(server), IClassFixture<SqliteSharedServer>;
 
-public sealed class ManagementApiOnPostgreSql() : ManagementApiTests(DatabaseProvider.PostgreSQL);
+public sealed class ManagementApiOnPostgreSql(PostgreSqlSharedServer server) : ManagementApiTests(server), IClassFixture<PostgreSqlSharedServer>;
 
 [Trait(SqlServerTrait.Name, SqlServerTrait.Value)]
-public sealed class ManagementApiOnSqlServer() : ManagementApiTests(DatabaseProvider.SqlServer);
+public sealed class ManagementApiOnSqlServer(SqlServerSharedServer server) : ManagementApiTests(server), IClassFixture<SqlServerSharedServer>;

@@ -11,7 +11,7 @@ namespace AuthServer.Tests.Management;
 /// neither), partner group G (parent of P). Every endpoint, every caller, every target: exactly
 /// the allowed pairs succeed, and every refusal is byte-identical to the one for a resource that
 /// does not exist, and changes nothing.</summary>
-public abstract class ManagementIsolationTests(DatabaseProvider provider) : ServerTest(provider)
+public abstract class ManagementIsolationTests(SharedServer server) : SharedServerTest(server)
 {
     private const string NonexistentOrganisation = "zz0nonexistent";
     private sealed record Member(string Name, Party Party, Client Client);
@@ -297,9 +297,9 @@ public abstract class ManagementIsolationTests(DatabaseProvider provider) : Serv
     }
 }
 
-public sealed class ManagementIsolationOnSqlite() : ManagementIsolationTests(DatabaseProvider.Sqlite);
+public sealed class ManagementIsolationOnSqlite(SqliteSharedServer server) : ManagementIsolationTests(server), IClassFixture<SqliteSharedServer>;
 
-public sealed class ManagementIsolationOnPostgreSql() : ManagementIsolationTests(DatabaseProvider.PostgreSQL);
+public sealed class ManagementIsolationOnPostgreSql(PostgreSqlSharedServer server) : ManagementIsolationTests(server), IClassFixture<PostgreSqlSharedServer>;
 
 [Trait(SqlServerTrait.Name, SqlServerTrait.Value)]
-public sealed class ManagementIsolationOnSqlServer() : ManagementIsolationTests(DatabaseProvider.SqlServer);
+public sealed class ManagementIsolationOnSqlServer(SqlServerSharedServer server) : ManagementIsolationTests(server), IClassFixture<SqlServerSharedServer>;

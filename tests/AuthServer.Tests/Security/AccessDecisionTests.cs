@@ -15,7 +15,7 @@ namespace AuthServer.Tests.Security;
 /// and the organisation or token as the resource. Administrators have their organisation's rights
 /// (a partner's also over its descendants); members only their own tokens; anything outside the
 /// caller's subtree is unknown (404), inside it without the right forbidden (403).</summary>
-public abstract class AccessDecisionTests(DatabaseProvider provider) : ServerTest(provider)
+public abstract class AccessDecisionTests(SharedServer server) : SharedServerTest(server)
 {
     private Task<AccessDecision> DecideAsync(ClaimsPrincipal user, object resource, IAuthorizationRequirement requirement) =>
         Factory.WithServicesAsync(s => s.GetRequiredService<IAuthorizationService>().DecideAsync(user, resource, requirement));
@@ -70,6 +70,8 @@ public abstract class AccessDecisionTests(DatabaseProvider provider) : ServerTes
     }
 }
 
-public sealed class AccessDecisionOnSqlite() : AccessDecisionTests(DatabaseProvider.Sqlite);
+[Collection(SqliteSharedCollection.Name)]
+public sealed class AccessDecisionOnSqlite(SqliteSharedServer server) : AccessDecisionTests(server);
 
-public sealed class AccessDecisionOnPostgreSql() : AccessDecisionTests(DatabaseProvider.PostgreSQL);
+[Collection(PostgreSqlSharedCollection.Name)]
+public sealed class AccessDecisionOnPostgreSql(PostgreSqlSharedServer server) : AccessDecisionTests(server);

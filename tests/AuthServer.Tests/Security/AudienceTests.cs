@@ -13,7 +13,7 @@ namespace AuthServer.Tests.Security;
 /// <summary>Issue 14, items 2 and 5: the management API accepts only tokens whose only audience is
 /// its own (Management/ManagementCaller.cs); an introspecting client learns active:true only for
 /// tokens meant for it (Protocol/IntrospectionEndpoint/Introspection.cs, RequireIntendedIntrospector).</summary>
-public abstract class AudienceTests(DatabaseProvider provider) : ServerTest(provider)
+public abstract class AudienceTests(SharedServer server) : SharedServerTest(server)
 {
     private const string ManagementAudience = "https://auth.test/management";
 
@@ -118,6 +118,8 @@ public abstract class AudienceTests(DatabaseProvider provider) : ServerTest(prov
     }
 }
 
-public sealed class AudienceOnSqlite() : AudienceTests(DatabaseProvider.Sqlite);
+[Collection(SqliteSharedCollection.Name)]
+public sealed class AudienceOnSqlite(SqliteSharedServer server) : AudienceTests(server);
 
-public sealed class AudienceOnPostgreSql() : AudienceTests(DatabaseProvider.PostgreSQL);
+[Collection(PostgreSqlSharedCollection.Name)]
+public sealed class AudienceOnPostgreSql(PostgreSqlSharedServer server) : AudienceTests(server);

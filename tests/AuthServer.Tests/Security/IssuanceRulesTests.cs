@@ -14,7 +14,7 @@ namespace AuthServer.Tests.Security;
 /// it holds, records what minted it, and revoking it revokes what it minted; bankadmin never for a
 /// merchant on either door nor in a merchant's client registration; a client's lifetime bounds
 /// every token issued for it.</summary>
-public abstract class IssuanceRulesTests(DatabaseProvider provider) : ServerTest(provider)
+public abstract class IssuanceRulesTests(SharedServer server) : SharedServerTest(server)
 {
     private long Now => Factory.Time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -187,6 +187,8 @@ public abstract class IssuanceRulesTests(DatabaseProvider provider) : ServerTest
     }
 }
 
-public sealed class IssuanceRulesOnSqlite() : IssuanceRulesTests(DatabaseProvider.Sqlite);
+[Collection(SqliteSharedCollection.Name)]
+public sealed class IssuanceRulesOnSqlite(SqliteSharedServer server) : IssuanceRulesTests(server);
 
-public sealed class IssuanceRulesOnPostgreSql() : IssuanceRulesTests(DatabaseProvider.PostgreSQL);
+[Collection(PostgreSqlSharedCollection.Name)]
+public sealed class IssuanceRulesOnPostgreSql(PostgreSqlSharedServer server) : IssuanceRulesTests(server);

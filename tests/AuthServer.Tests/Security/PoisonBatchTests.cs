@@ -16,7 +16,7 @@ namespace AuthServer.Tests.Security;
 /// reaches a column is bounded before the group-commit writer (400 naming the field), and a
 /// deterministic database error in a batch fails only the offending change (TokenWriter writes the
 /// batch's members one by one), never 503 for the others.</summary>
-public abstract class PoisonBatchTests(DatabaseProvider provider) : ServerTest(provider)
+public abstract class PoisonBatchTests(SharedServer server) : SharedServerTest(server)
 {
     [Fact]
     public async Task Over_long_scopes_interleaved_with_an_innocent_tenants_load_fail_only_themselves_with_400()
@@ -124,6 +124,8 @@ public abstract class PoisonBatchTests(DatabaseProvider provider) : ServerTest(p
     }
 }
 
-public sealed class PoisonBatchOnSqlite() : PoisonBatchTests(DatabaseProvider.Sqlite);
+[Collection(SqliteSharedCollection.Name)]
+public sealed class PoisonBatchOnSqlite(SqliteSharedServer server) : PoisonBatchTests(server);
 
-public sealed class PoisonBatchOnPostgreSql() : PoisonBatchTests(DatabaseProvider.PostgreSQL);
+[Collection(PostgreSqlSharedCollection.Name)]
+public sealed class PoisonBatchOnPostgreSql(PostgreSqlSharedServer server) : PoisonBatchTests(server);

@@ -14,7 +14,7 @@ namespace AuthServer.Tests.Security;
 /// never leaves a valid token the revocation should have covered. The race is played in the order
 /// that used to lose, deterministically: the renewal endpoint has read the original (still active)
 /// when the revocation commits, and only then renews.</summary>
-public abstract class RenewalRaceTests(DatabaseProvider provider) : ServerTest(provider)
+public abstract class RenewalRaceTests(SharedServer server) : SharedServerTest(server)
 {
     [Fact]
     public async Task A_renewal_that_read_the_token_before_a_bulk_revocation_issues_nothing()
@@ -55,6 +55,8 @@ public abstract class RenewalRaceTests(DatabaseProvider provider) : ServerTest(p
     }
 }
 
-public sealed class RenewalRaceOnSqlite() : RenewalRaceTests(DatabaseProvider.Sqlite);
+[Collection(SqliteSharedCollection.Name)]
+public sealed class RenewalRaceOnSqlite(SqliteSharedServer server) : RenewalRaceTests(server);
 
-public sealed class RenewalRaceOnPostgreSql() : RenewalRaceTests(DatabaseProvider.PostgreSQL);
+[Collection(PostgreSqlSharedCollection.Name)]
+public sealed class RenewalRaceOnPostgreSql(PostgreSqlSharedServer server) : RenewalRaceTests(server);

@@ -8,7 +8,7 @@ namespace AuthServer.Tests.Security;
 
 /// <summary>Issue 14, item 7: the listing's status filter is one status, never a list or a number
 /// (Enum.TryParse would read "REVOKED,EXPIRED" as a combination of flags).</summary>
-public abstract class StatusFilterTests(DatabaseProvider provider) : ServerTest(provider)
+public abstract class StatusFilterTests(SharedServer server) : SharedServerTest(server)
 {
     [Fact]
     public async Task A_list_of_statuses_is_refused_naming_the_field()
@@ -25,6 +25,8 @@ public abstract class StatusFilterTests(DatabaseProvider provider) : ServerTest(
     }
 }
 
-public sealed class StatusFilterOnSqlite() : StatusFilterTests(DatabaseProvider.Sqlite);
+[Collection(SqliteSharedCollection.Name)]
+public sealed class StatusFilterOnSqlite(SqliteSharedServer server) : StatusFilterTests(server);
 
-public sealed class StatusFilterOnPostgreSql() : StatusFilterTests(DatabaseProvider.PostgreSQL);
+[Collection(PostgreSqlSharedCollection.Name)]
+public sealed class StatusFilterOnPostgreSql(PostgreSqlSharedServer server) : StatusFilterTests(server);

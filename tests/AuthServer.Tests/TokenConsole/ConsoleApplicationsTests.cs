@@ -13,7 +13,7 @@ namespace AuthServer.Tests.TokenConsole;
 
 /// <summary>The Applications tab: the third-party applications people authorised, and withdrawing
 /// one (Concur's revoke-by-user) from the browser, through plain forms.</summary>
-public abstract class ConsoleApplicationsTests(DatabaseProvider provider) : ServerTest(provider)
+public abstract class ConsoleApplicationsTests(SharedServer server) : SharedServerTest(server)
 {
     private sealed record Granted(string ClientId, string UserId, string Email, string Access, string Refresh);
 
@@ -136,6 +136,6 @@ public abstract class ConsoleApplicationsTests(DatabaseProvider provider) : Serv
     }
 }
 
-public sealed class ConsoleApplicationsOnSqlite() : ConsoleApplicationsTests(DatabaseProvider.Sqlite);
+public sealed class ConsoleApplicationsOnSqlite(SqliteSharedServer server) : ConsoleApplicationsTests(server), IClassFixture<SqliteSharedServer>;
 
-public sealed class ConsoleApplicationsOnPostgreSql() : ConsoleApplicationsTests(DatabaseProvider.PostgreSQL);
+public sealed class ConsoleApplicationsOnPostgreSql(PostgreSqlSharedServer server) : ConsoleApplicationsTests(server), IClassFixture<PostgreSqlSharedServer>;

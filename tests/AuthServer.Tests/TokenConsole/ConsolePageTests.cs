@@ -10,9 +10,10 @@ namespace AuthServer.Tests.TokenConsole;
 /// the server's confirmation pages), through a cookie-keeping HTTP client.</summary>
 // The audit log keeps a row per client_credentials token here (Audit:ClientCredentialsIssuance=Rows;
 // the default only counts them), so that the token pages show their whole trail.
-public abstract class ConsolePageTests(DatabaseProvider provider)
-    : ServerTest(provider, new Dictionary<string, string?> { ["Audit:ClientCredentialsIssuance"] = "Rows" })
+public abstract class ConsolePageTests(SharedServer server) : SharedServerTest(server)
 {
+    internal static readonly Dictionary<string, string?> Settings = new() { ["Audit:ClientCredentialsIssuance"] = "Rows" };
+
     private static readonly CancellationToken Cancel = CancellationToken.None;
 
     private Task<ConsoleWorld> WorldAsync() => ConsoleWorld.CreateAsync(Factory);
@@ -412,6 +413,10 @@ public abstract class ConsolePageTests(DatabaseProvider provider)
     }
 }
 
-public sealed class ConsolePagesOnSqlite() : ConsolePageTests(DatabaseProvider.Sqlite);
+public sealed class ConsolePagesSqliteServer() : SharedServer(DatabaseProvider.Sqlite, ConsolePageTests.Settings);
 
-public sealed class ConsolePagesOnPostgreSql() : ConsolePageTests(DatabaseProvider.PostgreSQL);
+public sealed class ConsolePagesPostgreSqlServer() : SharedServer(DatabaseProvider.PostgreSQL, ConsolePageTests.Settings);
+
+public sealed class ConsolePagesOnSqlite(ConsolePagesSqliteServer server) : ConsolePageTests(server), IClassFixture<ConsolePagesSqliteServer>;
+
+public sealed class ConsolePagesOnPostgreSql(ConsolePagesPostgreSqlServer server) : ConsolePageTests(server), IClassFixture<ConsolePagesPostgreSqlServer>;

@@ -10,7 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace AuthServer.Tests.Tokens;
 
 /// <summary>The token core without HTTP: issue, resolve, revoke one, revoke all, expire.</summary>
-public abstract class TokenLifecycleTests(DatabaseProvider provider) : ServerTest(provider)
+public abstract class TokenLifecycleTests(SharedServer server) : SharedServerTest(server)
 {
     private async Task<(IssuedToken Issued, Organisation Org)> IssueAsync(TokenFormat format, Organisation? org = null, int lifetime = 300)
     {
@@ -148,9 +148,9 @@ public abstract class TokenLifecycleTests(DatabaseProvider provider) : ServerTes
     }
 }
 
-public sealed class TokenLifecycleOnSqlite() : TokenLifecycleTests(DatabaseProvider.Sqlite);
+public sealed class TokenLifecycleOnSqlite(SqliteSharedServer server) : TokenLifecycleTests(server), IClassFixture<SqliteSharedServer>;
 
-public sealed class TokenLifecycleOnPostgreSql() : TokenLifecycleTests(DatabaseProvider.PostgreSQL);
+public sealed class TokenLifecycleOnPostgreSql(PostgreSqlSharedServer server) : TokenLifecycleTests(server), IClassFixture<PostgreSqlSharedServer>;
 
 [Trait(SqlServerTrait.Name, SqlServerTrait.Value)]
-public sealed class TokenLifecycleOnSqlServer() : TokenLifecycleTests(DatabaseProvider.SqlServer);
+public sealed class TokenLifecycleOnSqlServer(SqlServerSharedServer server) : TokenLifecycleTests(server), IClassFixture<SqlServerSharedServer>;

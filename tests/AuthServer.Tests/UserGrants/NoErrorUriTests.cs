@@ -11,7 +11,7 @@ namespace AuthServer.Tests.UserGrants;
 /// through the authorization endpoint's redirect to the application: not a refusal by the consent
 /// page (Deny, prompt=none), not a request the authorization endpoint refuses, not the token,
 /// introspection or revocation endpoints' errors (body or WWW-Authenticate).</summary>
-public abstract class NoErrorUriTests(DatabaseProvider provider) : ServerTest(provider)
+public abstract class NoErrorUriTests(SharedServer server) : SharedServerTest(server)
 {
     private static void AssertRedirectedError(Browser.Page page, string error)
     {
@@ -101,6 +101,6 @@ public abstract class NoErrorUriTests(DatabaseProvider provider) : ServerTest(pr
     }
 }
 
-public sealed class NoErrorUriOnSqlite() : NoErrorUriTests(DatabaseProvider.Sqlite);
+public sealed class NoErrorUriOnSqlite(SqliteSharedServer server) : NoErrorUriTests(server), IClassFixture<SqliteSharedServer>;
 
-public sealed class NoErrorUriOnPostgreSql() : NoErrorUriTests(DatabaseProvider.PostgreSQL);
+public sealed class NoErrorUriOnPostgreSql(PostgreSqlSharedServer server) : NoErrorUriTests(server), IClassFixture<PostgreSqlSharedServer>;

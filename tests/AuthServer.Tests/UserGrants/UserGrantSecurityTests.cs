@@ -14,7 +14,7 @@ namespace AuthServer.Tests.UserGrants;
 /// <summary>RFC 9700's checks on the authorization code flow, each as an attacker or a careless
 /// client would meet it: PKCE (S256 only, always), exact redirect URIs, single-use codes, Deny,
 /// no open redirect, no framing, RFC 7009 on refresh tokens, and organisation isolation.</summary>
-public abstract class UserGrantSecurityTests(DatabaseProvider provider) : ServerTest(provider)
+public abstract class UserGrantSecurityTests(SharedServer server) : SharedServerTest(server)
 {
     private sealed record Setup(UserGrantFlow Flow, Organisation Merchant, User User, string ClientId, string Scope);
 
@@ -367,6 +367,6 @@ public abstract class UserGrantSecurityTests(DatabaseProvider provider) : Server
     }
 }
 
-public sealed class UserGrantSecurityOnSqlite() : UserGrantSecurityTests(DatabaseProvider.Sqlite);
+public sealed class UserGrantSecurityOnSqlite(SqliteSharedServer server) : UserGrantSecurityTests(server), IClassFixture<SqliteSharedServer>;
 
-public sealed class UserGrantSecurityOnPostgreSql() : UserGrantSecurityTests(DatabaseProvider.PostgreSQL);
+public sealed class UserGrantSecurityOnPostgreSql(PostgreSqlSharedServer server) : UserGrantSecurityTests(server), IClassFixture<PostgreSqlSharedServer>;
