@@ -19,6 +19,7 @@
 # BENCH_PRUNE_CONNECTIONS=N gives the rate command N connections instead of 64; BENCH_PRUNE_MAX_DURATION=S
 # lets the rate command run up to S seconds instead of 900 (the capacity run of docs/pruning.md) and
 # the job as long (at least 600 s); BENCH_PRUNE_IDLE=S measures the idle window over S s instead of 30.
+# BENCH_ORDER=current-first measures this build before the previous one (the default is previous first).
 # The reference row (bench/openiddict-default.sh): a default OpenIddict 7.8 server measured after
 # AuthServer on each database; BENCH_OPENIDDICT=0 leaves it out, BENCH_OPENIDDICT_ONLY=1 runs only
 # it (no AuthServer build or cells; writes to .artifacts/bench/benchmarks-openiddict.md),
@@ -56,6 +57,8 @@ case "${1:-}" in
 esac
 
 prune_only=${BENCH_PRUNE_ONLY:-0}
+order=${BENCH_ORDER:-previous-first}
+case $order in previous-first|current-first) ;; *) echo "BENCH_ORDER: previous-first or current-first" >&2; exit 2 ;; esac
 openiddict_only=${BENCH_OPENIDDICT_ONLY:-0}
 openiddict=${BENCH_OPENIDDICT:-1}
 [ "$prune_only" = 1 ] && openiddict=0
@@ -677,8 +680,8 @@ bench_provider() {
   fact "$provider" peak_rss_kb "$hwm"
   stop_server
 
-  if [ "$build" = previous ]; then
-    # Gone before this build seeds: its pages leave shared_buffers and the disk.
+  if [ "$previous" = 1 ] && { [ "$build" = previous ] && [ "$order" != current-first ] || [ "$build" = current ] && [ "$order" = current-first ]; }; then
+    # Gone before the second build seeds: its pages leave shared_buffers and the disk.
     if [ "$provider" = postgresql ]; then
       "$pgbin/dropdb" -h 127.0.0.1 -p "$pg_port" -U postgres "$database" || die "dropdb $database"
     else
@@ -692,9 +695,15 @@ providers=${BENCH_PROVIDERS:-sqlite postgresql}
 [ "$oidc_provider_only" = 1 ] && providers=""
 for provider in $providers; do
   if [ "$authserver" = 1 ]; then
-    # The previous build first, then this one, each alone on the machine and the database.
-    if [ "$previous" = 1 ]; then bench_provider "$provider" previous; fi
-    bench_provider "$provider"
+    # The previous build first, then this one, each alone on the machine and the database
+    # (BENCH_ORDER=current-first: the other way round, to see what the position costs).
+    if [ "$order" = current-first ]; then
+      bench_provider "$provider"
+      if [ "$previous" = 1 ]; then bench_provider "$provider" previous; fi
+    else
+      if [ "$previous" = 1 ]; then bench_provider "$provider" previous; fi
+      bench_provider "$provider"
+    fi
   fi
   # After AuthServer's server has stopped, so that the two never share the machine.
   if [ "$openiddict" = 1 ]; then openiddict_default_cells "$provider" || true; fi
