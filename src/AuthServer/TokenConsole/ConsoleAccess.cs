@@ -14,7 +14,6 @@ public sealed record ConsoleViewer(
     ClaimsPrincipal Principal,
     Organisation Organisation,
     Actor Actor,
-    string UserId,
     string Email,
     bool IsAdministrator,
     bool SeesDescendants)
@@ -63,7 +62,7 @@ public static class ConsoleAccess
 
         var administrator = await authorization.DecideAsync(user, organisation, OrganisationRequirement.ManageTokens) == AccessDecision.Allowed;
         var descendants = await authorization.DecideAsync(user, organisation, OrganisationRequirement.ListChildren) == AccessDecision.Allowed;
-        return new ConsoleViewer(user, organisation, new Actor(organisation.Id, $"user:{id}"), id,
+        return new ConsoleViewer(user, organisation, new Actor(organisation.Id, $"user:{id}"),
             user.FindFirstValue(OpenIddictConstants.Claims.Email) ?? "", administrator, descendants);
     }
 
