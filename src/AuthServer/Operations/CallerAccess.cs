@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using AuthServer.Access;
 using AuthServer.Lifecycle;
 using AuthServer.Organisations;
@@ -26,6 +27,22 @@ public sealed record TokenAt(string TokenId, string? OrganisationId, bool Anywhe
     public static TokenAt AnyOrganisation(string tokenId) => new(tokenId, null, true);
 }
 
+/// <summary>The tokens (and grants) of an organisation that the caller may see: all of them, or,
+/// when <see cref="OnlySubject"/> is set, only a member's own (made only by <see cref="CallerAccess.VisibleAsync"/>).</summary>
+public sealed record Visible
+{
+    internal Visible(Organisation organisation, string? onlySubject)
+    {
+        Organisation = organisation;
+        OnlySubject = onlySubject;
+    }
+
+    public Organisation Organisation { get; }
+
+    /// <summary>The subject every listed token or grant must have (a member's user id), or null for all of them.</summary>
+    public string? OnlySubject { get; }
+}
+
 /// <summary>A token the caller may act on, with its organisation.</summary>
 public sealed record OwnedToken(Organisation Organisation, StoredToken Token);
 
@@ -52,6 +69,32 @@ public sealed class CallerAccess(IAuthorizationService authorization, Organisati
         var organisation = await OrganisationAsync(caller, organisationId, OrganisationRequirement.ManageTokens, cancellationToken);
         return organisation.Ok ? new Target(organisation.Value) : organisation.Refusal;
     }
+
+    /// <summary>What of the organisation named (the caller's own when null) the caller may see: every
+    /// token with the organisation's rights (ManageTokens), a member only their own (SeeOwnTokens, the
+    /// subject being the member's user id, as the access rule compares it).</summary>
+    public async Task<Outcome<Visible>> VisibleAsync(Caller caller, string? organisationId, CancellationToken cancellationToken)
+    {
+        var seen = await OrganisationAsync(caller, organisationId, OrganisationRequirement.SeeOwnTokens, cancellationToken);
+        if (!seen.Ok)
+        {
+            return seen.Refusal;
+        }
+
+        if (await authorization.DecideAsync(caller.Principal, seen.Value, OrganisationRequirement.ManageTokens) == AccessDecision.Allowed)
+        {
+            return new Visible(seen.Value, null);
+        }
+
+        // Seeing without managing is a member's right: bound to their own subject, and with no subject, nothing.
+        return caller.Principal.FindFirstValue(CallerClaims.Subject) is { Length: > 0 } subject ? new Visible(seen.Value, subject) : Refusal.NotFound;
+    }
+
+    /// <summary>Whether the caller may act on its own organisation and every one below it (partner
+    /// rights, and the organisation's own): a partner's listing of all its organisations' tokens.</summary>
+    public async Task<bool> ManagesSubtreeAsync(Caller caller) =>
+        await authorization.DecideAsync(caller.Principal, caller.Organisation, OrganisationRequirement.ListChildren) == AccessDecision.Allowed
+        && await authorization.DecideAsync(caller.Principal, caller.Organisation, OrganisationRequirement.ManageTokens) == AccessDecision.Allowed;
 
     /// <summary>The token at <paramref name="at"/> when the caller may act on it; otherwise NotFound,
     /// which does not say whether the token exists elsewhere.</summary>

@@ -11,6 +11,7 @@ public static class OperationsRegistration
         builder.Services.AddScoped<TokenQueries>();
         builder.Services.AddScoped<TokenIssuing>();
         builder.Services.AddScoped<OrganisationListings>();
+        builder.Services.AddScoped<ApplicationGrants>();
         return builder;
     }
 }

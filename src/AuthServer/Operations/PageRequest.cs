@@ -69,4 +69,31 @@ public sealed record PageRequest(int Number, int Size)
         errors.Add(FieldError.Invalid(name, "Must be a positive whole number."));
         return fallback;
     }
+
+    /// <summary>A keyset page's cursor: the position (a sequence or an entry id, as the listing
+    /// answered it) to continue after, at most 19 digits; null when not given.</summary>
+    public static long? ReadCursor(string? value, string name, List<FieldError> errors)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (value.Length <= 19 && long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var position))
+        {
+            return position;
+        }
+
+        errors.Add(FieldError.Invalid(name, "Not a page of this listing."));
+        return null;
+    }
+
+    /// <summary>A keyset page's size, 1..<paramref name="max"/>.</summary>
+    public static void CheckSize(int size, int max, List<FieldError> errors)
+    {
+        if (size < 1 || size > max)
+        {
+            errors.Add(FieldError.Invalid("size", $"Must lie in 1..{max}."));
+        }
+    }
 }

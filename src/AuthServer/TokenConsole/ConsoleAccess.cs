@@ -4,7 +4,6 @@ using AuthServer.Audit;
 using AuthServer.Operations;
 using AuthServer.Organisations;
 using AuthServer.Storage.Entities;
-using AuthServer.Tokens;
 using Microsoft.AspNetCore.Authorization;
 using OpenIddict.Abstractions;
 
@@ -15,14 +14,10 @@ public sealed record ConsoleViewer(
     ClaimsPrincipal Principal,
     Organisation Organisation,
     Actor Actor,
-    string UserId,
     string Email,
     bool IsAdministrator,
     bool SeesDescendants)
 {
-    /// <summary>A member sees and acts on only the tokens whose subject is their user id.</summary>
-    public string? OnlySubject => IsAdministrator ? null : UserId;
-
     /// <summary>This person as the operations (Operations/) take their caller: an administrator
     /// holds what the organisation's own credential holds; a member (who acts only on their own
     /// tokens) may issue nothing.</summary>
@@ -67,15 +62,11 @@ public static class ConsoleAccess
 
         var administrator = await authorization.DecideAsync(user, organisation, OrganisationRequirement.ManageTokens) == AccessDecision.Allowed;
         var descendants = await authorization.DecideAsync(user, organisation, OrganisationRequirement.ListChildren) == AccessDecision.Allowed;
-        return new ConsoleViewer(user, organisation, new Actor(organisation.Id, $"user:{id}"), id,
+        return new ConsoleViewer(user, organisation, new Actor(organisation.Id, $"user:{id}"),
             user.FindFirstValue(OpenIddictConstants.Claims.Email) ?? "", administrator, descendants);
     }
 
-    /// <summary>The listing filter as the viewer may use it (a member's is bound to their own subject).</summary>
-    public static TokenListingFilter Restrict(ConsoleViewer viewer, TokenListingFilter filter) =>
-        viewer.OnlySubject is { } subject ? filter with { Subject = subject } : filter;
-
-    /// <summary>Revoke-all and the audit log act on or show everything of an organisation: those
-    /// with the organisation's rights (administrators).</summary>
+    /// <summary>Whether the pages offer revoke-all and the audit tab (those with the organisation's
+    /// rights, administrators); the operations decide again when they are asked.</summary>
     public static bool MayActOnWholeOrganisation(ConsoleViewer viewer) => viewer.IsAdministrator;
 }

@@ -16,8 +16,9 @@ public sealed record GrantedApplication(
     DateTimeOffset? GrantedAt);
 
 /// <summary>The grants (OpenIddict authorizations) still in force within an organisation, per
-/// person and application; withdrawing one is <see cref="TokenRevoker.RevokeByClientAsync"/> with
-/// the person as subject (Concur's revoke-by-user), which ends the grants and their tokens.</summary>
+/// person and application; withdrawing one (Operations/ApplicationGrants.cs) is
+/// <see cref="TokenRevoker.RevokeByClientAsync"/> with the person as subject (Concur's
+/// revoke-by-user), which ends the grants and their tokens.</summary>
 public sealed class GrantListing(AuthServerDbContext db)
 {
     /// <summary>At most this many grants are read for one page (an organisation's people rarely
@@ -25,13 +26,18 @@ public sealed class GrantListing(AuthServerDbContext db)
     public const int MaxGrants = 500;
 
     public async Task<(IReadOnlyList<GrantedApplication> Applications, bool Truncated)> ListAsync(
-        string organisationId, string? subject, CancellationToken cancellationToken)
+        string organisationId, string? subject, CancellationToken cancellationToken, string? clientId = null)
     {
         var query = db.Authorizations.AsNoTracking()
             .Where(a => a.OrganisationId == organisationId && a.Status == TokenStatuses.Valid && a.Subject != null && a.Application != null);
         if (subject is not null)
         {
             query = query.Where(a => a.Subject == subject);
+        }
+
+        if (clientId is not null)
+        {
+            query = query.Where(a => a.Application!.ClientId == clientId);
         }
 
         var rows = await query

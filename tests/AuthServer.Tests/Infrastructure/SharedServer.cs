@@ -12,13 +12,13 @@ public abstract class SharedServer(DatabaseProvider provider, IReadOnlyDictionar
     public DatabaseProvider Provider => provider;
     public AuthServerFactory Factory { get; private set; } = null!;
 
-    public async ValueTask InitializeAsync()
+    public virtual async ValueTask InitializeAsync()
     {
         Factory = await AuthServerFactory.CreateAsync(provider, settings);
         _ = Factory.Services; // start it here, so no test's time includes the start
     }
 
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         await Factory.DisposeAsync();
         GC.SuppressFinalize(this);

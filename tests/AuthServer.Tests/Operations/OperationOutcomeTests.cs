@@ -1,8 +1,5 @@
-using System.Security.Claims;
 using AuthServer.Access;
-using AuthServer.Audit;
 using AuthServer.Lifecycle;
-using AuthServer.Management;
 using AuthServer.Operations;
 using AuthServer.Storage;
 using AuthServer.Storage.Entities;
@@ -10,6 +7,7 @@ using AuthServer.Tests.Infrastructure;
 using AuthServer.Tests.Management;
 using AuthServer.Tokens;
 using Microsoft.Extensions.DependencyInjection;
+using static AuthServer.Tests.Operations.TestCallers;
 
 namespace AuthServer.Tests.Operations;
 
@@ -136,28 +134,6 @@ public sealed class OperationOutcomeTests() : ServerTest(DatabaseProvider.Sqlite
         Assert.Same(Refusal.CredentialWithdrawn, outcome.Refusal);
         var issued = await Factory.WithServicesAsync(s => Task.FromResult(s.GetRequiredService<AuthServerDbContext>().Tokens.Count(t => t.OrganisationId == party.Id)));
         Assert.Equal(0, issued);
-    }
-
-    private static Caller ApiKey(Party party) =>
-        new(CallerClaims.ForApiKey(AccessRegistration.ApiKeyScheme, party.Id, party.ApiKeyId), party.Organisation, new Actor(party.Id, $"apikey:{party.ApiKeyId}"))
-        {
-            CredentialFor = (_, policy) => policy.ForOrganisationCredential(),
-            Client = ManagementCaller.PseudoClient(ManagementCaller.ApiKeyClientPrefix + party.ApiKeyId, party.Id),
-            ApiKeyId = party.ApiKeyId,
-        };
-
-    /// <summary>A person signed in to the console, as Account/SessionValidation.cs makes the principal.</summary>
-    private static Caller Person(Organisation organisation, string role)
-    {
-        var userId = $"{UserRoles.IdPrefix}{Guid.NewGuid():N}";
-        var identity = new ClaimsIdentity("Test", CallerClaims.Subject, CallerClaims.Role);
-        identity.AddClaim(new Claim(CallerClaims.Organisation, organisation.Id));
-        identity.AddClaim(new Claim(CallerClaims.Role, role));
-        identity.AddClaim(new Claim(CallerClaims.Subject, userId));
-        return new Caller(new ClaimsPrincipal(identity), organisation, new Actor(organisation.Id, $"user:{userId}"))
-        {
-            CredentialFor = (_, policy) => role == CallerClaims.Administrator ? policy.ForOrganisationCredential() : Caller.IssuesNothing,
-        };
     }
 
     /// <summary>A token of a client of <paramref name="organisation"/> (its subject: the client, not a person).</summary>

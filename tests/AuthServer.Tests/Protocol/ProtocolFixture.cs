@@ -9,23 +9,23 @@ using AuthServer.Tests.Infrastructure;
 
 namespace AuthServer.Tests.Protocol;
 
-/// <summary>One in-memory server per test class and provider. Every test makes its own
-/// organisations, scopes and clients, so tests never depend on each other's data.</summary>
-public abstract class ProtocolFixture(DatabaseProvider provider, IReadOnlyDictionary<string, string?>? settings = null) : IAsyncLifetime
+/// <summary>A <see cref="SharedServer"/> per test class and provider, with one HttpClient its
+/// tests share. Every test makes its own organisations, scopes and clients, so tests never depend
+/// on each other's data.</summary>
+public abstract class ProtocolFixture(DatabaseProvider provider, IReadOnlyDictionary<string, string?>? settings = null) : SharedServer(provider, settings)
 {
-    public AuthServerFactory Factory { get; private set; } = null!;
     public HttpClient Http { get; private set; } = null!;
 
-    public async ValueTask InitializeAsync()
+    public override async ValueTask InitializeAsync()
     {
-        Factory = await AuthServerFactory.CreateAsync(provider, settings);
+        await base.InitializeAsync();
         Http = Factory.CreateClient();
     }
 
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         Http.Dispose();
-        await Factory.DisposeAsync();
+        await base.DisposeAsync();
     }
 }
 

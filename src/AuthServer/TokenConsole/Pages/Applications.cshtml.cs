@@ -1,16 +1,19 @@
+using AuthServer.Operations;
 using AuthServer.Tokens;
 using Microsoft.AspNetCore.Mvc;
 
 namespace AuthServer.TokenConsole.Pages;
 
 /// <summary>The Applications tab: the third-party applications people of the organisation have
-/// authorised (a member: only their own), and withdrawing one — Concur's revoke-by-user: every
-/// token of the person for the application (access and refresh) is revoked and the remembered
-/// consent ends, in one transaction, audited with the acting person (Tokens/TokenRevoker.cs).</summary>
-public sealed class ApplicationsModel(GrantListing grants, TokenRevoker revoker, ConsoleLookups lookups) : ConsolePage
+/// authorised (a member: only their own), and withdrawing one — Concur's revoke-by-user. Who may
+/// see and withdraw which grant, and the withdrawal itself, are Operations/ApplicationGrants.cs's.</summary>
+public sealed class ApplicationsModel(ApplicationGrants grants, ConsoleLookups lookups) : ConsolePage
 {
     public IReadOnlyList<GrantedApplication> Applications { get; private set; } = [];
     public bool Truncated { get; private set; }
+
+    /// <summary>Whose grants are listed: a member's own (their user id), or null for everybody's in the organisation.</summary>
+    public string? OnlySubject { get; private set; }
     public ConsoleNames Names { get; private set; } = ConsoleNames.Empty;
 
     /// <summary>The grant being withdrawn (confirmation, then the result).</summary>
@@ -19,42 +22,57 @@ public sealed class ApplicationsModel(GrantListing grants, TokenRevoker revoker,
 
     public async Task<IActionResult> OnGetAsync(string? withdraw, string? user, CancellationToken cancellationToken)
     {
-        await LoadAsync(cancellationToken);
-        if (withdraw is null && user is null)
+        if (withdraw is not null || user is not null)
         {
-            return Page();
+            var found = await grants.FindAsync(Viewer.Caller, withdraw, user, cancellationToken);
+            if (!found.Ok)
+            {
+                return NoGrant(found.Refusal);
+            }
+
+            Withdrawing = found.Value;
         }
 
-        Withdrawing = Find(withdraw, user);
-        return Withdrawing is null ? NotFoundPage("application grant") : Page();
+        return await LoadAsync(cancellationToken) ?? Page();
     }
 
     public async Task<IActionResult> OnPostAsync([FromForm] string? withdraw, [FromForm] string? user, CancellationToken cancellationToken)
     {
-        await LoadAsync(cancellationToken);
-        // Only a grant the viewer can see can be withdrawn (a member: their own); anything else is
-        // answered like an unknown one.
-        if (Find(withdraw, user) is not { } grant)
+        var withdrawn = await grants.WithdrawAsync(Viewer.Caller, withdraw, user, cancellationToken);
+        if (!withdrawn.Ok)
         {
-            return NotFoundPage("application grant");
+            return NoGrant(withdrawn.Refusal);
         }
 
-        Revoked = await revoker.RevokeByClientAsync(Viewer.Organisation.Id, grant.ClientId, grant.Subject, Viewer.Actor, cancellationToken);
-        Withdrawing = grant;
-        await LoadAsync(cancellationToken, grant);
-        return Page();
+        Withdrawing = withdrawn.Value.Grant;
+        Revoked = withdrawn.Value.Revoked;
+        return await LoadAsync(cancellationToken) ?? Page();
     }
 
-    private async Task LoadAsync(CancellationToken cancellationToken, GrantedApplication? withdrawn = null)
+    private IActionResult NoGrant(Refusal refusal)
+    {
+        SetTab();
+        return Refused(refusal, "application grant");
+    }
+
+    private async Task<IActionResult?> LoadAsync(CancellationToken cancellationToken)
+    {
+        SetTab();
+        var list = await grants.ListAsync(Viewer.Caller, cancellationToken);
+        if (!list.Ok)
+        {
+            return Refused(list.Refusal, "application grant");
+        }
+
+        (Applications, Truncated, OnlySubject) = list.Value;
+        IReadOnlyList<GrantedApplication> shown = Withdrawing is { } grant ? [.. Applications, grant] : Applications;
+        Names = await lookups.NamesOfAsync(shown.Select(a => a.ApplicationOrganisationId), shown.Select(a => a.Subject), cancellationToken);
+        return null;
+    }
+
+    private void SetTab()
     {
         ViewData["Tab"] = "applications";
         ViewData["Title"] = "Applications";
-        (Applications, Truncated) = await grants.ListAsync(Viewer.Organisation.Id, Viewer.OnlySubject, cancellationToken);
-        var shown = withdrawn is null ? Applications : [.. Applications, withdrawn];
-        Names = await lookups.NamesOfAsync(shown.Select(a => a.ApplicationOrganisationId), shown.Select(a => a.Subject), cancellationToken);
     }
-
-    private GrantedApplication? Find(string? clientId, string? subject) =>
-        clientId is null || subject is null ? null
-            : Applications.FirstOrDefault(a => string.Equals(a.ClientId, clientId, StringComparison.Ordinal) && string.Equals(a.Subject, subject, StringComparison.Ordinal));
 }

@@ -1,18 +1,20 @@
-using System.Globalization;
-using AuthServer.Audit;
+using AuthServer.Operations;
 using AuthServer.Storage.Entities;
 using Microsoft.AspNetCore.Mvc;
 
 namespace AuthServer.TokenConsole.Pages;
 
 /// <summary>The Audit tab: what the organisation did or what concerns it, newest first, in keyset
-/// pages; administrators only (the management API's /audit needs own rights too).</summary>
-public sealed class AuditModel(AuditLog audit, ConsoleLookups lookups) : ConsolePage
+/// pages; administrators only. The operation is the management API's /audit rule
+/// (Operations/OrganisationListings.cs, own rights) in keyset pages.</summary>
+public sealed class AuditModel(OrganisationListings listings, ConsoleLookups lookups) : ConsolePage
 {
     public const int PageSize = 50;
 
     public IReadOnlyList<AuditEvent> Entries { get; private set; } = [];
-    public long? Before { get; private set; }
+
+    /// <summary>The cursor this page continues before, or null on the first page.</summary>
+    public string? Before { get; private set; }
     public long? Next { get; private set; }
     public ConsoleNames Names { get; private set; } = ConsoleNames.Empty;
 
@@ -20,30 +22,16 @@ public sealed class AuditModel(AuditLog audit, ConsoleLookups lookups) : Console
     {
         ViewData["Tab"] = "audit";
         ViewData["Title"] = "Audit";
-        if (!ConsoleAccess.MayActOnWholeOrganisation(Viewer))
+        Before = string.IsNullOrEmpty(before) ? null : before;
+        var page = await listings.AuditBeforeAsync(Viewer.Caller, Before, PageSize, cancellationToken);
+        if (!page.Ok)
         {
-            return Refuse(StatusCodes.Status403Forbidden, "Not allowed", "Only an administrator can see the organisation's audit log.");
+            return Refused(page.Refusal, "audit log", "Only an administrator can see the organisation's audit log.",
+                error => error.Field == "before" ? "That page does not exist: start again from the newest entries." : null);
         }
 
-        if (!string.IsNullOrEmpty(before))
-        {
-            if (before.Length > 19 || !long.TryParse(before, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
-            {
-                return BadRequestPage("That page does not exist: start again from the newest entries.");
-            }
-
-            Before = id;
-        }
-
-        var entries = await audit.ListBeforeAsync(Viewer.Organisation.Id, Before, PageSize + 1, cancellationToken);
-        if (entries.Count > PageSize)
-        {
-            entries.RemoveAt(PageSize);
-            Next = entries[^1].Id;
-        }
-
-        Entries = entries;
-        Names = await lookups.NamesAsync([], entries.SelectMany(e => new[] { e.ActorOrganisationId, e.TargetOrganisationId }), cancellationToken);
+        (Entries, Next) = page.Value;
+        Names = await lookups.NamesAsync([], Entries.SelectMany(e => new[] { e.ActorOrganisationId, e.TargetOrganisationId }), cancellationToken);
         return Page();
     }
 }

@@ -3,7 +3,6 @@ using AuthServer.Operations;
 using AuthServer.Storage.Entities;
 using AuthServer.Tokens;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
 
 namespace AuthServer.TokenConsole.Pages;
 
@@ -12,7 +11,7 @@ namespace AuthServer.TokenConsole.Pages;
 /// "Cancel"): the dialog of console.js for browsers without script. Confirmed, it revokes and shows
 /// the tokens, REVOKED, with Yahoo's advice: a partner that still holds other active tokens for an
 /// organisation is named, with an offer to revoke those too.</summary>
-public sealed class RevokeModel(TokenRevocation revocation, TokenListing listing, ConsoleLookups lookups, TimeProvider time) : ConsolePage
+public sealed class RevokeModel(TokenRevocation revocation, TokenQueries queries, ConsoleLookups lookups, TimeProvider time) : ConsolePage
 {
     public sealed record Advice(string OrganisationId, string RequestingOrganisationId, IReadOnlyList<Guid> Ids);
 
@@ -79,13 +78,12 @@ public sealed class RevokeModel(TokenRevocation revocation, TokenListing listing
         var advices = new List<Advice>();
         foreach (var pair in Selected.Select(t => (t.Token.OrganisationId, t.Token.RequestingOrganisationId)).Where(p => p.OrganisationId != p.RequestingOrganisationId).Distinct())
         {
-            var current = await listing.CurrentAsync(pair.OrganisationId, cancellationToken);
-            var filter = ConsoleAccess.Restrict(Viewer, new TokenListingFilter(TokenStatusFilter.Active, RequestingOrganisationId: pair.RequestingOrganisationId));
-            var others = await listing.Query(current, filter).OrderByDescending(t => t.Sequence)
-                .Select(t => t.Id).Take(TokenRevocation.MaxSelectedIds).ToListAsync(cancellationToken);
-            if (others.Count > 0)
+            // The viewer's listing (a member: their own tokens), as many as one revocation may select.
+            var others = await queries.PageAsync(Viewer.Caller, new TokenPageQuery(
+                TokenListingScope.Of(pair.OrganisationId), TokenStatusFilter.Active, null, null, TokenQueries.MaxKeysetSize, pair.RequestingOrganisationId), cancellationToken);
+            if (others.Ok && others.Value.Tokens.Count > 0)
             {
-                advices.Add(new Advice(pair.OrganisationId, pair.RequestingOrganisationId, others));
+                advices.Add(new Advice(pair.OrganisationId, pair.RequestingOrganisationId, [.. others.Value.Tokens.Select(t => t.Token.Id)]));
             }
         }
 
