@@ -147,7 +147,8 @@ cleanup() {
   if [ "$pg_started" = 1 ]; then
     as_postgres "$pgbin/pg_ctl" stop -D "$pgdata" -m fast -w >/dev/null 2>&1 || true
   fi
-  if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
+  # A failed run keeps its logs (the server's says why), as BENCH_KEEP=1 keeps everything.
+  if [ "${BENCH_KEEP:-0}" = 1 ] || [ "$status" != 0 ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
   exit "$status"
 }
 trap cleanup EXIT
@@ -457,9 +458,16 @@ prune_cell() {
   wait "$load_pid" || { cat "$work/${prefix}prune-rate.err"; die "the rate command failed"; }
   load_pid=""
 
-  local run started finished deleted batches error line
-  run=$(psql_value "SELECT started_at, finished_at, tokens_deleted, batches, coalesce(error, '') FROM prune_runs ORDER BY slot DESC LIMIT 1")
-  IFS='|' read -r started finished deleted batches error <<<"$run"
+  local run started finished deleted batches error line waited=0
+  # The job logs its outcome before it records the run: after a run that left a backlog (failed,
+  # cancelled, or out of budget) it first counts that backlog, which in a table of millions takes
+  # a while (the capacity run of 2026-12-07 read the row too early). So wait for the record.
+  while :; do
+    run=$(psql_value "SELECT started_at, finished_at, tokens_deleted, batches, coalesce(error, '') FROM prune_runs ORDER BY slot DESC LIMIT 1")
+    IFS='|' read -r started finished deleted batches error <<<"$run"
+    [ -n "$finished" ] || [ "$waited" -ge 600 ] && break
+    sleep 1; waited=$((waited + 1))
+  done
   [ -n "$finished" ] || die "prune_runs has no finished run: '$run'"
   [ -z "$error" ] || die "the pruning run failed: $error"
   line=$(grep -E "$done_pattern" "$server_log" | tail -1)
