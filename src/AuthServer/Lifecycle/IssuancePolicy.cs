@@ -77,6 +77,14 @@ public sealed class IssuancePolicy(IOptions<AuthServerOptions> options)
     /// <summary>The business scopes among <paramref name="scopes"/>.</summary>
     public HashSet<string> BusinessScopesOf(IEnumerable<string> scopes) => scopes.Where(s => !IsManagementScope(s)).ToHashSet(StringComparer.Ordinal);
 
+    /// <summary>A scope the protocol gives a meaning of its own: offline_access asks OpenIddict for a
+    /// refresh token, openid for an identity token. Only a person's grant may carry them (with the
+    /// person's consent, Lifecycle/UserGrantRules.cs); no scope of these names can be registered
+    /// (Scopes/ScopeService.cs), and one registered before that rule is refused here, at every
+    /// door, so that client_credentials never returns a refresh token (RFC 6749 section 4.4.3).</summary>
+    public static bool IsProtocolScope(string scope) =>
+        scope is OpenIddict.Abstractions.OpenIddictConstants.Scopes.OfflineAccess or OpenIddict.Abstractions.OpenIddictConstants.Scopes.OpenId;
+
     /// <summary>A scope only partners and partner groups may hold.</summary>
     public bool IsPartnerOnly(string scope) => scope == Options.PartnerAdminScope;
 
@@ -87,7 +95,11 @@ public sealed class IssuancePolicy(IOptions<AuthServerOptions> options)
         var refusals = new List<ScopeRefusal>();
         foreach (var scope in scopes)
         {
-            if (IsPartnerOnly(scope) && targetKind == OrganisationKind.Merchant)
+            if (IsProtocolScope(scope))
+            {
+                refusals.Add(new ScopeRefusal(scope, $"'{scope}' is granted only by a person, with their consent."));
+            }
+            else if (IsPartnerOnly(scope) && targetKind == OrganisationKind.Merchant)
             {
                 refusals.Add(new ScopeRefusal(scope, $"'{scope}' can be granted only to partners and partner groups."));
             }

@@ -21,6 +21,11 @@ public sealed class ScopeService(AuthServerDbContext db, TimeProvider time, IOpt
                 $"Invalid scope name: use 1 to {MaxNameLength} printable ASCII characters without spaces, quotes or backslashes (RFC 6749 3.3).", "name");
         }
 
+        if (AuthServer.Lifecycle.IssuancePolicy.IsProtocolScope(name))
+        {
+            throw new RequestException($"The scope name '{name}' is reserved by the protocol.", "name");
+        }
+
         if (BuiltIn.Contains(name) || await db.Scopes.AnyAsync(s => s.Name == name, cancellationToken))
         {
             throw new RequestException($"The scope '{name}' already exists.", "name");
