@@ -13,6 +13,22 @@ public sealed class TtlCache<TKey, TValue>(TimeProvider time, TimeSpan lifetime,
 
     private sealed record Entry(TValue Value, DateTimeOffset ExpiresAt);
 
+    /// <summary>The cached value of <paramref name="key"/>, if it has not expired. Callers on the hot
+    /// path try this first and load on a miss only: a hit then costs no task, state machine or
+    /// closure (a client is looked up several times per token request; allocation trace,
+    /// docs/performance.md).</summary>
+    public bool TryGet(TKey key, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out TValue value)
+    {
+        if (_entries.TryGetValue(key, out var entry) && entry.ExpiresAt > time.GetUtcNow())
+        {
+            value = entry.Value;
+            return true;
+        }
+
+        value = null;
+        return false;
+    }
+
     public async Task<TValue?> GetOrLoadAsync(TKey key, Func<TKey, Task<TValue?>> load)
     {
         var now = time.GetUtcNow();

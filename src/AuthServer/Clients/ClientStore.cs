@@ -21,13 +21,22 @@ public sealed class ClientStore(
     ConfigurationCache configuration)
     : OpenIddictEntityFrameworkCoreApplicationStore<Client, Authorization, Token, Guid>(cache, context, options)
 {
-    public override async ValueTask<Client?> FindByClientIdAsync(string identifier, CancellationToken cancellationToken)
+    public override ValueTask<Client?> FindByClientIdAsync(string identifier, CancellationToken cancellationToken)
     {
         if (identifier.Length is 0 or > ClientService.MaxClientIdLength)
         {
-            return null;
+            return ValueTask.FromResult<Client?>(null);
         }
 
+        // A hit completes synchronously: OpenIddict and our handlers look the client up several
+        // times per request.
+        return configuration.Clients.TryGet(identifier, out var cached)
+            ? ValueTask.FromResult(cached.Client)
+            : LoadAsync(identifier, cancellationToken);
+    }
+
+    private async ValueTask<Client?> LoadAsync(string identifier, CancellationToken cancellationToken)
+    {
         var entry = await configuration.Clients.GetOrLoadAsync(identifier, async id =>
             new ConfigurationCache.ClientEntry(await db.Clients.AsNoTracking().FirstOrDefaultAsync(c => c.ClientId == id, cancellationToken)));
         return entry?.Client;

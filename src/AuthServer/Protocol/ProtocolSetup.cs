@@ -91,6 +91,7 @@ public static class ProtocolSetup
         // Our guards (filters on handler descriptors), stateless: one instance for the host.
         services.TryAddSingleton<TokenEndpoint.RequireClientCredentialsGrant>();
         services.TryAddSingleton<TokenEndpoint.RequirePersonGrant>();
+        services.TryAddSingleton<TokenEndpoint.RequireGrantOtherThanClientCredentials>();
         services.TryAddSingleton<AllEndpoints.RequirePresentedToken>();
         services.TryAddSingleton<AllEndpoints.RequireAccessTokenHandle>();
         services.TryAddSingleton<AllEndpoints.RequireUnresolvedToken>();

@@ -221,9 +221,15 @@ public sealed class TokenIssuer(
     /// <summary>The audiences of the granted scopes: those the business scopes name, or the default
     /// audience when they name none, plus the management API's audience when a management scope is
     /// among them (the management API accepts a token only when that is its only audience).</summary>
-    public async Task<IReadOnlyList<string>> AudiencesAsync(string[] scopes, CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<string>> AudiencesAsync(string[] scopes, CancellationToken cancellationToken)
     {
-        return await cache.Audiences.GetOrLoadAsync(string.Join(' ', scopes), async _ => await LoadAudiencesAsync(scopes, cancellationToken))
+        var key = string.Join(' ', scopes);
+        return cache.Audiences.TryGet(key, out var cached) ? ValueTask.FromResult(cached) : LoadAsync(key, scopes, cancellationToken);
+    }
+
+    private async ValueTask<IReadOnlyList<string>> LoadAsync(string key, string[] scopes, CancellationToken cancellationToken)
+    {
+        return await cache.Audiences.GetOrLoadAsync(key, async _ => await LoadAudiencesAsync(scopes, cancellationToken))
             ?? throw new InvalidOperationException("Audiences are never null.");
     }
 

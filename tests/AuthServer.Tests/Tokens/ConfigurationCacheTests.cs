@@ -80,7 +80,7 @@ public abstract class ConfigurationCacheTests(ProtocolFixture fixture) : Protoco
     {
         var scope = await Factory.ScopeAsync("https://before.example");
         Task<IReadOnlyList<string>> AudiencesAsync() =>
-            Factory.WithServicesAsync(s => s.GetRequiredService<TokenIssuer>().AudiencesAsync([scope], Cancel));
+            Factory.WithServicesAsync(s => s.GetRequiredService<TokenIssuer>().AudiencesAsync([scope], Cancel).AsTask());
         Assert.Equal(["https://before.example"], await AudiencesAsync());
 
         await Factory.WithServicesAsync(s => s.GetRequiredService<AuthServerDbContext>().Scopes

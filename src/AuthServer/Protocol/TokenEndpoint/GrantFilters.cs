@@ -18,3 +18,10 @@ public sealed class RequirePersonGrant : IOpenIddictServerHandlerFilter<BaseCont
     public ValueTask<bool> IsActiveAsync(BaseContext context) =>
         new(context.Transaction.Request is { } request && (request.IsAuthorizationCodeGrantType() || request.IsRefreshTokenGrantType()));
 }
+
+/// <summary>Every sign-in but client_credentials: the authorization endpoint's and a person's grants.</summary>
+public sealed class RequireGrantOtherThanClientCredentials : IOpenIddictServerHandlerFilter<BaseContext>
+{
+    public ValueTask<bool> IsActiveAsync(BaseContext context) =>
+        new(context.Transaction.Request?.IsClientCredentialsGrantType() is not true);
+}

@@ -14,6 +14,7 @@ public static class TokenEndpointHandlers
         [
             AspNetCoreHandlers.ExtractPostRequest<ExtractTokenRequestContext>.Descriptor,
             AspNetCoreHandlers.ProcessJsonResponse<ApplyTokenResponseContext>.Descriptor,
+            OpenIddict.Server.OpenIddictServerHandlers.ValidateSignInDemand.Descriptor,
         ],
         Added:
         [
@@ -23,6 +24,7 @@ public static class TokenEndpointHandlers
             ValidateClientCredentialsRequest.Descriptor,
             HandleClientCredentialsRequest.Descriptor,
             HandleUserGrantRequest.Descriptor,
+            ValidateSignInDemand.Descriptor,
             PrepareAccessToken.Descriptor,
             ShapeAccessTokenClaims.Descriptor,
             StoreReferenceAccessToken.Descriptor,

@@ -170,7 +170,15 @@ internal sealed class TokenBatchSql(DbConnection connection, int timeoutSeconds,
 
     private static void Bind(DbCommand command, DbTransaction? transaction, params object?[] values) => SqlCommands.Bind(command, transaction, values);
 
-    private static string Guid(Guid value) => value.ToString().ToUpperInvariant();
+    /// <summary>Upper-case text, formatted in place (one string, not a lower-case one and its copy).</summary>
+    private static string Guid(Guid value) => string.Create(36, value, static (text, id) =>
+    {
+        id.TryFormat(text, out _);
+        for (var i = 0; i < text.Length; i++)
+        {
+            text[i] = char.ToUpperInvariant(text[i]);
+        }
+    });
 
     public async ValueTask DisposeAsync()
     {
