@@ -114,6 +114,8 @@ internal sealed class ProtocolDispatchPlans(IServiceProvider root, IOptionsMonit
                 2 => services => invoker.Invoke(services.GetRequiredService(parameters[0]), services.GetRequiredService(parameters[1])),
                 3 => services => invoker.Invoke(services.GetRequiredService(parameters[0]), services.GetRequiredService(parameters[1]),
                     services.GetRequiredService(parameters[2])),
+                4 => services => invoker.Invoke(services.GetRequiredService(parameters[0]), services.GetRequiredService(parameters[1]),
+                    services.GetRequiredService(parameters[2]), services.GetRequiredService(parameters[3])),
                 _ => null,
             };
         }

@@ -89,6 +89,32 @@ public sealed class ProtocolHandlersTests(SqliteProtocolFixture fixture) : IClas
         }
     }
 
+    /// <summary>A wrapper of one of OpenIddict's handlers (a replaced descriptor and an added one of
+    /// the same name and event) runs where the original ran and at least whenever it did not: same
+    /// order, every filter of the original kept.</summary>
+    [Fact]
+    public void A_wrapped_OpenIddict_handler_keeps_its_order_and_filters()
+    {
+        var wrapped = 0;
+        foreach (var endpoint in EndpointHandlers.All)
+        {
+            foreach (var original in endpoint.Replaced)
+            {
+                var wrapper = endpoint.Added.SingleOrDefault(d => Name(d) == Name(original) && d.ContextType == original.ContextType);
+                if (wrapper is null)
+                {
+                    continue;
+                }
+
+                wrapped++;
+                Assert.Equal(original.Order, wrapper.Order);
+                Assert.Subset(wrapper.FilterTypes.ToHashSet(), original.FilterTypes.ToHashSet());
+            }
+        }
+
+        Assert.True(wrapped >= 3, $"{wrapped} wrappers found");
+    }
+
     private static string Name(OpenIddictServerHandlerDescriptor descriptor) => descriptor.ServiceDescriptor.ServiceType.Name;
 
     private static int Stage(Type context)

@@ -12,7 +12,7 @@ namespace AuthServer.Tests.Protocol;
 
 /// <summary>client_credentials sign-ins skip OpenIddict's ValidateSignInDemand at run time (its
 /// claim grouping is a measured share of a token request's allocations, see
-/// Protocol/TokenEndpoint/SignInDemand.cs). Here OpenIddict's check runs on every principal our
+/// Protocol/TokenEndpoint/ClientCredentialsSignIn.cs). Here OpenIddict's check runs on every principal our
 /// client_credentials handler signs in with, through the real endpoint: own organisation, one below,
 /// default and explicit scopes, a management scope. A principal that breaks OpenIddict's contract
 /// makes the check throw, and the request fails.</summary>

@@ -15,6 +15,8 @@ public static class TokenEndpointHandlers
             AspNetCoreHandlers.ExtractPostRequest<ExtractTokenRequestContext>.Descriptor,
             AspNetCoreHandlers.ProcessJsonResponse<ApplyTokenResponseContext>.Descriptor,
             OpenIddict.Server.OpenIddictServerHandlers.ValidateSignInDemand.Descriptor,
+            OpenIddict.Server.OpenIddictServerHandlers.RedeemTokenEntry.Descriptor,
+            OpenIddict.Server.OpenIddictServerHandlers.AttachAuthorization.Descriptor,
         ],
         Added:
         [
@@ -25,6 +27,8 @@ public static class TokenEndpointHandlers
             HandleClientCredentialsRequest.Descriptor,
             HandleUserGrantRequest.Descriptor,
             ValidateSignInDemand.Descriptor,
+            RedeemTokenEntry.Descriptor,
+            AttachAuthorization.Descriptor,
             PrepareAccessToken.Descriptor,
             ShapeAccessTokenClaims.Descriptor,
             StoreReferenceAccessToken.Descriptor,
