@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using AuthServer.Audit;
 using AuthServer.Lifecycle;
@@ -43,13 +44,14 @@ public sealed class ValidateClientCredentialsRequest(
         ProtocolState.Of(context.Transaction).Client = client;
 
         // RFC 6749 section 5.2: the client is authenticated but not allowed this grant.
-        if (!ScopeService.Split(client.GrantTypes).Contains(GrantTypes.ClientCredentials))
+        var registration = ClientRegistration.Of(client, policy);
+        if (!registration.MayUseClientCredentials)
         {
             context.Reject(Errors.UnauthorizedClient, "The client may not use this grant type.");
             return;
         }
 
-        var allowed = ScopeService.Split(client.Scopes);
+        var allowed = registration.Scopes;
         var requested = context.Request.GetScopes().Distinct(StringComparer.Ordinal).ToList();
         var explicitScopes = requested.Count > 0;
         // An omitted scope means the client's default (here: all it may have); any scope beyond
@@ -58,7 +60,7 @@ public sealed class ValidateClientCredentialsRequest(
         {
             requested = [.. allowed];
         }
-        else if (requested.Any(s => !allowed.Contains(s, StringComparer.Ordinal)))
+        else if (!requested.TrueForAll(registration.Allows))
         {
             context.Reject(Errors.InvalidScope, "The requested scope exceeds what the client may have.");
             return;
@@ -82,10 +84,8 @@ public sealed class ValidateClientCredentialsRequest(
 
         // The issuance decision, as on the management API: the client's secret holds what the client
         // is registered for; partner-only scopes need the target's kind (read only when asked for).
-        var credential = new IssuingCredential(
-            policy.BusinessScopesOf(allowed), policy.ManagementScopesOf(allowed), client.AccessTokenLifetimeSeconds, null,
-            client.DisabledAt is null ? null : "The client is disabled.");
-        if (requested.Any(policy.IsPartnerOnly))
+        var credential = registration.Credential;
+        if (requested.Contains(registration.PartnerOnlyScope))
         {
             target ??= await organisations.FindAsync(client.OrganisationId, context.CancellationToken);
             if (target is null)
@@ -122,6 +122,50 @@ public sealed class ValidateClientCredentialsRequest(
 
         ProtocolState.Of(context.Transaction).Issue = new IssueRequest(
             client, organisationId, client.OrganisationId, client.ClientId!, requested, decision.LifetimeSeconds, Actor.ForClient(client));
+    }
+}
+
+/// <summary>What a client's registration allows on client_credentials, worked out once per cached
+/// client entity instead of on every request (cached clients are shared and never modified:
+/// Clients/ClientStore.cs; a changed client is a new entity, so its entry goes with the old one).
+/// The issuance rule itself stays <see cref="IssuancePolicy"/>'s: this only keeps its inputs.</summary>
+internal sealed class ClientRegistration
+{
+    private static readonly ConditionalWeakTable<Client, ClientRegistration> Cache = new();
+
+    private ClientRegistration(Client client, IssuancePolicy policy)
+    {
+        MayUseClientCredentials = ScopeService.Split(client.GrantTypes).Contains(GrantTypes.ClientCredentials);
+        Scopes = [.. ScopeService.Split(client.Scopes).Distinct(StringComparer.Ordinal)];
+        _allowed = new HashSet<string>(Scopes, StringComparer.Ordinal);
+        PartnerOnlyScope = policy.BuiltInScopes.First(policy.IsPartnerOnly);
+        Credential = new IssuingCredential(
+            policy.BusinessScopesOf(Scopes), policy.ManagementScopesOf(Scopes), client.AccessTokenLifetimeSeconds, null,
+            client.DisabledAt is null ? null : "The client is disabled.");
+    }
+
+    public bool MayUseClientCredentials { get; }
+
+    private readonly HashSet<string> _allowed;
+
+    /// <summary>The scopes the client may have, in registration order.</summary>
+    public string[] Scopes { get; }
+
+    public bool Allows(string scope) => _allowed.Contains(scope);
+
+    public string PartnerOnlyScope { get; }
+
+    public IssuingCredential Credential { get; }
+
+    public static ClientRegistration Of(Client client, IssuancePolicy policy)
+    {
+        if (!Cache.TryGetValue(client, out var registration))
+        {
+            registration = new ClientRegistration(client, policy);
+            Cache.AddOrUpdate(client, registration);
+        }
+
+        return registration;
     }
 }
 
