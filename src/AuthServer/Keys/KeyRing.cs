@@ -23,7 +23,16 @@ public sealed class KeyRing(IServiceScopeFactory scopes, KeyProtector protector,
     }
 
     /// <summary>The key that signs for <paramref name="algorithm"/> now: the newest active one.</summary>
-    public async Task<LoadedKey> GetSigningKeyAsync(string algorithm, CancellationToken cancellationToken)
+    public ValueTask<LoadedKey> GetSigningKeyAsync(string algorithm, CancellationToken cancellationToken)
+    {
+        // Every token is signed: a fresh snapshot answers without a task or a query.
+        var snapshot = Volatile.Read(ref _snapshot);
+        return IsFresh(snapshot) && Pick(snapshot, algorithm) is { } key
+            ? ValueTask.FromResult(key)
+            : new ValueTask<LoadedKey>(LoadSigningKeyAsync(algorithm, cancellationToken));
+    }
+
+    private async Task<LoadedKey> LoadSigningKeyAsync(string algorithm, CancellationToken cancellationToken)
     {
         var snapshot = await CurrentAsync(cancellationToken);
         return Pick(snapshot, algorithm) ?? Pick(await ReloadAsync(force: true, cancellationToken), algorithm)
@@ -61,19 +70,30 @@ public sealed class KeyRing(IServiceScopeFactory scopes, KeyProtector protector,
 
     private static bool IsPublished(LoadedKey key, DateTimeOffset now) => key.PublishedUntil is null || key.PublishedUntil > now;
 
+    /// <summary>The signing key: of this algorithm, active and published, the latest activated
+    /// (the first such in the snapshot's order when two activated at the same instant).</summary>
     private LoadedKey? Pick(Snapshot snapshot, string algorithm)
     {
         var now = time.GetUtcNow();
-        return snapshot.Keys.Where(k => k.Algorithm == algorithm && k.ActivatesAt <= now && IsPublished(k, now))
-            .OrderByDescending(k => k.ActivatesAt).FirstOrDefault();
+        LoadedKey? latest = null;
+        for (var i = 0; i < snapshot.Keys.Count; i++)
+        {
+            var key = snapshot.Keys[i];
+            if (key.Algorithm == algorithm && key.ActivatesAt <= now && IsPublished(key, now) && (latest is null || key.ActivatesAt > latest.ActivatesAt))
+            {
+                latest = key;
+            }
+        }
+
+        return latest;
     }
+
+    private bool IsFresh(Snapshot snapshot) => time.GetUtcNow() - snapshot.LoadedAt < TimeSpan.FromSeconds(options.Value.Keys.RefreshSeconds);
 
     private async Task<Snapshot> CurrentAsync(CancellationToken cancellationToken)
     {
         var snapshot = Volatile.Read(ref _snapshot);
-        return time.GetUtcNow() - snapshot.LoadedAt < TimeSpan.FromSeconds(options.Value.Keys.RefreshSeconds)
-            ? snapshot
-            : await ReloadAsync(force: false, cancellationToken);
+        return IsFresh(snapshot) ? snapshot : await ReloadAsync(force: false, cancellationToken);
     }
 
     private async Task<Snapshot> ReloadAsync(bool force, CancellationToken cancellationToken)
