@@ -13,8 +13,12 @@ report_dir=$(dirname "$(realpath -m "$report_path")")
 details_name=$(basename "${report_path%.md}-details.md")
 method_link=$(realpath -m --relative-to="$report_dir" "$root/bench/method.md")
 
-commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
-[ -n "$(git -C "$root" status --porcelain -- src bench 2>/dev/null)" ] && commit="$commit (with uncommitted changes)"
+# The commit bench/run.sh built at its start (HEAD may have moved since); HEAD for older fact files.
+commit=$(awk -F'\t' '$1 == "run" && $2 == "commit" { print $3 }' "$facts")
+if [ -z "$commit" ]; then
+  commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  [ -n "$(git -C "$root" status --porcelain -- src bench 2>/dev/null)" ] && commit="$commit (with uncommitted changes)"
+fi
 cpu=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
 memory=$(awk '/^MemTotal/{printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)
 dotnet_version=$(dotnet --version 2>/dev/null || echo unknown)

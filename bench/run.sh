@@ -179,6 +179,9 @@ source "$root/bench/oidc-provider.sh"
 # ---------------------------------------------------------------- build
 log "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+# The commit this run builds, taken now: the report is written at the end, when HEAD may have moved.
+built_commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+[ -n "$(git -C "$root" status --porcelain -- src bench 2>/dev/null)" ] && built_commit="$built_commit (with uncommitted changes)"
 if [ "$authserver" = 1 ]; then
   log "building Release"
   dotnet build "$root/src/AuthServer/AuthServer.csproj" -c Release -nologo -v q >"$work/build.log" 2>&1 || { cat "$work/build.log"; die "server build"; }
@@ -256,6 +259,7 @@ facts="$work/facts.tsv"       # provider key value
 # "previous_" (results.tsv, facts.tsv), this build's none; the reference row's its own names.
 prefix=""
 fact() { printf '%s\t%s%s\t%s\n' "$1" "$prefix" "$2" "$3" >>"$facts"; }
+fact run commit "$built_commit"
 [ "$previous" = 1 ] && fact run previous_build "$previous_title"
 # The peer's npm packages (npm ci when missing), before any cell.
 if [ "$oidc_provider" = 1 ]; then oidc_provider_install || true; fi
