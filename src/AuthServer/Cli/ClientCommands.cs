@@ -14,7 +14,7 @@ namespace AuthServer.Cli;
 internal static class ClientCommands
 {
     private static readonly Option<string> Organisation = Options.Required("--organisation", "The organisation the client belongs to.", "ID");
-    private static readonly Option<string> Scopes = Options.Required("--scopes", "Space-separated scopes the client may request (registered with 'scopes create', or admin/bankadmin; offline_access for refresh tokens).", "\"SCOPE ...\"");
+    private static readonly Option<string> Scopes = Options.Required("--scopes", "Space-separated scopes the client may request (registered with 'scopes create', or admin/bankadmin; an application with refresh_token may also ask a person for offline_access, which is not registered).", "\"SCOPE ...\"");
     private static readonly Option<string?> TokenFormat = Options.Choice("--token-format", "JWT access tokens, or opaque reference tokens checked by introspection.", ["jwt", "reference"], "jwt",
         value => $"Unknown token format '{value}'. Use jwt or reference.");
     private static readonly Option<bool> Introspection = Options.Flag("--introspection", "The client may call /connect/introspect (default: off).");
