@@ -16,7 +16,7 @@ namespace AuthServer.Tests.Operations;
 /// <summary>The operations behind the console's Tokens, Audit and Applications tabs, without HTTP:
 /// a foreign organisation answered like an unknown one, a member limited to their own tokens and
 /// grants, and a refusal that changes nothing.</summary>
-public sealed class ConsoleOperationTests() : ServerTest(DatabaseProvider.Sqlite)
+public sealed class ConsoleOperationTests(SqliteSharedServer server) : SharedServerTest(server), IClassFixture<SqliteSharedServer>
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 

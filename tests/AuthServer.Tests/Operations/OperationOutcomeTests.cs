@@ -14,7 +14,7 @@ namespace AuthServer.Tests.Operations;
 /// <summary>The operations both doors call (Operations/), without HTTP: each kind of refusal, and
 /// that a person (the console's caller) and an API key (the API's) get the same decisions from the
 /// same operation. A refusal must leave everything as it was.</summary>
-public sealed class OperationOutcomeTests() : ServerTest(DatabaseProvider.Sqlite)
+public sealed class OperationOutcomeTests(SqliteSharedServer server) : SharedServerTest(server), IClassFixture<SqliteSharedServer>
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
