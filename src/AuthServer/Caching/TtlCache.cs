@@ -31,12 +31,12 @@ public sealed class TtlCache<TKey, TValue>(TimeProvider time, TimeSpan lifetime,
 
     public async Task<TValue?> GetOrLoadAsync(TKey key, Func<TKey, Task<TValue?>> load)
     {
-        var now = time.GetUtcNow();
-        if (_entries.TryGetValue(key, out var entry) && entry.ExpiresAt > now)
+        if (TryGet(key, out var cached))
         {
-            return entry.Value;
+            return cached;
         }
 
+        var now = time.GetUtcNow();
         var value = await load(key);
         if (value is null || lifetime <= TimeSpan.Zero)
         {
