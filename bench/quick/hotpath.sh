@@ -6,7 +6,7 @@
 #   wrk -t2 -c16 -d${DURATION:-8}s --latency against /connect/token for each format, then
 #   /connect/introspect and /connect/revoke with the issued tokens (after WARMUP s, default 3, of
 #   token load: at least 30 s reaches steady state, every hot method at tier 1). Prints tokens/s, p50, p99, and
-#   the server's peak RSS (VmHWM).
+#   the server's peak RSS (VmHWM). SEED=N stores N tokens first (a table of full-run size).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=${SOURCE_ROOT:-$(cd "$here/../.." && pwd)}  # SOURCE_ROOT: measure another checkout (e.g. a baseline)
@@ -67,6 +67,19 @@ make_client es256 --algorithm ES256
 make_client rs256 --algorithm RS256
 make_client reference --token-format reference
 make_client introspector --introspection --audience https://payments.example  # registered for the audience the tokens carry: else every answer is {"active":false}
+
+# SEED=N: N active tokens stored before the server starts (bench/AuthServer.Bench seed-tokens, as
+# bench/run.sh seeds its bulk organisation), so that new tokens go into a table of full-run size:
+# on a large table each insert dirties random index pages, which a fresh database does not show.
+if [[ "${SEED:-0}" -gt 0 ]]; then
+  dotnet build "$root/bench/AuthServer.Bench/AuthServer.Bench.csproj" -c Release -nologo -v q >>"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
+  helper="$root/bench/AuthServer.Bench/bin/Release/net10.0/AuthServer.Bench.dll"
+  seed_provider=$([[ $provider == sqlite ]] && echo sqlite || echo postgresql)
+  dotnet "$helper" seed-tokens --provider "$seed_provider" --connection "$ConnectionStrings__AuthServer" --organisation "$org" \
+    --client "${ids[reference]}" --valid "$SEED" >/dev/null
+  dotnet "$helper" vacuum --provider "$seed_provider" --connection "$ConnectionStrings__AuthServer" >/dev/null
+  echo "  seeded $SEED tokens"
+fi
 
 # PERF=1: JIT symbol maps for perf, and a 5 s CPU profile during the first measured run (or the
 # first whose label contains PERF_LABEL, e.g. PERF_LABEL=introspect).
