@@ -5,6 +5,7 @@ using AuthServer.Storage;
 using AuthServer.Storage.Entities;
 using AuthServer.Tests.Infrastructure;
 using AuthServer.Tokens;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AuthServer.Tests.Tokens;
@@ -48,6 +49,26 @@ public abstract class TokenLifecycleTests(SharedServer server) : SharedServerTes
         Assert.Equal(TokenStatus.Revoked, after.Status);
         Assert.False((await ValidateAsync(issued.AccessToken)).IsAccepted);
         Assert.False(await Factory.WithServicesAsync(s => s.GetRequiredService<TokenRevoker>().RevokeAsync(after, actor, CancellationToken.None)));
+    }
+
+    [Fact]
+    public async Task Token_ids_follow_the_issue_time_in_the_database_order()
+    {
+        // Each new token then goes to the id index's last page, not a random one (TokenIssuer.NewToken).
+        var (first, org) = await IssueAsync(TokenFormat.Jwt);
+        Factory.Time.Advance(TimeSpan.FromMilliseconds(2));
+        var (second, _) = await IssueAsync(TokenFormat.Reference, org);
+        Assert.Equal(7, first.Token.Id.Version);
+        Assert.Equal(7, second.Token.Id.Version);
+
+        // SQL Server orders uniqueidentifier by its last bytes first (random here): no order to check.
+        if (Provider != DatabaseProvider.SqlServer)
+        {
+            Guid[] ids = [first.Token.Id, second.Token.Id];
+            var ordered = await Factory.WithServicesAsync(s => s.GetRequiredService<AuthServerDbContext>().Tokens
+                .Where(t => ids.Contains(t.Id)).OrderBy(t => t.Id).Select(t => t.Id).ToListAsync());
+            Assert.Equal(ids, ordered);
+        }
     }
 
     [Fact]
