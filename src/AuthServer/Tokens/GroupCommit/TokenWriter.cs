@@ -88,7 +88,7 @@ public sealed class TokenWriter : IHostedLifecycleService, IAsyncDisposable
             // in a commit would hold one of the thread pool's threads (two on a 2-core machine)
             // while the disk flushes, and requests would wait for a thread. The loop has a thread
             // of its own, and waits for work on it: 6-13% more tokens/s with a million tokens
-            // stored (bench/quick/hotpath.sh, SEED=1000000; docs/performance.md).
+            // stored (docs/benchmarks/history/2026-12-07-sqlite-writer.md).
             var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var thread = new Thread(() =>
             {
