@@ -6,7 +6,8 @@
 #   wrk -t2 -c16 -d${DURATION:-8}s --latency against /connect/token for each format, then
 #   /connect/introspect and /connect/revoke with the issued tokens (after WARMUP s, default 3, of
 #   token load: at least 30 s reaches steady state, every hot method at tier 1). Prints tokens/s, p50, p99, and
-#   the server's peak RSS (VmHWM). SEED=N stores N tokens first (a table of full-run size).
+#   the server's peak RSS (VmHWM). SEED=N stores N tokens first (a table of full-run size);
+#   PG_STATEMENTS=1 (postgresql) prints the statements that took PostgreSQL the most time.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=${SOURCE_ROOT:-$(cd "$here/../.." && pwd)}  # SOURCE_ROOT: measure another checkout (e.g. a baseline)
@@ -44,9 +45,13 @@ case "$provider" in
     pg_data="$work/pg"; pg_port=$(( port + 1 ))
     mkdir -p "$pg_data"; chown postgres "$work" "$pg_data"
     runuser -u postgres -- /usr/lib/postgresql/15/bin/initdb -D "$pg_data" -U postgres --auth=trust >/dev/null
-    # Durable defaults: fsync and synchronous_commit stay on.
+    # Durable: fsync and synchronous_commit stay on. The settings bench/run.sh uses (its buffers and
+    # WAL size, and what AuthServer deploys with, deploy/postgresql/authserver.conf): with initdb's
+    # defaults both the old and the new build gave about 1,850 tokens/s, which said nothing.
+    deploy_pg_opts=$(awk '/^[[:space:]]*[a-z_]+[[:space:]]*=/ { split($0, kv, "="); gsub(/[[:space:]]/, "", kv[1]); gsub(/^[[:space:]]+|[[:space:]]+$/, "", kv[2]); printf " -c %s=%s", kv[1], kv[2] }' "$root/deploy/postgresql/authserver.conf")
     runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl start -D "$pg_data" -w -l "$pg_data/log" \
-      -o "-p $pg_port -k $pg_data -c listen_addresses=127.0.0.1" >/dev/null
+      -o "-p $pg_port -k $pg_data -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=2GB -c max_wal_size=4GB$deploy_pg_opts${PG_STATEMENTS:+ -c shared_preload_libraries=pg_stat_statements}" >/dev/null
+    [[ -n "${PG_STATEMENTS:-}" ]] && /usr/lib/postgresql/15/bin/psql -h 127.0.0.1 -p "$pg_port" -U postgres -XAtqc "CREATE EXTENSION pg_stat_statements" >/dev/null
     export Database__Provider=PostgreSQL
     export ConnectionStrings__AuthServer="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres;Maximum Pool Size=64"
     ;;
@@ -151,6 +156,11 @@ if [[ -n "${ALLOC_TRACE:-}" && -f /tmp/authserver-hotpath-alloc.nettrace ]]; the
   # Where the sampled allocations come from (bench/quick/AllocSummary), by type and by frame.
   dotnet run -c Release --project "$here/AllocSummary" -- /tmp/authserver-hotpath-alloc.nettrace "${ALLOC_FRAMES:-40}" \
     >/tmp/authserver-hotpath-alloc.txt 2>&1 && echo "allocation summary: /tmp/authserver-hotpath-alloc.txt"
+fi
+if [[ -n "${PG_STATEMENTS:-}" && -n "$pg_data" ]]; then
+  # PG_STATEMENTS=1 (postgresql): the five statements that took PostgreSQL the most time over the whole run.
+  /usr/lib/postgresql/15/bin/psql -h 127.0.0.1 -p "$pg_port" -U postgres -XAtq -F ' | ' -c \
+    "SELECT round(total_exec_time)::text || ' ms', calls, round((total_exec_time / calls)::numeric, 3)::text || ' ms each', left(regexp_replace(query, '\s+', ' ', 'g'), 160) FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 5"
 fi
 echo "tokens saved: $(cat "$work"/tokens-* | wc -l); server VmHWM: $(awk '/VmHWM/ {print $2/1024 " MB"}' /proc/$server_pid/status)"
 grep -ci -E 'fail|exception' "$work/server.log" | sed 's/^/server log errors: /' || true

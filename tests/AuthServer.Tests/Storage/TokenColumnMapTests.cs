@@ -210,6 +210,21 @@ public sealed partial class TokenColumnStatementTests
     }
 
     [Fact]
+    public void The_PostgreSQL_issue_only_batch_lists_exactly_the_inserted_columns_and_never_touches_existing_tokens()
+    {
+        var sql = TokenBatchSql.PostgresIssueBatch;
+        var match = Regex.Match(sql, "^WITH t AS \\(INSERT INTO \"tokens\" \\(([^)]*)\\) SELECT \\* FROM unnest\\(([^)]*)\\) RETURNING");
+        Assert.True(match.Success, sql);
+        Assert.Equal(TokenColumns.Inserted.Select(c => c.Name), Names(match.Groups[1].Value));
+        // The arrays follow the 8 of the audit entries.
+        Assert.Equal(TokenColumns.Inserted.Select((c, i) => $"@p{8 + i}::{c.PostgresType}[]"), match.Groups[2].Value.Split(", "));
+        Assert.DoesNotContain($"@p{8 + TokenColumns.Inserted.Length}", sql, StringComparison.Ordinal);
+        // No UPDATE and no join on tokens: its plan cannot depend on the table's statistics.
+        Assert.DoesNotContain("UPDATE", sql, StringComparison.Ordinal);
+        Assert.DoesNotContain("FROM \"tokens\"", sql, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_group_read_selects_exactly_the_map()
     {
         var sql = TokenLookupSql.Select;
