@@ -36,6 +36,12 @@ internal sealed class TokenBatchSql(DbConnection connection, int timeoutSeconds,
     /// per column of <see cref="TokenColumns.Inserted"/>, in its order, after the fixed ones.</summary>
     private const int FirstTokenParameter = 12;
 
+    /// <summary>The batch statements' first clause, "t": the tokens, one array per column of
+    /// <see cref="TokenColumns.Inserted"/> from @p<paramref name="first"/> on.</summary>
+    private static string InsertTokens(int first) =>
+        "t AS (INSERT INTO \"tokens\" (" + TokenColumns.InsertedList + ") SELECT * FROM unnest(" +
+        string.Join(", ", TokenColumns.Inserted.Select((c, i) => $"@p{first + i}::{c.PostgresType}[]")) + ") RETURNING \"sequence\", \"id\")";
+
     /// <summary>@p0..@p2 the revocations, @p3..@p11 the audit entries (the last array: the revoked
     /// sequence an entry belongs to, or null for an issued token's entry, which is always written),
     /// @p12 on the tokens. Answers (0, sequence, id) per inserted token and (1, sequence, null) per
@@ -43,8 +49,7 @@ internal sealed class TokenBatchSql(DbConnection connection, int timeoutSeconds,
     /// but lets the planner of the prepared (generic) statement, which cannot know how many rows
     /// unnest gives, find the tokens by primary key instead of scanning the table. Built once.</summary>
     internal static readonly string PostgresBatch =
-        "WITH t AS (INSERT INTO \"tokens\" (" + TokenColumns.InsertedList + ") SELECT * FROM unnest(" +
-        string.Join(", ", TokenColumns.Inserted.Select((c, i) => $"@p{FirstTokenParameter + i}::{c.PostgresType}[]")) + ") RETURNING \"sequence\", \"id\"), " +
+        "WITH " + InsertTokens(FirstTokenParameter) + ", " +
         "r AS (UPDATE \"tokens\" SET \"status\" = '" + Revoked + "', \"revoked_at\" = v.at_ms, \"revoked_by\" = v.actor " +
         "FROM unnest(@p0::bigint[], @p1::bigint[], @p2::varchar[]) AS v(seq, at_ms, actor) " +
         "WHERE \"tokens\".\"sequence\" = v.seq AND \"tokens\".\"sequence\" = ANY(@p0::bigint[]) " +
@@ -68,8 +73,7 @@ internal sealed class TokenBatchSql(DbConnection connection, int timeoutSeconds,
     /// the whole table for every batch (3.75 ms each, 1,543 tokens/s; 6,490 once the table had
     /// statistics, bench/quick/hotpath.sh with PG_STATEMENTS=1). Built once.</summary>
     internal static readonly string PostgresIssueBatch =
-        "WITH t AS (INSERT INTO \"tokens\" (" + TokenColumns.InsertedList + ") SELECT * FROM unnest(" +
-        string.Join(", ", TokenColumns.Inserted.Select((c, i) => $"@p{FirstIssuedTokenParameter + i}::{c.PostgresType}[]")) + ") RETURNING \"sequence\", \"id\"), " +
+        "WITH " + InsertTokens(FirstIssuedTokenParameter) + ", " +
         "a AS (INSERT INTO \"audit_events\" (" + AuditColumns + ") SELECT * FROM unnest(@p0::bigint[], @p1::varchar[], @p2::varchar[], " +
         "@p3::varchar[], @p4::varchar[], @p5::uuid[], @p6::integer[], @p7::varchar[])) " +
         "SELECT 0, \"sequence\", \"id\" FROM t";
