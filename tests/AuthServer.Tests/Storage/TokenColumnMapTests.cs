@@ -198,30 +198,30 @@ public sealed partial class TokenColumnStatementTests
     }
 
     [Fact]
-    public void The_PostgreSQL_insert_lists_exactly_the_inserted_columns_with_an_array_each()
-    {
-        var sql = TokenBatchSql.PostgresBatch;
-        var match = Regex.Match(sql, "^WITH t AS \\(INSERT INTO \"tokens\" \\(([^)]*)\\) SELECT \\* FROM unnest\\(([^)]*)\\) RETURNING");
-        Assert.True(match.Success, sql);
-        Assert.Equal(TokenColumns.Inserted.Select(c => c.Name), Names(match.Groups[1].Value));
+    public void The_PostgreSQL_insert_lists_exactly_the_inserted_columns_with_an_array_each() =>
         // The arrays follow the 12 fixed parameters of the revocations and audit entries.
-        Assert.Equal(TokenColumns.Inserted.Select((c, i) => $"@p{12 + i}::{c.PostgresType}[]"), match.Groups[2].Value.Split(", "));
-        Assert.DoesNotContain($"@p{12 + TokenColumns.Inserted.Length}", sql, StringComparison.Ordinal);
-    }
+        AssertInsertsEveryColumn(TokenBatchSql.PostgresBatch, firstParameter: 12);
 
     [Fact]
     public void The_PostgreSQL_issue_only_batch_lists_exactly_the_inserted_columns_and_never_touches_existing_tokens()
     {
         var sql = TokenBatchSql.PostgresIssueBatch;
-        var match = Regex.Match(sql, "^WITH t AS \\(INSERT INTO \"tokens\" \\(([^)]*)\\) SELECT \\* FROM unnest\\(([^)]*)\\) RETURNING");
-        Assert.True(match.Success, sql);
-        Assert.Equal(TokenColumns.Inserted.Select(c => c.Name), Names(match.Groups[1].Value));
         // The arrays follow the 8 of the audit entries.
-        Assert.Equal(TokenColumns.Inserted.Select((c, i) => $"@p{8 + i}::{c.PostgresType}[]"), match.Groups[2].Value.Split(", "));
-        Assert.DoesNotContain($"@p{8 + TokenColumns.Inserted.Length}", sql, StringComparison.Ordinal);
+        AssertInsertsEveryColumn(sql, firstParameter: 8);
         // No UPDATE and no join on tokens: its plan cannot depend on the table's statistics.
         Assert.DoesNotContain("UPDATE", sql, StringComparison.Ordinal);
         Assert.DoesNotContain("FROM \"tokens\"", sql, StringComparison.Ordinal);
+    }
+
+    /// <summary>A PostgreSQL batch statement inserts every column of the map, from one array each,
+    /// the first at @p<paramref name="firstParameter"/>, and takes no parameter after the last.</summary>
+    private static void AssertInsertsEveryColumn(string sql, int firstParameter)
+    {
+        var match = Regex.Match(sql, "^WITH t AS \\(INSERT INTO \"tokens\" \\(([^)]*)\\) SELECT \\* FROM unnest\\(([^)]*)\\) RETURNING");
+        Assert.True(match.Success, sql);
+        Assert.Equal(TokenColumns.Inserted.Select(c => c.Name), Names(match.Groups[1].Value));
+        Assert.Equal(TokenColumns.Inserted.Select((c, i) => $"@p{firstParameter + i}::{c.PostgresType}[]"), match.Groups[2].Value.Split(", "));
+        Assert.DoesNotContain($"@p{firstParameter + TokenColumns.Inserted.Length}", sql, StringComparison.Ordinal);
     }
 
     [Fact]
