@@ -594,12 +594,13 @@ bench_provider() {
   dotnet "$helper_dll" vacuum --provider "$provider" --connection "$cs" >/dev/null || die "vacuum"
   # PostgreSQL: the tokens a table in service has received since its last checkpoint. The first
   # change to a page after a checkpoint writes the whole page to the WAL (full_page_writes), and
-  # a token goes to a random leaf page of ix_tokens_id (a random UUID) and, for a reference token,
-  # of ix_tokens_reference_hash (a SHA-256): straight after the checkpoint above, the first cells
+  # a token of a build that stores a reference token by its handle's hash (the previous build,
+  # before src/AuthServer/Tokens/ReferenceHandle.cs) goes to a random leaf page of
+  # ix_tokens_reference_hash (a SHA-256): straight after the checkpoint above, the first cells
   # wrote 0.35-1.3 full-page images per token, the later ones under 0.1, so a cell's PostgreSQL
   # CPU depended on its place in the order. A server in service at these rates has imaged those
   # pages within seconds of each checkpoint; these rows (about 4 per leaf page, random keys, as
-  # the server writes them) do that here, so that every cell starts from that state (the CPU
+  # that build writes them) do that here, so that every cell starts from that state (the CPU
   # table gives each cell's full-page images per request). BENCH_PRIME=0 leaves them out.
   local prime=${BENCH_PRIME:-$(( (bulk_tokens + expired + revoke_seed + introspect_seed) / 25 ))}
   if [ "$provider" = postgresql ] && [ "$prime" -gt 0 ]; then

@@ -142,9 +142,11 @@ public abstract class AuthServerDbContext(DbContextOptions options) : IdentityUs
             // tokens never have: kept only for rows that have one, like the foreign key's index.
             e.HasIndex("ApplicationId", nameof(Token.Status), nameof(Token.Subject), nameof(Token.Type)).HasFilter("authorization_id IS NOT NULL");
             e.HasIndex(t => t.AuthorizationId).HasFilter("authorization_id IS NOT NULL");
-            // Lookups: by id (jti) and by reference-handle hash.
+            // Lookups: by id (jti, and a reference access token's handle, Tokens/ReferenceHandle.cs)
+            // and by reference-handle hash, for OpenIddict's reference tokens and older handles only:
+            // a JWT or a new reference token adds no entry to that index.
+            e.Property(x => x.HandleHash).HasMaxLength(32);
             e.HasIndex(x => x.Id).IsUnique();
-            e.HasIndex(x => x.ReferenceId).IsUnique();
             // Listing newest first, counting and revoking by organisation and status; organisation first,
             // expiry last so that counting the active tokens of an organisation reads the index only.
             e.HasIndex(x => new { x.OrganisationId, x.Status, x.Sequence, x.ExpiresAt });
@@ -196,7 +198,8 @@ public abstract class AuthServerDbContext(DbContextOptions options) : IdentityUs
         ApplySnakeCaseNames(modelBuilder);
         // Our name for what OpenIddict calls the reference id: it holds a hash, never a handle.
         modelBuilder.Entity<Token>().Property(x => x.ReferenceId).HasColumnName("reference_hash");
-        modelBuilder.Entity<Token>().HasIndex(x => x.ReferenceId).IsUnique().HasDatabaseName("ix_tokens_reference_hash");
+        modelBuilder.Entity<Token>().HasIndex(x => x.ReferenceId).IsUnique().HasDatabaseName("ix_tokens_reference_hash")
+            .HasFilter("reference_hash IS NOT NULL");
 
         if (Database.IsSqlServer())
         {

@@ -36,6 +36,8 @@ internal static class TokenColumns
         // EF maps OpenIddict's ReferenceId (base64) to the column; ReferenceHash is its bytes.
         Written("reference_hash", nameof(Token.ReferenceId), "bytea", t => t.ReferenceHash,
             (t, r, i) => t.ReferenceHash = r.IsDBNull(i) ? null : (byte[])r.GetValue(i)),
+        Written("handle_hash", nameof(Token.HandleHash), "bytea", t => t.HandleHash,
+            (t, r, i) => t.HandleHash = r.IsDBNull(i) ? null : (byte[])r.GetValue(i)),
         Written("type", nameof(Token.Type), "varchar", t => t.Type, (t, r, i) => t.Type = r.IsDBNull(i) ? null : r.GetString(i)),
         Written("application_id", nameof(Token.ApplicationId), "uuid", t => t.ApplicationId, (t, r, i) => t.ApplicationId = r.IsDBNull(i) ? null : r.GetGuid(i)),
         Written("authorization_id", nameof(Token.AuthorizationId), "uuid", t => t.AuthorizationId,

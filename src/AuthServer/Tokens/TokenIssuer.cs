@@ -94,14 +94,6 @@ public sealed class TokenIssuer(
         };
     }
 
-    /// <summary>A new reference handle for the token (256 bits); only its SHA-256 is stored.</summary>
-    public static string AttachReferenceHandle(Token token)
-    {
-        var handle = Secrets.NewSecret();
-        token.ReferenceHash = Secrets.Hash(handle);
-        return handle;
-    }
-
     /// <summary>Stores the token with its audit entry; returns once committed.</summary>
     public async Task StoreAsync(Token token, IssueRequest request, CancellationToken cancellationToken)
     {

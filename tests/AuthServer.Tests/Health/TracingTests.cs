@@ -59,7 +59,7 @@ public sealed class TracingTests
 
         var introspection = Assert.Single(spans, s => s.Kind == ActivityKind.Server && s.GetTagItem("url.path") is "/connect/introspect" && ours.Contains(s.TraceId));
         var lookup = Assert.Single(spans, s => s.OperationName == AuthServerTracing.TokenLookup && s.TraceId == introspection.TraceId);
-        Assert.Equal("reference", lookup.GetTagItem("authserver.token.lookup_by"));
+        Assert.Equal("id", lookup.GetTagItem("authserver.token.lookup_by")); // a handle names its token (Tokens/ReferenceHandle.cs)
 
         Assert.Contains(spans, s => s.OperationName == AuthServerTracing.TokenWrite && s.GetTagItem(AuthServerTracing.BatchSize) is int size && size >= 1);
 

@@ -5,6 +5,7 @@ using AuthServer.Audit;
 using AuthServer.Storage.Entities;
 using AuthServer.Tests.Infrastructure;
 using AuthServer.Tokens;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -29,6 +30,75 @@ public abstract class IntrospectionEndpointTests(ProtocolFixture fixture) : Prot
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(Inactive, await response.Content.ReadAsStringAsync(Cancel));
         AssertNoStore(response);
+    }
+
+    [Fact]
+    public async Task A_handle_is_active_only_with_its_own_secret_and_only_for_a_reference_token()
+    {
+        var client = await NewClientAsync(TokenFormat.Reference);
+        var handle = await TokenAsync(client);
+        var jwt = await TokenAsync(await NewClientAsync());
+        var jti = Guid.Parse(new JsonWebToken(jwt).Id);
+        var forgeries = new[]
+        {
+            handle[..^1] + (handle[^1] == 'A' ? 'B' : 'A'), // its token's id, another secret
+            Handle(jti, RandomNumberGenerator.GetBytes(32)), // a JWT's id: its row has no handle
+            Handle(Guid.NewGuid(), RandomNumberGenerator.GetBytes(32)), // no such token
+            new string('!', 64), // not base64url
+            new string('A', 63) + "=",
+            handle.ToUpperInvariant(),
+        };
+
+        foreach (var forged in forgeries)
+        {
+            await AssertInactiveAsync(forged);
+            using var revoked = await PostAsync("/connect/revoke", [("token", forged)], client);
+            Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
+        }
+
+        // None of them revoked the token they named.
+        using var response = await IntrospectAsync(handle);
+        Assert.True((await JsonAsync(response)).GetProperty("active").GetBoolean());
+        using var stillJwt = await IntrospectAsync(jwt);
+        Assert.True((await JsonAsync(stillJwt)).GetProperty("active").GetBoolean());
+    }
+
+    [Fact]
+    public async Task A_handle_issued_before_handles_named_their_token_stays_active_until_revoked()
+    {
+        var client = await NewClientAsync(TokenFormat.Reference);
+        var handle = await TokenAsync(client);
+        var id = new Guid(Base64UrlEncoder.DecodeBytes(handle).AsSpan(0, 16), bigEndian: true);
+        // The row as the build before stored it: a bare 256-bit secret, found by its hash.
+        var legacy = AuthServer.Security.Secrets.NewSecret();
+        Assert.Equal(43, legacy.Length);
+        await Factory.WithServicesAsync(s => s.GetRequiredService<AuthServer.Storage.AuthServerDbContext>().Tokens.Where(t => t.Id == id)
+            .ExecuteUpdateAsync(u => u
+                .SetProperty(t => t.HandleHash, (byte[]?)null)
+                .SetProperty(t => t.ReferenceId, Convert.ToBase64String(AuthServer.Security.Secrets.Hash(legacy))), Cancel));
+
+        await AssertInactiveAsync(handle);
+        using (var response = await IntrospectAsync(legacy))
+        {
+            var json = await JsonAsync(response);
+            Assert.True(json.GetProperty("active").GetBoolean());
+            Assert.Equal(id.ToString(), json.GetProperty("jti").GetString());
+        }
+
+        using (var revoked = await PostAsync("/connect/revoke", [("token", legacy)], client))
+        {
+            Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
+        }
+
+        await AssertInactiveAsync(legacy);
+    }
+
+    private static string Handle(Guid id, byte[] secret)
+    {
+        var raw = new byte[48];
+        id.TryWriteBytes(raw.AsSpan(0, 16), bigEndian: true, out _);
+        secret.CopyTo(raw, 16);
+        return Base64UrlEncoder.Encode(raw);
     }
 
     [Theory]

@@ -96,17 +96,25 @@ public abstract class TokenEndpointTests(ProtocolFixture fixture) : ProtocolTest
     }
 
     [Fact]
-    public async Task Reference_client_gets_a_256_bit_handle_of_which_only_the_hash_is_stored()
+    public async Task Reference_client_gets_a_handle_naming_its_token_and_256_random_bits_of_which_only_the_hash_is_stored()
     {
         var client = await NewClientAsync(TokenFormat.Reference);
-        var handle = await TokenAsync(client);
+        var handles = new[] { await TokenAsync(client), await TokenAsync(client) };
 
-        Assert.Equal(43, handle.Length);
-        Assert.DoesNotContain('.', handle);
-        Assert.Equal(32, Convert.FromBase64String(handle.Replace('-', '+').Replace('_', '/') + "=").Length);
-        var stored = await Factory.WithServicesAsync(s => s.GetRequiredService<TokenStore>().FindByReferenceHashAsync(SHA256.HashData(Encoding.UTF8.GetBytes(handle)), Cancel));
-        Assert.NotNull(stored);
-        Assert.Equal(Secrets.Hash(handle), stored.Token.ReferenceHash);
+        foreach (var handle in handles)
+        {
+            Assert.Equal(64, handle.Length);
+            Assert.DoesNotContain('.', handle);
+            var raw = Convert.FromBase64String(handle.Replace('-', '+').Replace('_', '/'));
+            Assert.Equal(48, raw.Length);
+            var stored = await Factory.WithServicesAsync(s => s.GetRequiredService<TokenStore>().FindByIdAsync(new Guid(raw.AsSpan(0, 16), bigEndian: true), Cancel));
+            Assert.NotNull(stored);
+            Assert.Equal(SHA256.HashData(Encoding.UTF8.GetBytes(handle)), stored.Token.HandleHash);
+            Assert.Null(stored.Token.ReferenceHash);
+        }
+
+        // The random part differs, not only the id.
+        Assert.NotEqual(handles[0][22..], handles[1][22..]);
     }
 
     [Fact]

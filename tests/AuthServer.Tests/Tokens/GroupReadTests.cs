@@ -41,7 +41,7 @@ public abstract class GroupReadTests(ProtocolFixture fixture) : IsolatedProtocol
         await ExecuteAsync($"UPDATE organisations SET revoked_before_sequence = (SELECT MIN(sequence) FROM tokens WHERE client_id = '{jwt.Id}' AND status = 'valid'), tokens_revoked_at = 1700000000456 WHERE id = '{jwt.Organisation.Id}'");
 
         // Each token three times at once, mixed with tokens that do not exist.
-        var unknown = new[] { "x".PadRight(43, 'y'), TokenAsJwtOfAnotherId(tokens[0]) };
+        var unknown = new[] { "x".PadRight(43, 'y'), TokenAsJwtOfAnotherId(tokens[0]), WithAnotherSecret(tokens[1]) };
         var asked = tokens.Concat(tokens).Concat(tokens).Concat(unknown).OrderBy(_ => Random.Shared.Next()).ToList();
         var answers = await Task.WhenAll(asked.Select(t => Factory.WithServicesAsync(async s => (await s.GetRequiredService<AuthServer.Access.AccessTokenValidation>().ValidateAsync(t, Cancel)).Stored)));
 
@@ -77,7 +77,7 @@ public abstract class GroupReadTests(ProtocolFixture fixture) : IsolatedProtocol
             }
             else
             {
-                Assert.Equal(AuthServer.Security.Secrets.Hash(asked[i]), answer.Token.ReferenceHash);
+                Assert.Equal(AuthServer.Security.Secrets.Hash(asked[i]), answer.Token.HandleHash);
             }
         }
     }
@@ -124,6 +124,9 @@ public abstract class GroupReadTests(ProtocolFixture fixture) : IsolatedProtocol
 
     /// <summary>A reference-like handle that matches no token (same length, other characters).</summary>
     private static string TokenAsJwtOfAnotherId(string token) => token.Contains('.') ? new string('a', 43) : new string('b', 43);
+
+    /// <summary>A reference handle naming the same token with another secret: its last character changed.</summary>
+    private static string WithAnotherSecret(string handle) => handle[..^1] + (handle[^1] == 'A' ? 'B' : 'A');
 
     private static string Describe(StoredToken stored) => JsonSerializer.Serialize(new
     {

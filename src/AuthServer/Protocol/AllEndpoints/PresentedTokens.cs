@@ -78,13 +78,11 @@ public sealed class UseKeyRingForValidation(KeyRing keys) : IOpenIddictServerHan
 
 /// <summary>Resolves a reference access token from its row, in place of OpenIddict's
 /// ValidateReferenceTokenIdentifier: our rows hold only the SHA-256 of the handle, not a payload
-/// to validate, so the principal is rebuilt from the row's columns. Lookups go through the group
+/// to validate, so the principal is rebuilt from the row's columns. The handle names its row
+/// (Tokens/ReferenceHandle.cs); older handles are found by their hash. Lookups go through the group
 /// reader (Tokens/GroupRead), one batched query for concurrent requests.</summary>
 public sealed class ResolveReferenceAccessToken(TokenLookup lookup, TokenIssuer issuer) : IOpenIddictServerHandler<ValidateTokenContext>
 {
-    /// <summary>Reference handles are 43 base64url characters (256 bits).</summary>
-    private const int HandleLength = 43;
-
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } = OpenIddictServerHandlerDescriptor.CreateBuilder<ValidateTokenContext>()
         .AddFilter<RequireAccessTokenHandle>()
         .UseScopedHandler<ResolveReferenceAccessToken>()
@@ -94,9 +92,15 @@ public sealed class ResolveReferenceAccessToken(TokenLookup lookup, TokenIssuer 
 
     public async ValueTask HandleAsync(ValidateTokenContext context)
     {
-        var stored = context.Token.Length == HandleLength
-            ? await lookup.FindByReferenceHashAsync(Secrets.Hash(context.Token), context.CancellationToken)
-            : null;
+        var stored = context.Token.Length switch
+        {
+            ReferenceHandle.Length when ReferenceHandle.TryReadId(context.Token, out var id) =>
+                await lookup.FindByIdAsync(id, context.CancellationToken) is { } named && ReferenceHandle.Verifies(named.Token, context.Token)
+                    ? named
+                    : null,
+            ReferenceHandle.LegacyLength => await lookup.FindByReferenceHashAsync(Secrets.Hash(context.Token), context.CancellationToken),
+            _ => null,
+        };
         if (stored is null || stored.Token.Type != AuthServer.Storage.Entities.TokenTypes.AccessToken)
         {
             // Not an access token of ours: a refresh token (OpenIddict's resolver, next, finds its

@@ -93,7 +93,7 @@ public sealed class StoreReferenceAccessToken(TokenIssuer issuer) : IOpenIddictS
             return;
         }
 
-        context.Token = state.ReferenceHandle = TokenIssuer.AttachReferenceHandle(token);
+        context.Token = state.ReferenceHandle = ReferenceHandle.Attach(token);
         await issuer.StoreAsync(token, issue, context.CancellationToken);
     }
 }

@@ -87,13 +87,20 @@ public sealed class Token : OpenIddictEntityFrameworkCoreToken<Guid, Client, Aut
         set => ExpiresAt = value is { } date ? new DateTimeOffset(DateTime.SpecifyKind(date, DateTimeKind.Utc)) : default;
     }
 
-    /// <summary>SHA-256 of the reference handle (the bytes of OpenIddict's base64
-    /// <see cref="OpenIddictEntityFrameworkCoreToken{TKey,TApplication,TAuthorization}.ReferenceId"/>), or null for a JWT.</summary>
+    /// <summary>SHA-256 of a reference handle looked up by its hash (the bytes of OpenIddict's base64
+    /// <see cref="OpenIddictEntityFrameworkCoreToken{TKey,TApplication,TAuthorization}.ReferenceId"/>):
+    /// OpenIddict's reference tokens (refresh tokens) and access-token handles issued before
+    /// handles carried the token's id; null otherwise.</summary>
     public byte[]? ReferenceHash
     {
         get => ReferenceId is null ? null : Convert.FromBase64String(ReferenceId);
         set => ReferenceId = value is null ? null : Convert.ToBase64String(value);
     }
+
+    /// <summary>SHA-256 of a reference access token's handle, for handles that carry the token's id
+    /// (Tokens/ReferenceHandle.cs): found by id, then compared in constant time, so no index; null
+    /// for a JWT and for the rows found by <see cref="ReferenceHash"/>.</summary>
+    public byte[]? HandleHash { get; set; }
 
     /// <summary>Not revoked one by one. Whether it is active also depends on expiry and the
     /// organisation watermark: see <see cref="Lifecycle.StoredToken"/>.</summary>

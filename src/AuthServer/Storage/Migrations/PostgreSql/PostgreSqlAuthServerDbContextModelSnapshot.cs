@@ -602,6 +602,11 @@ namespace AuthServer.Storage.Migrations.PostgreSql
                         .HasColumnType("character varying(16)")
                         .HasColumnName("format");
 
+                    b.Property<byte[]>("HandleHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea")
+                        .HasColumnName("handle_hash");
+
                     b.Property<Guid>("Id")
                         .HasColumnType("uuid")
                         .HasColumnName("id");
@@ -699,7 +704,8 @@ namespace AuthServer.Storage.Migrations.PostgreSql
 
                     b.HasIndex("ReferenceId")
                         .IsUnique()
-                        .HasDatabaseName("ix_tokens_reference_hash");
+                        .HasDatabaseName("ix_tokens_reference_hash")
+                        .HasFilter("reference_hash IS NOT NULL");
 
                     b.HasIndex("RevokedAt")
                         .HasDatabaseName("ix_tokens_revoked_at")

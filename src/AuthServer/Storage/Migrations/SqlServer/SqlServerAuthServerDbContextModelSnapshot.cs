@@ -662,6 +662,11 @@ namespace AuthServer.Storage.Migrations.SqlServer
                         .HasColumnName("format")
                         .UseCollation("Latin1_General_100_BIN2");
 
+                    b.Property<byte[]>("HandleHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("varbinary(32)")
+                        .HasColumnName("handle_hash");
+
                     b.Property<Guid>("Id")
                         .HasColumnType("uniqueidentifier")
                         .HasColumnName("id");
@@ -769,7 +774,7 @@ namespace AuthServer.Storage.Migrations.SqlServer
                     b.HasIndex("ReferenceId")
                         .IsUnique()
                         .HasDatabaseName("ix_tokens_reference_hash")
-                        .HasFilter("[reference_hash] IS NOT NULL");
+                        .HasFilter("reference_hash IS NOT NULL");
 
                     b.HasIndex("RevokedAt")
                         .HasDatabaseName("ix_tokens_revoked_at")

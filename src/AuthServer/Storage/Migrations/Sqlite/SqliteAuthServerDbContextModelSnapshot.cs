@@ -593,6 +593,11 @@ namespace AuthServer.Storage.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("format");
 
+                    b.Property<byte[]>("HandleHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB")
+                        .HasColumnName("handle_hash");
+
                     b.Property<Guid>("Id")
                         .HasColumnType("TEXT")
                         .HasColumnName("id");
@@ -690,7 +695,8 @@ namespace AuthServer.Storage.Migrations.Sqlite
 
                     b.HasIndex("ReferenceId")
                         .IsUnique()
-                        .HasDatabaseName("ix_tokens_reference_hash");
+                        .HasDatabaseName("ix_tokens_reference_hash")
+                        .HasFilter("reference_hash IS NOT NULL");
 
                     b.HasIndex("RevokedAt")
                         .HasDatabaseName("ix_tokens_revoked_at")
