@@ -145,12 +145,14 @@ function factratio(provider, name,   a, b) {
   return (a == "" || b == "" || a == 0) ? "—" : sprintf("**%.2f×**", b / a)
 }
 # The count of revoked tokens only where the build answers one (before issue 28; -1 = not answered).
-function bulkcell(provider, p,   ms, ok, count) {
+function bulkcell(provider, p,   ms, ok, count, warm) {
   ms = fact[provider "," p "bulk_ms"]; if (ms == "") return "not measured"
   ok = ms <= 500 && fact[provider "," p "bulk_active_before"] == fact[provider "," p "bulk_sample"] && fact[provider "," p "bulk_active_after"] == 0
   count = fact[provider "," p "bulk_count"]
   count = (count == "" || count < 0) ? "no count answered" : fmt(count) " revoked"
-  return sprintf("%.3f s, %s; sample: %d/%d active before, %d/%d inactive right after", ms / 1000, count,
+  warm = fact[provider "," p "bulk_warm_ms"]
+  warm = (warm == "" || warm < 0) ? "" : sprintf(" (before it, the first management request of the server, an empty organisation revoke-all: %.3f s)", warm / 1000)
+  return sprintf("%.3f s%s, %s; sample: %d/%d active before, %d/%d inactive right after", ms / 1000, warm, count,
     fact[provider "," p "bulk_active_before"], fact[provider "," p "bulk_sample"], fact[provider "," p "bulk_sample"] - fact[provider "," p "bulk_active_after"],
     fact[provider "," p "bulk_sample"]) " — " (ok ? "pass" : "**MISS**")
 }

@@ -127,12 +127,7 @@ public sealed class TokenRevoker(
         while (true)
         {
             var now = time.GetUtcNow();
-            var orphans = await db.Tokens.AsNoTracking()
-                .Where(t => t.MintedById != null && t.Status != TokenStatuses.Revoked && t.ExpiresAt > now)
-                .Where(t => db.Tokens.Any(m => m.Id == t.MintedById && (m.Status == TokenStatuses.Revoked
-                    || db.Organisations.Any(o => o.Id == m.OrganisationId && m.Sequence <= o.RevokedBeforeSequence))))
-                .Select(t => new { t.Sequence, t.OrganisationId })
-                .ToListAsync(cancellationToken);
+            var orphans = (await MintedByRevoked(db).ToListAsync(cancellationToken)).FindAll(t => t.ExpiresAt > now);
             if (orphans.Count == 0)
             {
                 return;
@@ -156,6 +151,19 @@ public sealed class TokenRevoker(
             Count("minted", count);
         }
     }
+
+    /// <summary>The tokens not revoked yet whose minting token is revoked, expired ones included.
+    /// Expiry is left to the caller: with "expires_at &gt; @now" in the statement, SQLite ranged over
+    /// the expiry index, every unexpired token of every organisation (a million in the benchmark:
+    /// 139 ms of a revoke-all), instead of the minted_by_id index, which holds only minted tokens
+    /// (TokenRevokerPlanTests).</summary>
+    internal static IQueryable<MintedToken> MintedByRevoked(AuthServerDbContext db) => db.Tokens.AsNoTracking()
+        .Where(t => t.MintedById != null && t.Status != TokenStatuses.Revoked)
+        .Where(t => db.Tokens.Any(m => m.Id == t.MintedById && (m.Status == TokenStatuses.Revoked
+            || db.Organisations.Any(o => o.Id == m.OrganisationId && m.Sequence <= o.RevokedBeforeSequence))))
+        .Select(t => new MintedToken(t.Sequence, t.OrganisationId, t.ExpiresAt));
+
+    internal sealed record MintedToken(long Sequence, string OrganisationId, DateTimeOffset ExpiresAt);
 
     /// <summary>Revokes every token the organisation holds, whatever their number: its watermark moves
     /// to the newest token sequence (one row), so every token stored so far is revoked; its people's
