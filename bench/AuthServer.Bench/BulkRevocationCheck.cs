@@ -31,8 +31,7 @@ internal static class BulkRevocationCheck
         var warmMs = -1.0;
         if (args.Optional("warm-api-key") is { } warmKey)
         {
-            using var warm = new HttpRequestMessage(HttpMethod.Post, "/tokens/revoke");
-            warm.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(warmKey + ":")));
+            using var warm = RevokeAll(warmKey);
             var warmWatch = Stopwatch.StartNew();
             using var warmResponse = await http.SendAsync(warm);
             warmMs = warmWatch.Elapsed.TotalMilliseconds;
@@ -43,8 +42,7 @@ internal static class BulkRevocationCheck
             }
         }
 
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/tokens/revoke");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(apiKey + ":")));
+        using var request = RevokeAll(apiKey);
         var stopwatch = Stopwatch.StartNew();
         using var response = await http.SendAsync(request);
         var body = await response.Content.ReadAsStringAsync();
@@ -64,6 +62,12 @@ internal static class BulkRevocationCheck
             $"{{\"status\":{(int)response.StatusCode},\"ms\":{elapsed.TotalMilliseconds:F0},\"warmMs\":{warmMs:F0},\"revokedTokensCount\":{revoked},\"revokedTimestamp\":{revokedTimestamp},\"sample\":{sample.Length},\"sampleActiveBefore\":{activeBefore},\"sampleActiveAfter\":{activeAfter}}}"));
         return response.IsSuccessStatusCode ? 0 : 1;
     }
+
+    /// <summary>POST /tokens/revoke with an organisation's API key (Basic, key as the user name).</summary>
+    private static HttpRequestMessage RevokeAll(string apiKey) => new(HttpMethod.Post, "/tokens/revoke")
+    {
+        Headers = { Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(apiKey + ":"))) },
+    };
 
     /// <summary>How many of the handles introspect as active; anything but a 200 counts as active (fails the check).</summary>
     private static async Task<int> CountActiveAsync(HttpClient http, AuthenticationHeaderValue auth, string[] handles)
